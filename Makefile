@@ -1,0 +1,48 @@
+# A thin front end for people; CMake does the work.
+#
+#   make demo      install deps, build, run the end-to-end demo
+#   make test      install deps, build with ASan+UBSan, run every test
+#   make build     release build in build/release
+#   make fuzz      build the libFuzzer targets in build/fuzz (clang)
+#   make fuzz-run  run each fuzz target for FUZZ_SECONDS (default 60)
+#   make clean     remove build/
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+CMAKE      ?= cmake
+
+.PHONY: all deps build demo test test-release fuzz fuzz-run clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build $(BUILD)/release -j $(JOBS)
+
+demo: build
+	@scripts/demo $(BUILD)/release
+
+# The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	@$(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON >/dev/null
+	@$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
+	@cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
+
+# The same tests without sanitizers (what ships).
+test-release: build
+	@cd $(BUILD)/release && ctest --output-on-failure -j $(JOBS)
+
+fuzz:
+	@scripts/install-deps fuzz
+	@$(CMAKE) -S . -B $(BUILD)/fuzz -DCMAKE_C_COMPILER=clang-14 -DCMAKE_BUILD_TYPE=Debug -DRAMPART_FUZZ=ON >/dev/null
+	@$(CMAKE) --build $(BUILD)/fuzz -j $(JOBS)
+
+fuzz-run: fuzz
+	@scripts/run-fuzz $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "core/macro.h"
+
+int rp_read_file(const char *path, size_t max, uint8_t **ret_data, size_t *ret_len, rp_error *err) {
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return rp_error_set_errno(err, -errno, "%s: cannot open", path);
+
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return rp_error_set_errno(err, -errno, "%s: cannot stat", path);
+        if (S_ISDIR(st.st_mode))
+                return rp_error_set(err, -EISDIR, "%s: is a directory, expected a file", path);
+        if (!S_ISREG(st.st_mode))
+                return rp_error_set(err, -EINVAL, "%s: not a regular file", path);
+        if ((uint64_t) st.st_size > max)
+                return rp_error_set(err, -EFBIG, "%s: file is %jd bytes, the limit is %zu",
+                                    path, (intmax_t) st.st_size, max);
+
+        /* Read up to max+1 bytes: the file may grow between fstat and read. */
+        size_t cap = (size_t) st.st_size + 1, len = 0;
+        _cleanup_free_ uint8_t *buf = malloc(cap + 1);
+        if (!buf)
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+        for (;;) {
+                if (len == cap) {
+                        if (cap > max)
+                                return rp_error_set(err, -EFBIG, "%s: file is larger than the limit of %zu bytes",
+                                                    path, max);
+                        size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+                        uint8_t *n = realloc(buf, ncap + 1);
+                        if (!n)
+                                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+                        buf = n;
+                        cap = ncap;
+                }
+                ssize_t k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return rp_error_set_errno(err, -errno, "%s: read failed", path);
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+        if (len > max)
+                return rp_error_set(err, -EFBIG, "%s: file is larger than the limit of %zu bytes", path, max);
+        buf[len] = 0;
+        *ret_data = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+int rp_write_all(int fd, const void *buf, size_t len) {
+        const uint8_t *p = buf;
+        while (len > 0) {
+                ssize_t k = write(fd, p, len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += k;
+                len -= (size_t) k;
+        }
+        return 0;
+}
+
+static void atomic_file_release(rp_atomic_file *af) {
+        if (af->fd >= 0)
+                close(af->fd);
+        af->fd = -1;
+        free(af->path);
+        free(af->tmp_path);
+        af->path = af->tmp_path = NULL;
+}
+
+int rp_atomic_file_open(rp_atomic_file *af, const char *path, mode_t mode, rp_error *err) {
+        *af = (rp_atomic_file) RP_ATOMIC_FILE_INIT;
+
+        _cleanup_free_ char *dcopy = strdup(path), *bcopy = strdup(path);
+        if (!dcopy || !bcopy)
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+        const char *dir = dirname(dcopy), *base = basename(bcopy);
+
+        _cleanup_free_ char *tmp = NULL;
+        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0)
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return rp_error_set_errno(err, -errno, "%s: cannot create a temporary file in %s", path, dir);
+        if (fchmod(fd, mode) < 0) {
+                int r = -errno;
+                close(fd);
+                unlink(tmp);
+                return rp_error_set_errno(err, r, "%s: cannot set file mode", path);
+        }
+        af->path = strdup(path);
+        if (!af->path) {
+                close(fd);
+                unlink(tmp);
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+        }
+        af->fd = fd;
+        af->tmp_path = TAKE_PTR(tmp);
+        return 0;
+}
+
+int rp_atomic_file_write(rp_atomic_file *af, const void *buf, size_t len, rp_error *err) {
+        int r = rp_write_all(af->fd, buf, len);
+        if (r < 0)
+                return rp_error_set_errno(err, r, "%s: write failed", af->path);
+        return 0;
+}
+
+int rp_atomic_file_commit(rp_atomic_file *af, rp_error *err) {
+        int r = 0;
+        if (fsync(af->fd) < 0) {
+                r = rp_error_set_errno(err, -errno, "%s: cannot flush to disk", af->path);
+                goto fail;
+        }
+        if (rename(af->tmp_path, af->path) < 0) {
+                r = rp_error_set_errno(err, -errno, "%s: cannot rename the new file into place", af->path);
+                goto fail;
+        }
+        /* Make the rename itself durable. */
+        _cleanup_free_ char *dcopy = strdup(af->path);
+        if (dcopy) {
+                int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd >= 0) {
+                        (void) fsync(dfd);
+                        close(dfd);
+                }
+        }
+        atomic_file_release(af);
+        return 0;
+fail:
+        rp_atomic_file_abort(af);
+        return r;
+}
+
+void rp_atomic_file_abort(rp_atomic_file *af) {
+        if (!af)
+                return;
+        if (af->tmp_path)
+                (void) unlink(af->tmp_path);
+        atomic_file_release(af);
+}
+
+int rp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode, rp_error *err) {
+        rp_atomic_file af;
+        int r = rp_atomic_file_open(&af, path, mode, err);
+        if (r < 0)
+                return r;
+        r = rp_atomic_file_write(&af, buf, len, err);
+        if (r < 0) {
+                rp_atomic_file_abort(&af);
+                return r;
+        }
+        return rp_atomic_file_commit(&af, err);
+}

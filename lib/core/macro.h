@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Helpers for leak-free early returns, in the style of systemd:
+ *
+ *     _cleanup_free_ char *s = strdup(x);
+ *     _cleanup_(rp_key_freep) rp_key *k = NULL;
+ *     ...
+ *     *ret = TAKE_PTR(k);
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _unused_ __attribute__((unused))
+#define _noreturn_ __attribute__((noreturn))
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Returns p and sets the variable to NULL, handing ownership to the caller. */
+#define TAKE_PTR(p)                         \
+        ({                                  \
+                typeof(p) _p_ = (p);        \
+                (p) = NULL;                 \
+                _p_;                        \
+        })
+
+/* Returns fd and sets the variable to -1. */
+#define TAKE_FD(fd)                         \
+        ({                                  \
+                int _fd_ = (fd);            \
+                (fd) = -1;                  \
+                _fd_;                       \
+        })
+
+/* Defines `static inline void name##p(type **p)` calling func(*p) if set. */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)           \
+        static inline void func##p(type *p) {             \
+                if (*p)                                   \
+                        func(*p);                         \
+        }
+
+static inline void freep(void *p) {
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+static inline void fclosep(FILE **f) {
+        if (*f)
+                fclose(*f);
+}
+#define _cleanup_fclose_ _cleanup_(fclosep)
+
+#define streq(a, b) (strcmp((a), (b)) == 0)

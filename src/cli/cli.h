@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Shared by the CLI's command groups: dispatch, error reporting, output.
+ *
+ * Exit codes: 0 success; 1 the operation failed or its input was refused
+ * (a bad signature, a malformed manifest); 2 the command line was wrong. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "rampart/error.h"
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+typedef enum cli_format {
+        CLI_FORMAT_TEXT,
+        CLI_FORMAT_JSON,
+} cli_format;
+
+typedef struct cli_command {
+        const char *name;
+        int (*run)(int argc, char **argv);   /* argv[0] is the command name */
+        const char *summary;
+} cli_command;
+
+/* Runs the subcommand named by argv[1] from cmds, or prints the group's help.
+ * argv[0] is the group name. */
+int cli_dispatch(const char *group, const char *group_summary,
+                 const cli_command *cmds, size_t n_cmds, int argc, char **argv);
+
+/* Parses "-o/--output" values: "table" or "text" (the same), "json". Prints
+ * a usage error and returns -EINVAL on anything else. */
+int cli_parse_format(const char *cmd, const char *s, cli_format *ret);
+
+/* Prints "rampart CMD: <message>" and "Try 'rampart CMD --help'." to stderr
+ * and returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Reports a failed operation: "rampart: error: <err message or strerror>"
+ * plus an optional hint line ("hint: ..."), and returns CLI_EXIT_FAIL. */
+int cli_fail(int code, const rp_error *err, const char *hint);
+
+/* Prints a JSON value on stdout (indented, keys in insertion order) and
+ * drops the reference. Returns CLI_EXIT_OK, or CLI_EXIT_FAIL if j is NULL
+ * (out of memory). */
+int cli_print_json(json_t *j);
+
+/* One "key: value" row of a human table, keys padded to width. Control
+ * characters in value are escaped, so untrusted text cannot drive the
+ * terminal. */
+void cli_print_row(int width, const char *key, const char *value);
+
+/* Writes s to stdout (or f) with control characters escaped as \xNN. */
+void cli_print_safe(const char *s);
+void cli_print_safe_to(FILE *f, const char *s);
+
+/* True if argv holds -h or --help before any "--". */
+bool cli_wants_help(int argc, char **argv);
+
+/* The command groups, one file each. */
+int cmd_keys(int argc, char **argv);
+int cmd_image_package(int argc, char **argv);
+int cmd_app_manifest(int argc, char **argv);
+int cmd_hardware_definition(int argc, char **argv);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The CLI's shape: help everywhere, usage errors exit 2, unknown commands named.
+. "$(dirname "$0")/lib.sh"
+
+expect_ok "top-level --help" "$RAMPART" --help
+expect_out "top-level --help lists commands" "image-package"
+expect_ok "--version" "$RAMPART" --version
+expect_out "--version prints a version" "^rampart [0-9]+\.[0-9]+\.[0-9]+"
+expect_fail "no arguments" 2 "Usage: rampart" "$RAMPART"
+expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$RAMPART" frobnicate
+for group in keys image-package app-manifest hardware-definition; do
+  expect_ok "$group --help" "$RAMPART" "$group" --help
+  expect_out "$group --help shows usage" "Usage: rampart $group"
+  expect_ok "help $group" "$RAMPART" help "$group"
+  expect_fail "$group with no command" 2 "Usage: rampart $group" "$RAMPART" "$group"
+  expect_fail "$group unknown command" 2 "unknown command 'nope'" "$RAMPART" "$group" nope
+done
+finish

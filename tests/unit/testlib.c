@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fileio.h"
+#include "testlib.h"
+
+static char *tmpdir;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+        (void) st, (void) flag, (void) ftw;
+        return remove(path);
+}
+
+static void rm_tmpdir(void) {
+        if (tmpdir)
+                nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(tmpdir);
+        tmpdir = NULL;
+}
+
+const char *test_tmpdir(void) {
+        if (tmpdir)
+                return tmpdir;
+        const char *base = getenv("TMPDIR");
+        if (!base || !*base)
+                base = "/tmp";
+        if (asprintf(&tmpdir, "%s/rampart-test.XXXXXX", base) < 0 || !mkdtemp(tmpdir))
+                fail_msg("cannot create a temporary directory under %s", base);
+        atexit(rm_tmpdir);
+        return tmpdir;
+}
+
+char *test_path(const char *dir, const char *name) {
+        char *p;
+        if (asprintf(&p, "%s/%s", dir, name) < 0)
+                fail_msg("out of memory");
+        return p;
+}
+
+char *test_data_path(const char *rel) {
+        return test_path(RAMPART_TEST_DATA, rel);
+}
+
+void test_write_file(const char *path, const void *buf, size_t len) {
+        FILE *f = fopen(path, "we");
+        if (!f)
+                fail_msg("cannot create %s", path);
+        if (len && fwrite(buf, 1, len, f) != len)
+                fail_msg("cannot write %s", path);
+        if (fclose(f) != 0)
+                fail_msg("cannot write %s", path);
+}
+
+uint8_t *test_read_file(const char *path, size_t *ret_len) {
+        uint8_t *buf;
+        size_t len;
+        rp_error err = {0};
+        if (rp_read_file(path, 256 * 1024 * 1024, &buf, &len, &err) < 0)
+                fail_msg("%s", err.message);
+        if (ret_len)
+                *ret_len = len;
+        return buf;
+}
