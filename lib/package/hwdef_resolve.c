@@ -92,12 +92,17 @@ static bool shares_blocks(rp_periph_kind k) {
         return k == RP_PERIPH_UART || k == RP_PERIPH_I2C_MASTER || k == RP_PERIPH_SPI_MASTER;
 }
 
-static int conflict(const rp_app_manifest *m, rp_periph_kind ka, size_t a, rp_periph_kind kb, size_t b,
-                    const resolved *v, rp_error *err) {
+static int conflict(const rp_app_manifest *m, rp_periph_kind ka, size_t a, const resolved *va,
+                    rp_periph_kind kb, size_t b, const resolved *vb, rp_error *err) {
         char da[RP_APP_MANIFEST_MAX_PERIPHERAL + 8], db[RP_APP_MANIFEST_MAX_PERIPHERAL + 8], dv[2 * RP_HWDEF_MAX_NAME];
         describe(&m->periph[ka][a], ka, da, sizeof da);
         describe(&m->periph[kb][b], kb, db, sizeof db);
-        describe_value(v, ka, dv, sizeof dv);
+        if (ka != kb && va->root && vb->root && !streq(va->root, vb->root))
+                return rp_error_set(err, -EEXIST, "%s: Capabilities.%s[%zu]: %s and Capabilities.%s[%zu] %s both use "
+                                    "\"%s\" (as %s and %s); a block can take one role at a time", m->source,
+                                    rp_periph_kind_name(kb), b, db, rp_periph_kind_name(ka), a, da, va->string,
+                                    vb->root, va->root);
+        describe_value(vb->root ? vb : va, kb, dv, sizeof dv);
         return rp_error_set(err, -EEXIST, "%s: Capabilities.%s[%zu]: %s and Capabilities.%s[%zu] %s both resolve to %s; "
                             "a peripheral can be granted once", m->source, rp_periph_kind_name(kb), b, db,
                             rp_periph_kind_name(ka), a, da, dv);
@@ -129,7 +134,7 @@ int rp_app_manifest_resolve(rp_app_manifest *m, const rp_hwdef *h, rp_error *err
                                 size_t end = k2 == k ? i : m->n_periph[k2];
                                 for (size_t j = 0; j < end; j++)
                                         if (same_value(&vals[k2][j], &vals[k][i], k)) {
-                                                r = conflict(m, k2, j, k, i, &vals[k][i], err);
+                                                r = conflict(m, k2, j, &vals[k2][j], k, i, &vals[k][i], err);
                                                 goto done;
                                         }
                         }
