@@ -485,11 +485,10 @@ static int load_file(load_ctx *ctx, char *key, char *path, const char *data, siz
         if (len > RP_HWDEF_MAX_SIZE)
                 return rp_error_set(err, -EFBIG, "%s: file is %zu bytes, the limit is %d", path, len, RP_HWDEF_MAX_SIZE);
 
-        json_t *root = NULL;
+        _cleanup_(rp_json_decrefp) json_t *root = NULL;
         int r = rp_json_parse_object(data, len, path, &root, err);
         if (r < 0)
                 return r;
-        _cleanup_(rp_json_decrefp) json_t *rootref = root;
 
         if (!h->files) {
                 h->files = calloc(RP_HWDEF_MAX_FILES, sizeof *h->files);

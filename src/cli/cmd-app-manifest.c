@@ -12,7 +12,7 @@
 #include "rampart/app_manifest.h"
 #include "rampart/hwdef.h"
 
-#define W 24
+#define W 32
 
 static int check_help(FILE *out) {
         fprintf(out,
@@ -33,9 +33,16 @@ static int check_help(FILE *out) {
         return CLI_EXIT_OK;
 }
 
+/* One row under "Grants:", indented. */
+static void grant_row(const char *key, const char *value) {
+        char k[64];
+        snprintf(k, sizeof k, "  %s", key);
+        cli_print_row(W, k, value);
+}
+
 static void print_values(const char *key, const char *const *values, size_t n) {
         for (size_t i = 0; i < n; i++)
-                cli_print_row(W, i == 0 ? key : "", values[i]);
+                grant_row(i == 0 ? key : "", values[i]);
 }
 
 static void print_peripherals(const rp_app_manifest *m, rp_periph_kind kind, bool have_hwdef) {
@@ -56,7 +63,7 @@ static void print_peripherals(const rp_app_manifest *m, rp_periph_kind kind, boo
                 else
                         snprintf(buf, sizeof buf, "$%s -> unresolved (%s)", p->ref,
                                  have_hwdef ? "not found" : "no hardware definition given");
-                cli_print_row(W, i == 0 ? rp_periph_kind_name(kind) : "", buf);
+                grant_row(i == 0 ? rp_periph_kind_name(kind) : "", buf);
         }
 }
 
@@ -106,7 +113,7 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
         for (int proto = RP_IP_PROTO_TCP; proto <= RP_IP_PROTO_UDP; proto++)
                 for (size_t i = 0; i < rp_app_manifest_n_server_ports(m, proto); i++) {
                         snprintf(buf, sizeof buf, "%u", rp_app_manifest_server_port(m, proto, i));
-                        cli_print_row(W, i == 0 ? port_keys[proto] : "", buf);
+                        grant_row(i == 0 ? port_keys[proto] : "", buf);
                         any = true;
                 }
         n = rp_app_manifest_n_app_connections(m);
@@ -114,7 +121,7 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
                 const char *v[RP_APP_MANIFEST_MAX_LIST];
                 for (size_t i = 0; i < n; i++)
                         v[i] = rp_app_manifest_app_connection(m, i);
-                print_values("AllowedApplicationConn.", v, n);
+                print_values("AllowedApplicationConnections", v, n);
                 any = true;
         }
         for (int k = 0; k < _RP_PERIPH_KIND_MAX; k++) {
@@ -123,23 +130,23 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
         }
         if (rp_app_manifest_mutable_storage_kb(m)) {
                 snprintf(buf, sizeof buf, "%" PRIu32 " KiB", rp_app_manifest_mutable_storage_kb(m));
-                cli_print_row(W, "MutableStorage", buf);
+                grant_row("MutableStorage", buf);
                 any = true;
         }
         if (rp_app_manifest_device_auth_tenant(m)) {
-                cli_print_row(W, "DeviceAuthentication", rp_app_manifest_device_auth_tenant(m));
+                grant_row("DeviceAuthentication", rp_app_manifest_device_auth_tenant(m));
                 any = true;
         }
         bool first = true;
         for (int pc = 0; pc < _RP_POWER_CONTROL_MAX; pc++)
                 if (rp_app_manifest_has_power_control(m, pc)) {
-                        cli_print_row(W, first ? "PowerControls" : "", rp_power_control_name(pc));
+                        grant_row(first ? "PowerControls" : "", rp_power_control_name(pc));
                         first = false;
                         any = true;
                 }
         for (int f = 0; f < _RP_APP_FLAG_MAX; f++)
                 if (rp_app_manifest_has_flag(m, f)) {
-                        cli_print_row(W, rp_app_flag_name(f), "yes");
+                        grant_row(rp_app_flag_name(f), "yes");
                         any = true;
                 }
         if (!any)
