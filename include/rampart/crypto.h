@@ -80,8 +80,12 @@ void rp_sha256_free(rp_sha256 *h);
 static inline void rp_sha256_freep(rp_sha256 **h) {
         rp_sha256_free(*h);
 }
-/* One-shot digest of a buffer. */
-int rp_sha256(const void *data, size_t len, uint8_t ret_digest[RP_SHA256_LEN]);
+/* One-shot digest of a buffer. C does not allow a function and a typedef to
+ * share the name rp_sha256, so the function is rp_sha256_digest and the
+ * function-like macro keeps rp_sha256(data, len, digest) working (it expands
+ * only where a '(' follows, never for the type). */
+int rp_sha256_digest(const void *data, size_t len, uint8_t ret_digest[RP_SHA256_LEN]);
+#define rp_sha256(data, len, ret_digest) rp_sha256_digest((data), (len), (ret_digest))
 
 /* Constant-time comparison; true if equal. */
 bool rp_memeq_consttime(const void *a, const void *b, size_t len);

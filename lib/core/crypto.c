@@ -1,1 +1,531 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Signing keys and digests on OpenSSL 3's EVP interfaces. */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "core/fileio.h"
+#include "core/macro.h"
+#include "rampart/crypto.h"
+
+/* No key file we read is larger than this. */
+#define KEY_FILE_MAX (64 * 1024)
+
+/* P-256 scalars and coordinates are 32 bytes. */
+#define P256_LEN 32
+
+struct rp_key {
+        rp_key_type type;
+        bool private;
+        EVP_PKEY *pkey;
+};
+
+struct rp_sha256 {
+        EVP_MD_CTX *ctx;
+        bool finished;
+};
+
+/* The order n of the P-256 group (SEC 2, secp256r1), big-endian. */
+static const uint8_t p256_order[P256_LEN] = {
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+
+static void evp_pkey_freep(EVP_PKEY **p) {
+        EVP_PKEY_free(*p);
+}
+static void evp_md_ctx_freep(EVP_MD_CTX **p) {
+        EVP_MD_CTX_free(*p);
+}
+static void bio_freep(BIO **p) {
+        BIO_free(*p);
+}
+static void ecdsa_sig_freep(ECDSA_SIG **p) {
+        ECDSA_SIG_free(*p);
+}
+static void bn_freep(BIGNUM **p) {
+        BN_free(*p);
+}
+static void openssl_freep(void *p) {
+        OPENSSL_free(*(void **) p);
+}
+
+/* A buffer that held private key material: wiped, then freed. */
+typedef struct secret_buf {
+        uint8_t *data;
+        size_t len;
+} secret_buf;
+
+static void secret_buf_done(secret_buf *b) {
+        if (b->data) {
+                OPENSSL_cleanse(b->data, b->len);
+                free(b->data);
+        }
+        b->data = NULL;
+        b->len = 0;
+}
+
+/* A PEM block as PEM_read_bio returns it; the body is wiped on release
+ * because it may be a private key. */
+typedef struct pem_block {
+        char *name;
+        char *header;
+        unsigned char *data;
+        long len;
+} pem_block;
+
+static void pem_block_done(pem_block *b) {
+        OPENSSL_free(b->name);
+        OPENSSL_free(b->header);
+        if (b->data) {
+                OPENSSL_cleanse(b->data, (size_t) b->len);
+                OPENSSL_free(b->data);
+        }
+        *b = (pem_block) {};
+}
+
+const char *rp_key_type_name(rp_key_type type) {
+        switch (type) {
+        case RP_KEY_ES256:
+                return "ES256";
+        case RP_KEY_ED25519:
+                return "Ed25519";
+        }
+        return "unknown";
+}
+
+int rp_key_type_from_name(const char *name, rp_key_type *ret) {
+        if (!name)
+                return -EINVAL;
+        if (strcasecmp(name, "es256") == 0)
+                *ret = RP_KEY_ES256;
+        else if (strcasecmp(name, "ed25519") == 0)
+                *ret = RP_KEY_ED25519;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+rp_key_type rp_key_get_type(const rp_key *key) {
+        return key->type;
+}
+
+bool rp_key_is_private(const rp_key *key) {
+        return key->private;
+}
+
+int rp_key_cose_alg(const rp_key *key) {
+        return key->type == RP_KEY_ES256 ? RP_COSE_ALG_ES256 : RP_COSE_ALG_EDDSA;
+}
+
+void rp_key_free(rp_key *key) {
+        if (!key)
+                return;
+        /* OpenSSL clears private scalars when it frees the key. */
+        EVP_PKEY_free(key->pkey);
+        OPENSSL_cleanse(key, sizeof *key);
+        free(key);
+}
+
+static int key_new(rp_key_type type, bool private, EVP_PKEY *pkey, rp_key **ret) {
+        rp_key *k = calloc(1, sizeof *k);
+        if (!k)
+                return -ENOMEM;
+        k->type = type;
+        k->private = private;
+        k->pkey = pkey;
+        *ret = k;
+        return 0;
+}
+
+/* Classifies an OpenSSL key: 0 and its type if it is one we support,
+ * -EOPNOTSUPP with a message naming what it is otherwise. */
+static int classify_pkey(EVP_PKEY *pkey, const char *source, rp_key_type *ret, rp_error *err) {
+        if (EVP_PKEY_is_a(pkey, "ED25519")) {
+                *ret = RP_KEY_ED25519;
+                return 0;
+        }
+        if (EVP_PKEY_is_a(pkey, "EC")) {
+                char group[80] = "";
+                size_t glen = 0;
+                if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME,
+                                                   group, sizeof group, &glen) != 1)
+                        return rp_error_set(err, -EOPNOTSUPP,
+                                            "%s: an EC key with explicit or unknown curve parameters; "
+                                            "only the named curve P-256 (ES256) is supported", source);
+                if (streq(group, SN_X9_62_prime256v1) || strcasecmp(group, "P-256") == 0) {
+                        *ret = RP_KEY_ES256;
+                        return 0;
+                }
+                return rp_error_set(err, -EOPNOTSUPP,
+                                    "%s: an EC key on curve %s; only P-256 (ES256) is supported", source, group);
+        }
+        if (EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_is_a(pkey, "RSA-PSS"))
+                return rp_error_set(err, -EOPNOTSUPP,
+                                    "%s: an RSA key; rampart supports ES256 (P-256) and Ed25519 keys", source);
+        const char *name = EVP_PKEY_get0_type_name(pkey);
+        return rp_error_set(err, -EOPNOTSUPP, "%s: a %s key; rampart supports ES256 (P-256) and Ed25519 keys",
+                            source, name ? name : "unknown");
+}
+
+/* Copies the public half of pkey into a new EVP_PKEY. */
+static int public_copy(EVP_PKEY *pkey, EVP_PKEY **ret) {
+        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        int n = i2d_PUBKEY(pkey, &der);
+        if (n <= 0)
+                return -ENOMEM;
+        const unsigned char *p = der;
+        EVP_PKEY *pub = d2i_PUBKEY_ex(NULL, &p, n, NULL, NULL);
+        if (!pub)
+                return -ENOMEM;
+        *ret = pub;
+        return 0;
+}
+
+int rp_key_generate(rp_key_type type, rp_key **ret, rp_error *err) {
+        _cleanup_(evp_pkey_freep) EVP_PKEY *pkey = NULL;
+        switch (type) {
+        case RP_KEY_ES256:
+                pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+                break;
+        case RP_KEY_ED25519:
+                pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+                break;
+        default:
+                return rp_error_set(err, -EOPNOTSUPP, "unsupported key type %d", (int) type);
+        }
+        if (!pkey)
+                return rp_error_set(err, -ENOMEM, "cannot generate a %s key", rp_key_type_name(type));
+        int r = key_new(type, true, pkey, ret);
+        if (r < 0)
+                return rp_error_set(err, r, "out of memory");
+        TAKE_PTR(pkey);
+        return 0;
+}
+
+/* True if the PEM label names a certificate or certificate request. */
+static bool pem_is_certificate(const char *name) {
+        return streq(name, "CERTIFICATE") || streq(name, "X509 CERTIFICATE") ||
+               streq(name, "TRUSTED CERTIFICATE") || streq(name, "CERTIFICATE REQUEST") ||
+               streq(name, "NEW CERTIFICATE REQUEST") || streq(name, "X509 CRL");
+}
+
+static int key_from_pem_source(const void *pem, size_t len, bool want_private, const char *source,
+                               rp_key **ret, rp_error *err) {
+        const char *what = want_private ? "a PKCS#8 PEM private key" : "a PEM public key";
+
+        if (len > KEY_FILE_MAX)
+                return rp_error_set(err, -EFBIG, "%s: %zu bytes is too large for a key (limit %d)",
+                                    source, len, KEY_FILE_MAX);
+        if (len == 0)
+                return rp_error_set(err, -EINVAL, "%s: empty; expected %s", source, what);
+        if (!memmem(pem, len, "-----BEGIN ", 11))
+                return rp_error_set(err, -EINVAL, "%s: not PEM (no '-----BEGIN' line); expected %s",
+                                    source, what);
+
+        _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(pem, (int) len);
+        if (!bio)
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", source);
+
+        /* Use the first block that is not a parameter block ("openssl ecparam
+         * -genkey" writes EC PARAMETERS before the key). */
+        _cleanup_(pem_block_done) pem_block b = {};
+        for (;;) {
+                pem_block_done(&b);
+                if (PEM_read_bio(bio, &b.name, &b.header, &b.data, &b.len) != 1)
+                        return rp_error_set(err, -EINVAL, "%s: malformed PEM (bad base64 or missing END line); "
+                                            "expected %s", source, what);
+                if (!streq(b.name, "EC PARAMETERS"))
+                        break;
+        }
+
+        bool encrypted_header = b.header && strstr(b.header, "ENCRYPTED");
+        if (streq(b.name, "ENCRYPTED PRIVATE KEY") || encrypted_header)
+                return rp_error_set(err, -EOPNOTSUPP, "%s: the private key is encrypted; it must be unencrypted "
+                                    "PKCS#8 (decrypt it with 'openssl pkcs8 -in %s -out NEW')", source, source);
+        if (pem_is_certificate(b.name))
+                return rp_error_set(err, -EINVAL, "%s: a %s, not a key; expected %s", source, b.name, what);
+        if (streq(b.name, "RSA PRIVATE KEY") || streq(b.name, "RSA PUBLIC KEY"))
+                return rp_error_set(err, -EOPNOTSUPP, "%s: an RSA key; rampart supports ES256 (P-256) and "
+                                    "Ed25519 keys", source);
+        if (streq(b.name, "EC PRIVATE KEY"))
+                return rp_error_set(err, -EOPNOTSUPP, "%s: an EC private key in the legacy SEC1 format; it must "
+                                    "be PKCS#8 (convert it with 'openssl pkcs8 -topk8 -nocrypt -in %s')",
+                                    source, source);
+
+        bool is_private = streq(b.name, "PRIVATE KEY");
+        bool is_public = streq(b.name, "PUBLIC KEY");
+        if (!is_private && !is_public)
+                return rp_error_set(err, -EINVAL, "%s: a PEM '%s' block; expected %s", source, b.name, what);
+        if (want_private && is_public)
+                return rp_error_set(err, -EINVAL, "%s: a public key, but a private key is needed "
+                                    "(expected %s)", source, what);
+
+        const unsigned char *p = b.data;
+        _cleanup_(evp_pkey_freep) EVP_PKEY *pkey = is_private
+                ? d2i_AutoPrivateKey_ex(NULL, &p, b.len, NULL, NULL)
+                : d2i_PUBKEY_ex(NULL, &p, b.len, NULL, NULL);
+        if (!pkey)
+                return rp_error_set(err, -EINVAL, "%s: the %s block does not hold a valid or supported key",
+                                    source, b.name);
+        if (p != b.data + b.len)
+                return rp_error_set(err, -EBADMSG, "%s: trailing bytes after the key in the %s block",
+                                    source, b.name);
+
+        rp_key_type type;
+        int r = classify_pkey(pkey, source, &type, err);
+        if (r < 0)
+                return r;
+
+        if (is_private && !want_private) {
+                EVP_PKEY *pub = NULL;
+                r = public_copy(pkey, &pub);
+                if (r < 0)
+                        return rp_error_set(err, r, "%s: out of memory", source);
+                EVP_PKEY_free(pkey);
+                pkey = pub;
+                is_private = false;
+        }
+
+        r = key_new(type, is_private, pkey, ret);
+        if (r < 0)
+                return rp_error_set(err, r, "%s: out of memory", source);
+        TAKE_PTR(pkey);
+        return 0;
+}
+
+int rp_key_from_pem(const void *pem, size_t len, bool want_private, rp_key **ret, rp_error *err) {
+        return key_from_pem_source(pem, len, want_private, "PEM key", ret, err);
+}
+
+static int key_load(const char *path, bool want_private, rp_key **ret, rp_error *err) {
+        _cleanup_(secret_buf_done) secret_buf buf = {};
+        int r = rp_read_file(path, KEY_FILE_MAX, &buf.data, &buf.len, err);
+        if (r < 0)
+                return r;
+        return key_from_pem_source(buf.data, buf.len, want_private, path, ret, err);
+}
+
+int rp_key_load_private(const char *path, rp_key **ret, rp_error *err) {
+        return key_load(path, true, ret, err);
+}
+
+int rp_key_load_public(const char *path, rp_key **ret, rp_error *err) {
+        return key_load(path, false, ret, err);
+}
+
+/* Writes what PEM_write fills into a memory BIO to path, atomically. */
+static int save_bio(BIO *bio, const char *path, mode_t mode, rp_error *err) {
+        char *data = NULL;
+        long n = BIO_get_mem_data(bio, &data);
+        if (n <= 0 || !data)
+                return rp_error_set(err, -ENOMEM, "%s: cannot encode the key", path);
+        return rp_write_file_atomic(path, data, (size_t) n, mode, err);
+}
+
+int rp_key_save_private(const rp_key *key, const char *path, rp_error *err) {
+        if (!key->private)
+                return rp_error_set(err, -EINVAL, "%s: cannot save a private key: only the public key is loaded",
+                                    path);
+        /* A secure-heap BIO is wiped when freed. */
+        _cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
+        if (!bio)
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+        /* PEM_write_bio_PrivateKey writes unencrypted PKCS#8 ("PRIVATE KEY"). */
+        if (PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) != 1)
+                return rp_error_set(err, -ENOMEM, "%s: cannot encode the private key", path);
+        int r = save_bio(bio, path, 0600, err);
+        char *data = NULL;
+        long n = BIO_get_mem_data(bio, &data);
+        if (n > 0 && data)
+                OPENSSL_cleanse(data, (size_t) n);
+        return r;
+}
+
+int rp_key_save_public(const rp_key *key, const char *path, rp_error *err) {
+        _cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
+        if (!bio)
+                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
+        if (PEM_write_bio_PUBKEY(bio, key->pkey) != 1)
+                return rp_error_set(err, -ENOMEM, "%s: cannot encode the public key", path);
+        return save_bio(bio, path, 0644, err);
+}
+
+int rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]) {
+        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        int n = i2d_PUBKEY(key->pkey, &der);
+        if (n <= 0)
+                return -ENOMEM;
+        return rp_sha256(der, (size_t) n, ret_id);
+}
+
+/* ES256: DER ECDSA-Sig-Value <-> the fixed 64-byte r||s that COSE uses. */
+static int es256_der_to_raw(const unsigned char *der, size_t der_len, uint8_t raw[2 * P256_LEN]) {
+        const unsigned char *p = der;
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long) der_len);
+        if (!sig)
+                return -EINVAL;
+        const BIGNUM *r = NULL, *s = NULL;
+        ECDSA_SIG_get0(sig, &r, &s);
+        if (BN_bn2binpad(r, raw, P256_LEN) != P256_LEN || BN_bn2binpad(s, raw + P256_LEN, P256_LEN) != P256_LEN)
+                return -ERANGE;
+        return 0;
+}
+
+/* True if the 32-byte big-endian v is in [1, n-1]. */
+static bool p256_scalar_in_range(const uint8_t v[P256_LEN]) {
+        bool zero = true;
+        for (size_t i = 0; i < P256_LEN; i++)
+                if (v[i]) {
+                        zero = false;
+                        break;
+                }
+        return !zero && memcmp(v, p256_order, P256_LEN) < 0;
+}
+
+static int es256_raw_to_der(const uint8_t raw[2 * P256_LEN], unsigned char **ret_der, size_t *ret_len) {
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
+        _cleanup_(bn_freep) BIGNUM *r = BN_bin2bn(raw, P256_LEN, NULL);
+        _cleanup_(bn_freep) BIGNUM *s = BN_bin2bn(raw + P256_LEN, P256_LEN, NULL);
+        if (!sig || !r || !s)
+                return -ENOMEM;
+        if (ECDSA_SIG_set0(sig, r, s) != 1)
+                return -ENOMEM;
+        TAKE_PTR(r);
+        TAKE_PTR(s);
+        unsigned char *der = NULL;
+        int n = i2d_ECDSA_SIG(sig, &der);
+        if (n <= 0)
+                return -ENOMEM;
+        *ret_der = der;
+        *ret_len = (size_t) n;
+        return 0;
+}
+
+int rp_key_sign(const rp_key *key, const void *msg, size_t len,
+                uint8_t ret_sig[RP_SIG_MAX], size_t *ret_sig_len, rp_error *err) {
+        if (!key->private)
+                return rp_error_set(err, -EINVAL, "cannot sign: this is a public key, a private key is needed");
+
+        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        const char *md = key->type == RP_KEY_ES256 ? "SHA256" : NULL;
+        if (EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
+                return rp_error_set(err, -EIO, "cannot start a %s signature", rp_key_type_name(key->type));
+
+        /* An ECDSA P-256 DER signature is at most 72 bytes. */
+        unsigned char der[80];
+        size_t der_len = sizeof der;
+        if (EVP_DigestSign(ctx, der, &der_len, msg, len) != 1)
+                return rp_error_set(err, -EIO, "%s signing failed", rp_key_type_name(key->type));
+
+        if (key->type == RP_KEY_ED25519) {
+                if (der_len != RP_SIG_MAX)
+                        return rp_error_set(err, -EIO, "Ed25519 signing gave %zu bytes", der_len);
+                memcpy(ret_sig, der, RP_SIG_MAX);
+        } else {
+                uint8_t raw[2 * P256_LEN];
+                if (es256_der_to_raw(der, der_len, raw) < 0)
+                        return rp_error_set(err, -EIO, "ES256 signing gave a malformed signature");
+                memcpy(ret_sig, raw, sizeof raw);
+        }
+        *ret_sig_len = RP_SIG_MAX;
+        return 0;
+}
+
+int rp_key_verify(const rp_key *key, const void *msg, size_t len,
+                  const uint8_t *sig, size_t sig_len, rp_error *err) {
+        const char *name = rp_key_type_name(key->type);
+        if (sig_len != RP_SIG_MAX)
+                return rp_error_set(err, -EKEYREJECTED, "%s signature is %zu bytes, %s needs %d",
+                                    name, sig_len, name, RP_SIG_MAX);
+
+        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        const unsigned char *to_check = sig;
+        size_t check_len = sig_len;
+        if (key->type == RP_KEY_ES256) {
+                if (!p256_scalar_in_range(sig) || !p256_scalar_in_range(sig + P256_LEN))
+                        return rp_error_set(err, -EKEYREJECTED,
+                                            "ES256 signature is invalid: r or s is zero or not below the group order");
+                int r = es256_raw_to_der(sig, &der, &check_len);
+                if (r < 0)
+                        return rp_error_set(err, r, "out of memory");
+                to_check = der;
+        }
+
+        _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        const char *md = key->type == RP_KEY_ES256 ? "SHA256" : NULL;
+        if (EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
+                return rp_error_set(err, -EIO, "cannot start a %s verification", name);
+        int k = EVP_DigestVerify(ctx, to_check, check_len, msg, len);
+        if (k != 1)
+                /* 0 is a wrong signature; OpenSSL reports some malformed
+                 * ones (Ed25519 S out of range) as errors: both mean no. */
+                return rp_error_set(err, -EKEYREJECTED, "%s signature does not verify", name);
+        return 0;
+}
+
+int rp_sha256_new(rp_sha256 **ret) {
+        rp_sha256 *h = calloc(1, sizeof *h);
+        if (!h)
+                return -ENOMEM;
+        h->ctx = EVP_MD_CTX_new();
+        if (!h->ctx || EVP_DigestInit_ex2(h->ctx, EVP_sha256(), NULL) != 1) {
+                rp_sha256_free(h);
+                return -ENOMEM;
+        }
+        *ret = h;
+        return 0;
+}
+
+int rp_sha256_update(rp_sha256 *h, const void *data, size_t len) {
+        if (h->finished)
+                return -EINVAL;
+        if (len == 0)
+                return 0;
+        return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : -EIO;
+}
+
+int rp_sha256_final(rp_sha256 *h, uint8_t ret_digest[RP_SHA256_LEN]) {
+        if (h->finished)
+                return -EINVAL;
+        uint8_t d[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        if (EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != RP_SHA256_LEN)
+                return -EIO;
+        h->finished = true;
+        memcpy(ret_digest, d, RP_SHA256_LEN);
+        return 0;
+}
+
+void rp_sha256_free(rp_sha256 *h) {
+        if (!h)
+                return;
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+}
+
+int rp_sha256_digest(const void *data, size_t len, uint8_t ret_digest[RP_SHA256_LEN]) {
+        uint8_t d[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        if (EVP_Digest(len ? data : "", len, d, &n, EVP_sha256(), NULL) != 1 || n != RP_SHA256_LEN)
+                return -EIO;
+        memcpy(ret_digest, d, RP_SHA256_LEN);
+        return 0;
+}
+
+bool rp_memeq_consttime(const void *a, const void *b, size_t len) {
+        return len == 0 || CRYPTO_memcmp(a, b, len) == 0;
+}
