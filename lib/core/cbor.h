@@ -41,12 +41,23 @@ int rp_cbor_encode(cbor_item_t *item, uint8_t **ret_buf, size_t *ret_len, rp_err
 int rp_cbor_check(const uint8_t *buf, size_t len, unsigned max_depth, size_t max_items,
                   size_t *ret_len, rp_error *err);
 
+/* rp_cbor_check, then builds the first item in buf as libcbor items: use this
+ * instead of cbor_load() for bytes from outside. Besides being bounded, it
+ * avoids a libcbor 0.8 bug: cbor_load() refuses tags 6..20 in their one-byte
+ * form, which includes COSE_Sign1's tag 18 (0xd2). max_depth above
+ * RP_CBOR_DECODE_MAX_DEPTH is lowered to it (building recurses once per
+ * level). Floating-point values are refused with -EOPNOTSUPP. On success
+ * *ret gets a new reference and *ret_len the item's length. */
+#define RP_CBOR_DECODE_MAX_DEPTH 128
+int rp_cbor_decode(const uint8_t *buf, size_t len, unsigned max_depth, size_t max_items,
+                   cbor_item_t **ret, size_t *ret_len, rp_error *err);
+
 /* True if the item at buf (exactly len bytes) is in deterministic form:
  * decode + rp_cbor_encode gives the same bytes. */
 bool rp_cbor_is_deterministic(const uint8_t *buf, size_t len);
 
-/* Map lookups for parsed items: the value under a text or integer key, or
- * NULL. */
+/* Map lookups for parsed items: the value under a text or integer key
+ * (borrowed: no new reference), or NULL. */
 cbor_item_t *rp_cbor_map_get_text(const cbor_item_t *map, const char *key);
 cbor_item_t *rp_cbor_map_get_int(const cbor_item_t *map, int64_t key);
 
