@@ -1,1 +1,517 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* COSE_Sign1 (RFC 9052 section 4.2): create, decode, verify. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cbor.h"
+#include "core/macro.h"
+#include "core/strutil.h"
+#include "rampart/cose.h"
+
+#define COSE_TAG_SIGN1 18
+
+/* Header labels (RFC 9052 section 3.1). */
+#define HDR_ALG 1
+#define HDR_CRIT 2
+#define HDR_CONTENT_TYPE 3
+#define HDR_KID 4
+
+/* Limits on what we decode. */
+#define COSE_MAX_DEPTH 16
+#define COSE_MAX_ITEMS 4096
+#define HEADER_MAX_LABELS 64
+#define KID_MAX 256
+#define CONTENT_TYPE_MAX 256
+
+static const char *alg_name(int alg) {
+        switch (alg) {
+        case RP_COSE_ALG_ES256:
+                return "ES256";
+        case RP_COSE_ALG_EDDSA:
+                return "EdDSA";
+        }
+        return "unknown";
+}
+
+/* Appends a CBOR head in its shortest form to out (at least 9 bytes free). */
+static size_t put_head(uint8_t *out, unsigned major, uint64_t v) {
+        uint8_t mt = (uint8_t) (major << 5);
+        size_t n;
+        if (v < 24) {
+                out[0] = mt | (uint8_t) v;
+                return 1;
+        }
+        if (v <= UINT8_MAX) {
+                out[0] = mt | 24;
+                n = 1;
+        } else if (v <= UINT16_MAX) {
+                out[0] = mt | 25;
+                n = 2;
+        } else if (v <= UINT32_MAX) {
+                out[0] = mt | 26;
+                n = 4;
+        } else {
+                out[0] = mt | 27;
+                n = 8;
+        }
+        for (size_t i = 0; i < n; i++)
+                out[1 + i] = (uint8_t) (v >> (8 * (n - 1 - i)));
+        return 1 + n;
+}
+
+/* Sig_structure = ["Signature1", body_protected, external_aad, payload],
+ * deterministic CBOR (RFC 9052 section 4.4), in a malloc'd buffer. */
+static int sig_structure(const uint8_t *prot, size_t prot_len, const void *aad, size_t aad_len,
+                         const void *payload, size_t payload_len, uint8_t **ret, size_t *ret_len) {
+        static const char context[] = "Signature1";
+        size_t clen = sizeof context - 1;
+        if (aad_len > RP_COSE_MAX_SIZE || payload_len > RP_COSE_MAX_SIZE || prot_len > RP_COSE_MAX_SIZE)
+                return -EFBIG;
+        size_t cap = 1 + 4 * 9 + clen + prot_len + aad_len + payload_len;
+        uint8_t *buf = malloc(cap), *p = buf;
+        if (!buf)
+                return -ENOMEM;
+        p += put_head(p, 4, 4);
+        p += put_head(p, 3, clen);
+        memcpy(p, context, clen);
+        p += clen;
+        const struct {
+                const void *data;
+                size_t len;
+        } parts[] = { { prot, prot_len }, { aad, aad_len }, { payload, payload_len } };
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                p += put_head(p, 2, parts[i].len);
+                if (parts[i].len)
+                        memcpy(p, parts[i].data, parts[i].len);
+                p += parts[i].len;
+        }
+        *ret = buf;
+        *ret_len = (size_t) (p - buf);
+        return 0;
+}
+
+int rp_cose_sign1_create(const rp_key *key, const char *content_type,
+                         const void *payload, size_t payload_len,
+                         const void *external_aad, size_t aad_len,
+                         uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
+        if (!rp_key_is_private(key))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: signing needs a private key");
+        if (payload_len > RP_COSE_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: payload is %zu bytes, the limit is %d",
+                                    payload_len, RP_COSE_MAX_SIZE);
+        if (content_type && (content_type[0] == '\0' || strlen(content_type) > CONTENT_TYPE_MAX ||
+                             !rp_str_is_printable(content_type, strlen(content_type))))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: content type must be 1 to %d printable UTF-8 "
+                                    "characters", CONTENT_TYPE_MAX);
+
+        uint8_t kid[RP_KEY_ID_LEN];
+        int r = rp_key_id(key, kid);
+        if (r < 0)
+                return rp_error_set(err, r, "COSE_Sign1: cannot compute the key id");
+
+        /* Protected header {1: alg, 3: content type, 4: kid}. */
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = cbor_new_definite_map(3);
+        if (!hdr)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_ALG), rp_cbor_int(rp_key_cose_alg(key)));
+        if (r >= 0 && content_type)
+                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_CONTENT_TYPE), rp_cbor_text(content_type));
+        if (r >= 0)
+                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_KID), rp_cbor_bytes(kid, sizeof kid));
+        if (r < 0)
+                return rp_error_set(err, r, "COSE_Sign1: out of memory");
+        _cleanup_free_ uint8_t *prot = NULL;
+        size_t prot_len;
+        r = rp_cbor_encode(hdr, &prot, &prot_len, err);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ uint8_t *tbs = NULL;
+        size_t tbs_len;
+        r = sig_structure(prot, prot_len, external_aad, aad_len, payload, payload_len, &tbs, &tbs_len);
+        if (r < 0)
+                return rp_error_set(err, r, r == -EFBIG ? "COSE_Sign1: external_aad is too large"
+                                                        : "COSE_Sign1: out of memory");
+        uint8_t sig[RP_SIG_MAX];
+        size_t sig_len;
+        r = rp_key_sign(key, tbs, tbs_len, sig, &sig_len, err);
+        if (r < 0) {
+                if (err)
+                        rp_error_prefix(err, "COSE_Sign1: ");
+                return r;
+        }
+
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *arr = cbor_new_definite_array(4);
+        if (!arr)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        cbor_item_t *parts[] = {
+                rp_cbor_bytes(prot, prot_len),
+                cbor_new_definite_map(0),
+                rp_cbor_bytes(payload, payload_len),
+                rp_cbor_bytes(sig, sig_len),
+        };
+        bool ok = true;
+        for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
+                ok = ok && parts[i] && cbor_array_push(arr, parts[i]);
+                rp_cbor_decrefp(&parts[i]);
+        }
+        if (!ok)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *tagged = cbor_new_tag(COSE_TAG_SIGN1);
+        if (!tagged)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        cbor_tag_set_item(tagged, arr);
+
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t out_len;
+        r = rp_cbor_encode(tagged, &out, &out_len, err);
+        if (r < 0)
+                return r;
+        if (out_len > RP_COSE_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: the message would be %zu bytes, the limit is %d",
+                                    out_len, RP_COSE_MAX_SIZE);
+        *ret_buf = TAKE_PTR(out);
+        *ret_len = out_len;
+        return 0;
+}
+
+void rp_cose_sign1_free(rp_cose_sign1 *msg) {
+        if (!msg)
+                return;
+        free(msg->content_type);
+        free(msg->kid);
+        free(msg->payload);
+        free(msg->protected_raw);
+        free(msg->signature);
+        free(msg);
+}
+
+static uint8_t *memdup_nonnull(const void *p, size_t len) {
+        uint8_t *d = malloc(len ? len : 1);
+        if (d && len)
+                memcpy(d, p, len);
+        return d;
+}
+
+/* Label as text for messages: "1", "-7", "\"name\"". */
+static void label_str(const cbor_item_t *label, char *buf, size_t size) {
+        int64_t v;
+        if (rp_cbor_get_int(label, &v) == 0)
+                snprintf(buf, size, "%" PRId64, v);
+        else if (cbor_isa_string(label)) {
+                size_t n = cbor_string_length(label);
+                const char *s = (const char *) cbor_string_handle(label);
+                if (n < size - 3 && rp_str_is_printable(s ? s : "", n))
+                        snprintf(buf, size, "\"%.*s\"", (int) n, s ? s : "");
+                else
+                        snprintf(buf, size, "(a %zu-byte text label)", n);
+        } else
+                snprintf(buf, size, "(an integer too large for int64)");
+}
+
+/* True if labels a and b are the same label (by value, whatever width they
+ * were encoded in). */
+static bool label_eq(const cbor_item_t *a, const cbor_item_t *b) {
+        if (cbor_isa_string(a) && cbor_isa_string(b))
+                return cbor_string_length(a) == cbor_string_length(b) &&
+                       (cbor_string_length(a) == 0 ||
+                        memcmp(cbor_string_handle(a), cbor_string_handle(b), cbor_string_length(a)) == 0);
+        if (cbor_typeof(a) != cbor_typeof(b) || (!cbor_isa_uint(a) && !cbor_isa_negint(a)))
+                return false;
+        return cbor_get_int(a) == cbor_get_int(b);
+}
+
+/* Checks a header map's labels: integers or text, no duplicates. */
+static int check_header_labels(const cbor_item_t *map, const char *which, rp_error *err) {
+        size_t n = cbor_map_size(map);
+        if (n > HEADER_MAX_LABELS)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: %s header: %zu labels, the limit is %d",
+                                    which, n, HEADER_MAX_LABELS);
+        struct cbor_pair *p = cbor_map_handle(map);
+        for (size_t i = 0; i < n; i++) {
+                const cbor_item_t *k = p[i].key;
+                if (!cbor_isa_uint(k) && !cbor_isa_negint(k) && !cbor_isa_string(k))
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: %s header: label %zu is not an integer or "
+                                            "text", which, i);
+                for (size_t j = 0; j < i; j++)
+                        if (label_eq(p[j].key, k)) {
+                                char l[64];
+                                label_str(k, l, sizeof l);
+                                return rp_error_set(err, -EINVAL, "COSE_Sign1: %s header: duplicate label %s",
+                                                    which, l);
+                        }
+        }
+        return 0;
+}
+
+/* Copies a byte string's contents (non-NULL even when empty). */
+static int bytes_copy(const cbor_item_t *b, uint8_t **ret, size_t *ret_len) {
+        size_t n = cbor_bytestring_length(b);
+        uint8_t *d = memdup_nonnull(cbor_bytestring_handle(b), n);
+        if (!d)
+                return -ENOMEM;
+        *ret = d;
+        *ret_len = n;
+        return 0;
+}
+
+static const char *item_kind(const cbor_item_t *item) {
+        switch (cbor_typeof(item)) {
+        case CBOR_TYPE_UINT:
+        case CBOR_TYPE_NEGINT:
+                return "an integer";
+        case CBOR_TYPE_BYTESTRING:
+                return "a byte string";
+        case CBOR_TYPE_STRING:
+                return "a text string";
+        case CBOR_TYPE_ARRAY:
+                return "an array";
+        case CBOR_TYPE_MAP:
+                return "a map";
+        case CBOR_TYPE_TAG:
+                return "a tagged item";
+        case CBOR_TYPE_FLOAT_CTRL:
+                return cbor_float_ctrl_is_ctrl(item) && cbor_ctrl_value(item) == CBOR_CTRL_NULL ? "nil"
+                                                                                                 : "a simple value";
+        }
+        return "an unknown item";
+}
+
+/* Reads the protected header and fills alg, content type and kid. */
+static int parse_protected(rp_cose_sign1 *m, cbor_item_t **ret_map, rp_error *err) {
+        if (m->protected_len == 0)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is empty; alg (1) is required "
+                                    "there");
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = NULL;
+        size_t used;
+        rp_error sub = {};
+        int r = rp_cbor_decode(m->protected_raw, m->protected_len, COSE_MAX_DEPTH, COSE_MAX_ITEMS, &hdr, &used,
+                               &sub);
+        if (r < 0)
+                return rp_error_set(err, r, "COSE_Sign1: protected header: %s", sub.message);
+        if (used != m->protected_len)
+                return rp_error_set(err, -EBADMSG, "COSE_Sign1: protected header: %zu bytes after the header map",
+                                    m->protected_len - used);
+        if (!cbor_isa_map(hdr))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is %s, expected a map",
+                                    item_kind(hdr));
+        r = check_header_labels(hdr, "protected", err);
+        if (r < 0)
+                return r;
+
+        cbor_item_t *alg = rp_cbor_map_get_int(hdr, HDR_ALG);
+        if (!alg)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: alg (1) is missing");
+        int64_t a;
+        if (rp_cbor_get_int(alg, &a) < 0) {
+                if (cbor_isa_string(alg))
+                        return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: alg (1) is text; "
+                                            "only ES256 (-7) and EdDSA (-8) are supported");
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: alg (1) is %s, expected an "
+                                    "integer", item_kind(alg));
+        }
+        if (a != RP_COSE_ALG_ES256 && a != RP_COSE_ALG_EDDSA)
+                return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: unsupported alg %" PRId64
+                                    "; only ES256 (-7) and EdDSA (-8) are supported", a);
+        m->alg = (int) a;
+
+        cbor_item_t *ct = rp_cbor_map_get_int(hdr, HDR_CONTENT_TYPE);
+        if (ct) {
+                uint64_t cf;
+                if (cbor_isa_string(ct)) {
+                        size_t n = cbor_string_length(ct);
+                        const char *s = (const char *) cbor_string_handle(ct);
+                        if (n == 0 || n > CONTENT_TYPE_MAX || !rp_str_is_printable(s, n))
+                                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) "
+                                                    "must be 1 to %d printable UTF-8 characters", CONTENT_TYPE_MAX);
+                        m->content_type = strndup(s, n);
+                } else if (rp_cbor_get_uint(ct, &cf) == 0 && cf <= UINT16_MAX) {
+                        /* A CoAP content-format number: kept as its decimal text. */
+                        if (asprintf(&m->content_type, "%" PRIu64, cf) < 0)
+                                m->content_type = NULL;
+                } else
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) is %s, "
+                                            "expected text or a content-format number (0-65535)", item_kind(ct));
+                if (!m->content_type)
+                        return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        }
+
+        *ret_map = TAKE_PTR(hdr);
+        return 0;
+}
+
+/* Checks crit (2): only in the protected header, a non-empty array of labels
+ * that we process and that are present in the protected header. */
+static int check_crit(const cbor_item_t *prot, const cbor_item_t *unprot, rp_error *err) {
+        if (rp_cbor_map_get_int(unprot, HDR_CRIT))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header: crit (2) must be in the "
+                                    "protected header");
+        cbor_item_t *crit = rp_cbor_map_get_int(prot, HDR_CRIT);
+        if (!crit)
+                return 0;
+        if (!cbor_isa_array(crit) || cbor_array_size(crit) == 0)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: crit (2) must be a non-empty "
+                                    "array of labels");
+        cbor_item_t **v = cbor_array_handle(crit);
+        for (size_t i = 0; i < cbor_array_size(crit); i++) {
+                char l[64];
+                int64_t label;
+                if (!cbor_isa_uint(v[i]) && !cbor_isa_negint(v[i]) && !cbor_isa_string(v[i]))
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: crit (2) entry %zu is "
+                                            "not a label", i);
+                label_str(v[i], l, sizeof l);
+                bool known = rp_cbor_get_int(v[i], &label) == 0 &&
+                             (label == HDR_ALG || label == HDR_CONTENT_TYPE || label == HDR_KID);
+                if (!known)
+                        return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: unknown critical "
+                                            "header %s", l);
+                if (!rp_cbor_map_get_int(prot, label))
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: crit (2) lists %s, which "
+                                            "is not in the protected header", l);
+        }
+        return 0;
+}
+
+int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,
+                         size_t *ret_consumed, rp_error *err) {
+        if (!buf || len == 0)
+                return rp_error_set(err, -EBADMSG, "COSE_Sign1: empty input");
+
+        /* Look at the outer head first, for a clear message about tags. */
+        uint8_t ib = buf[0];
+        if (ib >> 5 == 4)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: untagged; expected tag 18 before the array "
+                                    "(untagged messages are not accepted)");
+        if (ib >> 5 != 6)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: not a COSE_Sign1 (expected tag 18, found initial "
+                                    "byte 0x%02x)", ib);
+
+        /* Scan at most the size limit: a longer item is refused unread. */
+        size_t scan = len > RP_COSE_MAX_SIZE ? RP_COSE_MAX_SIZE : len;
+        rp_error sub = {};
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *item = NULL;
+        size_t used;
+        int r = rp_cbor_decode(buf, scan, COSE_MAX_DEPTH, COSE_MAX_ITEMS, &item, &used, &sub);
+        if (r == -EBADMSG && scan < len)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: larger than the limit of %d bytes", RP_COSE_MAX_SIZE);
+        if (r < 0)
+                return rp_error_set(err, r, "COSE_Sign1: %s", sub.message);
+
+        uint64_t tag = cbor_tag_value(item);
+        if (tag != COSE_TAG_SIGN1)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: tag %ju, expected 18%s", (uintmax_t) tag,
+                                    tag == 98 ? " (tag 98 is COSE_Sign, with several signers)" :
+                                    tag == 17 ? " (tag 17 is COSE_Mac0)" : "");
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *arr = cbor_tag_item(item);
+        if (!cbor_isa_array(arr))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: tag 18 holds %s, expected an array",
+                                    item_kind(arr));
+        if (cbor_array_size(arr) != 4)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: array has %zu elements, expected 4 (protected, "
+                                    "unprotected, payload, signature)", cbor_array_size(arr));
+        cbor_item_t **e = cbor_array_handle(arr);
+        if (!cbor_isa_bytestring(e[0]))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is %s, expected a byte string",
+                                    item_kind(e[0]));
+        if (!cbor_isa_map(e[1]))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header is %s, expected a map",
+                                    item_kind(e[1]));
+        if (cbor_isa_float_ctrl(e[2]) && cbor_float_ctrl_is_ctrl(e[2]) && cbor_ctrl_value(e[2]) == CBOR_CTRL_NULL)
+                return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: payload is nil (detached payloads are not "
+                                    "supported)");
+        if (!cbor_isa_bytestring(e[2]))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: payload is %s, expected a byte string",
+                                    item_kind(e[2]));
+        if (!cbor_isa_bytestring(e[3]))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: signature is %s, expected a byte string",
+                                    item_kind(e[3]));
+
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = calloc(1, sizeof *m);
+        if (!m)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        if (bytes_copy(e[0], &m->protected_raw, &m->protected_len) < 0 ||
+            bytes_copy(e[2], &m->payload, &m->payload_len) < 0 ||
+            bytes_copy(e[3], &m->signature, &m->signature_len) < 0)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *prot = NULL;
+        r = parse_protected(m, &prot, err);
+        if (r < 0)
+                return r;
+        cbor_item_t *unprot = e[1];
+        r = check_header_labels(unprot, "unprotected", err);
+        if (r < 0)
+                return r;
+        /* A label may appear in one of the two maps only (RFC 9052 3). */
+        struct cbor_pair *up = cbor_map_handle(unprot);
+        struct cbor_pair *pp = cbor_map_handle(prot);
+        for (size_t i = 0; i < cbor_map_size(unprot); i++)
+                for (size_t j = 0; j < cbor_map_size(prot); j++)
+                        if (label_eq(up[i].key, pp[j].key)) {
+                                char l[64];
+                                label_str(up[i].key, l, sizeof l);
+                                return rp_error_set(err, -EINVAL, "COSE_Sign1: label %s is in both the protected "
+                                                    "and the unprotected header", l);
+                        }
+        r = check_crit(prot, unprot, err);
+        if (r < 0)
+                return r;
+
+        /* kid (4) may be in either header; it is a hint for picking a key. */
+        cbor_item_t *kid = rp_cbor_map_get_int(prot, HDR_KID);
+        const char *kid_where = "protected";
+        if (!kid) {
+                kid = rp_cbor_map_get_int(unprot, HDR_KID);
+                kid_where = "unprotected";
+        }
+        if (kid) {
+                if (!cbor_isa_bytestring(kid))
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: %s header: kid (4) is %s, expected a byte "
+                                            "string", kid_where, item_kind(kid));
+                if (cbor_bytestring_length(kid) > KID_MAX)
+                        return rp_error_set(err, -EFBIG, "COSE_Sign1: %s header: kid (4) is %zu bytes, the limit "
+                                            "is %d", kid_where, cbor_bytestring_length(kid), KID_MAX);
+                if (bytes_copy(kid, &m->kid, &m->kid_len) < 0)
+                        return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        }
+        if (rp_cbor_map_get_int(unprot, HDR_ALG))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header: alg (1) must only be in the "
+                                    "protected header");
+
+        if (m->signature_len != RP_SIG_MAX)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: signature is %zu bytes, %s needs %d",
+                                    m->signature_len, alg_name(m->alg), RP_SIG_MAX);
+
+        *ret = TAKE_PTR(m);
+        if (ret_consumed)
+                *ret_consumed = used;
+        return 0;
+}
+
+int rp_cose_sign1_verify(const rp_cose_sign1 *msg, const rp_key *pub,
+                         const void *external_aad, size_t aad_len, rp_error *err) {
+        int key_alg = rp_key_cose_alg(pub);
+        if (msg->alg != key_alg)
+                return rp_error_set(err, -EKEYREJECTED, "COSE_Sign1: alg is %s (%d) but the key is %s (alg %d)",
+                                    alg_name(msg->alg), msg->alg, rp_key_type_name(rp_key_get_type(pub)), key_alg);
+        if (msg->signature_len != RP_SIG_MAX)
+                return rp_error_set(err, -EKEYREJECTED, "COSE_Sign1: signature is %zu bytes, %s needs %d",
+                                    msg->signature_len, alg_name(msg->alg), RP_SIG_MAX);
+
+        _cleanup_free_ uint8_t *tbs = NULL;
+        size_t tbs_len;
+        int r = sig_structure(msg->protected_raw, msg->protected_len, external_aad, aad_len,
+                              msg->payload, msg->payload_len, &tbs, &tbs_len);
+        if (r < 0)
+                return rp_error_set(err, r, r == -EFBIG ? "COSE_Sign1: external_aad is too large"
+                                                        : "COSE_Sign1: out of memory");
+        r = rp_key_verify(pub, tbs, tbs_len, msg->signature, msg->signature_len, err);
+        if (r < 0) {
+                if (err)
+                        rp_error_prefix(err, "COSE_Sign1: ");
+                return r;
+        }
+        return 0;
+}

@@ -1,0 +1,536 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cbor.h"
+#include "core/macro.h"
+#include "core/strutil.h"
+#include "rampart/cose.h"
+#include "testlib.h"
+
+/* A byte buffer the tests assemble messages in, by hand. */
+typedef struct buf {
+        uint8_t *d;
+        size_t n;
+} buf;
+
+static void buf_done(buf *b) {
+        free(b->d);
+        b->d = NULL;
+        b->n = 0;
+}
+
+static void put(buf *b, const void *p, size_t n) {
+        b->d = realloc(b->d, b->n + n + 1);
+        assert_non_null(b->d);
+        if (n)
+                memcpy(b->d + b->n, p, n);
+        b->n += n;
+}
+
+static void put_hex(buf *b, const char *hex) {
+        size_t n = strlen(hex) / 2;
+        uint8_t tmp[4096];
+        assert_true(n <= sizeof tmp);
+        assert_int_equal(rp_hex_decode(hex, tmp, n), 0);
+        put(b, tmp, n);
+}
+
+/* A definite-length head, written independently of lib/core. */
+static void put_head(buf *b, unsigned major, uint64_t v) {
+        uint8_t h[9];
+        size_t n;
+        if (v < 24) {
+                h[0] = (uint8_t) (major << 5 | v);
+                n = 1;
+        } else if (v < 0x100) {
+                h[0] = (uint8_t) (major << 5 | 24);
+                h[1] = (uint8_t) v;
+                n = 2;
+        } else if (v < 0x10000) {
+                h[0] = (uint8_t) (major << 5 | 25);
+                h[1] = (uint8_t) (v >> 8);
+                h[2] = (uint8_t) v;
+                n = 3;
+        } else {
+                h[0] = (uint8_t) (major << 5 | 26);
+                for (int i = 0; i < 4; i++)
+                        h[1 + i] = (uint8_t) (v >> (24 - 8 * i));
+                n = 5;
+        }
+        put(b, h, n);
+}
+
+static void put_bstr(buf *b, const void *p, size_t n) {
+        put_head(b, 2, n);
+        put(b, p, n);
+}
+
+static rp_key *gen(rp_key_type t) {
+        rp_key *k = NULL;
+        rp_error err = {0};
+        assert_int_equal(rp_key_generate(t, &k, &err), 0);
+        return k;
+}
+
+/* Builds a tagged COSE_Sign1 from raw parts: protected header bytes (hex),
+ * unprotected map (hex), payload, and a signature computed over our own
+ * hand-built Sig_structure (or sig_len zero bytes if key is NULL). */
+static void build(buf *out, const char *tag_hex, const char *prot_hex, const char *unprot_hex,
+                  const char *payload, const void *aad, size_t aad_len, const rp_key *key, size_t sig_len) {
+        buf prot = {};
+        put_hex(&prot, prot_hex);
+        uint8_t sig[128] = {0};
+        if (key) {
+                buf tbs = {};
+                put_hex(&tbs, "84" "6a" "5369676e617475726531");   /* ["Signature1", */
+                put_bstr(&tbs, prot.d, prot.n);
+                put_bstr(&tbs, aad, aad_len);
+                put_bstr(&tbs, payload, strlen(payload));
+                rp_error err = {0};
+                assert_int_equal(rp_key_sign(key, tbs.d, tbs.n, sig, &sig_len, &err), 0);
+                buf_done(&tbs);
+        }
+        put_hex(out, tag_hex);
+        put_hex(out, "84");
+        put_bstr(out, prot.d, prot.n);
+        put_hex(out, unprot_hex);
+        put_bstr(out, payload, strlen(payload));
+        put_bstr(out, sig, sig_len);
+        buf_done(&prot);
+}
+
+/* Decodes b: expects code and a message containing what. */
+static void expect_decode_error(const buf *b, int code, const char *what) {
+        rp_error err = {0};
+        rp_cose_sign1 *m = (rp_cose_sign1 *) 0x1;
+        size_t used = 777;
+        int r = rp_cose_sign1_decode(b->d, b->n, &m, &used, &err);
+        if (r != code)
+                fail_msg("decode: got %d (%s), expected %d (%s)", r, err.message, code, what);
+        assert_ptr_equal(m, (rp_cose_sign1 *) 0x1);
+        assert_int_equal(used, 777);
+        if (!strstr(err.message, what))
+                fail_msg("message lacks '%s': %s", what, err.message);
+        if (strncmp(err.message, "COSE_Sign1: ", 12) != 0)
+                fail_msg("message does not name COSE_Sign1: %s", err.message);
+}
+
+static rp_cose_sign1 *decode_ok(const buf *b) {
+        rp_error err = {0};
+        rp_cose_sign1 *m = NULL;
+        size_t used = 0;
+        if (rp_cose_sign1_decode(b->d, b->n, &m, &used, &err) < 0)
+                fail_msg("decode failed: %s", err.message);
+        assert_int_equal(used, b->n);
+        return m;
+}
+
+static void roundtrip(rp_key_type type, const char *ctype) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(type);
+        rp_error err = {0};
+        const char payload[] = "the payload";
+        const char aad[] = "context";
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len = 0;
+        assert_int_equal(rp_cose_sign1_create(k, ctype, payload, strlen(payload), aad, strlen(aad),
+                                              &out, &len, &err), 0);
+
+        /* Tagged, four elements, empty unprotected map, deterministic. */
+        assert_int_equal(out[0], 0xd2);
+        assert_int_equal(out[1], 0x84);
+        assert_true(rp_cbor_is_deterministic(out, len));
+
+        /* Trailing bytes (an image after the message) are not consumed. */
+        _cleanup_free_ uint8_t *more = malloc(len + 5);
+        memcpy(more, out, len);
+        memcpy(more + len, "\x01\x02\x03\x04\x05", 5);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = NULL;
+        size_t used = 0;
+        assert_int_equal(rp_cose_sign1_decode(more, len + 5, &m, &used, &err), 0);
+        assert_int_equal(used, len);
+
+        assert_int_equal(m->alg, type == RP_KEY_ES256 ? -7 : -8);
+        if (ctype)
+                assert_string_equal(m->content_type, ctype);
+        else
+                assert_null(m->content_type);
+        uint8_t kid[RP_KEY_ID_LEN];
+        assert_int_equal(rp_key_id(k, kid), 0);
+        assert_int_equal(m->kid_len, RP_KEY_ID_LEN);
+        assert_memory_equal(m->kid, kid, RP_KEY_ID_LEN);
+        assert_int_equal(m->payload_len, strlen(payload));
+        assert_memory_equal(m->payload, payload, strlen(payload));
+        assert_int_equal(m->signature_len, 64);
+
+        /* Protected header bytes: {1: alg, 3: ctype, 4: kid}, in this order. */
+        buf want = {};
+        put_hex(&want, ctype ? "a3" : "a2");
+        put_hex(&want, type == RP_KEY_ES256 ? "0126" : "0127");
+        if (ctype) {
+                put_hex(&want, "03");
+                put_head(&want, 3, strlen(ctype));
+                put(&want, ctype, strlen(ctype));
+        }
+        put_hex(&want, "04");
+        put_bstr(&want, kid, sizeof kid);
+        assert_int_equal(m->protected_len, want.n);
+        assert_memory_equal(m->protected_raw, want.d, want.n);
+        buf_done(&want);
+
+        /* Verifies with the key and with its public half. */
+        assert_int_equal(rp_cose_sign1_verify(m, k, aad, strlen(aad), &err), 0);
+        _cleanup_free_ char *pub_path = test_path(test_tmpdir(), "pub.pem");
+        assert_int_equal(rp_key_save_public(k, pub_path, &err), 0);
+        _cleanup_(rp_key_freep) rp_key *pub = NULL;
+        assert_int_equal(rp_key_load_public(pub_path, &pub, &err), 0);
+        assert_int_equal(rp_cose_sign1_verify(m, pub, aad, strlen(aad), &err), 0);
+
+        /* external_aad must match. */
+        rp_error_clear(&err);
+        assert_int_equal(rp_cose_sign1_verify(m, pub, NULL, 0, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "COSE_Sign1: "));
+        assert_non_null(strstr(err.message, "does not verify"));
+        assert_int_equal(rp_cose_sign1_verify(m, pub, "Context", 7, NULL), -EKEYREJECTED);
+
+        /* Another key of the same type: refused. */
+        _cleanup_(rp_key_freep) rp_key *other = gen(type);
+        assert_int_equal(rp_cose_sign1_verify(m, other, aad, strlen(aad), NULL), -EKEYREJECTED);
+
+        /* A key of the other type: refused, saying why. */
+        _cleanup_(rp_key_freep) rp_key *wrong = gen(type == RP_KEY_ES256 ? RP_KEY_ED25519 : RP_KEY_ES256);
+        rp_error_clear(&err);
+        assert_int_equal(rp_cose_sign1_verify(m, wrong, aad, strlen(aad), &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, type == RP_KEY_ES256 ? "alg is ES256 (-7) but the key is Ed25519"
+                                                                 : "alg is EdDSA (-8) but the key is ES256"));
+
+        /* Flipping any bit of the message makes decode or verify fail. */
+        for (size_t i = 0; i < len; i++)
+                for (int bit = 0; bit < 8; bit += 3) {
+                        out[i] ^= (uint8_t) (1u << bit);
+                        rp_cose_sign1 *t = NULL;
+                        int r = rp_cose_sign1_decode(out, len, &t, &used, NULL);
+                        if (r == 0) {
+                                r = rp_cose_sign1_verify(t, pub, aad, strlen(aad), NULL);
+                                rp_cose_sign1_free(t);
+                                if (r != -EKEYREJECTED)
+                                        fail_msg("byte %zu bit %d flipped: verify gave %d", i, bit, r);
+                        }
+                        out[i] ^= (uint8_t) (1u << bit);
+                }
+}
+
+static void test_roundtrip_es256(void **state) {
+        roundtrip(RP_KEY_ES256, NULL);
+        roundtrip(RP_KEY_ES256, "application/vnd.rampart.manifest+cbor");
+}
+
+static void test_roundtrip_ed25519(void **state) {
+        roundtrip(RP_KEY_ED25519, NULL);
+        roundtrip(RP_KEY_ED25519, "text/plain");
+}
+
+static void test_empty_payload(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ED25519);
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len;
+        rp_error err = {0};
+        assert_int_equal(rp_cose_sign1_create(k, NULL, NULL, 0, NULL, 0, &out, &len, &err), 0);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = NULL;
+        assert_int_equal(rp_cose_sign1_decode(out, len, &m, NULL, &err), 0);
+        assert_non_null(m->payload);
+        assert_int_equal(m->payload_len, 0);
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), 0);
+}
+
+static void test_create_refusals(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ES256);
+        rp_error err = {0};
+        uint8_t *out = NULL;
+        size_t len = 0;
+        assert_int_equal(rp_cose_sign1_create(k, "bad\ntype", "x", 1, NULL, 0, &out, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "content type"));
+        assert_int_equal(rp_cose_sign1_create(k, "", "x", 1, NULL, 0, &out, &len, NULL), -EINVAL);
+        size_t big = RP_COSE_MAX_SIZE + 1;
+        _cleanup_free_ uint8_t *huge = calloc(1, big);
+        assert_int_equal(rp_cose_sign1_create(k, NULL, huge, big, NULL, 0, &out, &len, &err), -EFBIG);
+        /* Just under the limit for the payload, but over it with headers. */
+        assert_int_equal(rp_cose_sign1_create(k, NULL, huge, RP_COSE_MAX_SIZE - 10, NULL, 0, &out, &len, &err),
+                         -EFBIG);
+        assert_null(out);
+
+        /* A public key cannot sign. */
+        _cleanup_free_ char *p = test_path(test_tmpdir(), "k.pub");
+        assert_int_equal(rp_key_save_public(k, p, &err), 0);
+        _cleanup_(rp_key_freep) rp_key *pub = NULL;
+        assert_int_equal(rp_key_load_public(p, &pub, &err), 0);
+        rp_error_clear(&err);
+        assert_int_equal(rp_cose_sign1_create(pub, NULL, "x", 1, NULL, 0, &out, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "private key"));
+}
+
+/* Messages as other implementations may write them: kid unprotected,
+ * extra non-critical labels, content-format numbers, a long-form tag. */
+static void test_accepts_others(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ES256);
+        _cleanup_(rp_key_freep) rp_key *e = gen(RP_KEY_ED25519);
+        rp_error err = {0};
+        struct {
+                const char *tag, *prot, *unprot;
+                rp_key *key;
+                const char *ctype;
+                const char *kid_hex;
+        } cases[] = {
+                { "d2", "a10126", "a104423131", k, NULL, "3131" },        /* cose-js style */
+                { "d2", "a10127", "a0", e, NULL, NULL },
+                { "d2", "a20126031832", "a0", k, "50", NULL },            /* content-format 50 */
+                { "d2", "a301260363612f620442abcd", "a0", k, "a/b", "abcd" },
+                { "d2", "a2012619ffff00", "a1182a00", k, NULL, NULL },     /* unknown labels */
+                { "d2", "a201266474797065f5", "a16161f6", k, NULL, NULL }, /* text labels */
+                { "d812", "a10126", "a0", k, NULL, NULL },                 /* long-form tag 18 */
+                { "d2", "a20126028101", "a0", k, NULL, NULL },             /* crit [1] */
+                { "d2", "a3012602820104044100", "a0", k, NULL, "00" },     /* crit [1, 4] */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(buf_done) buf b = {};
+                build(&b, cases[i].tag, cases[i].prot, cases[i].unprot, "payload", NULL, 0, cases[i].key, 0);
+                _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = NULL;
+                size_t used;
+                rp_error_clear(&err);
+                if (rp_cose_sign1_decode(b.d, b.n, &m, &used, &err) < 0)
+                        fail_msg("case %zu: %s", i, err.message);
+                if (rp_cose_sign1_verify(m, cases[i].key, NULL, 0, &err) < 0)
+                        fail_msg("case %zu: verify: %s", i, err.message);
+                if (cases[i].ctype)
+                        assert_string_equal(m->content_type, cases[i].ctype);
+                else
+                        assert_null(m->content_type);
+                if (cases[i].kid_hex) {
+                        _cleanup_free_ char *kid = rp_hex_encode(m->kid, m->kid_len);
+                        assert_string_equal(kid, cases[i].kid_hex);
+                } else
+                        assert_null(m->kid);
+                /* Signed without external_aad: verifying with one fails. */
+                assert_int_equal(rp_cose_sign1_verify(m, cases[i].key, "x", 1, NULL), -EKEYREJECTED);
+        }
+}
+
+/* Messages with a valid outer shape but a bad part. */
+static void test_structure_refusals(void **state) {
+        struct {
+                const char *hex;
+                int code;
+                const char *what;
+        } cases[] = {
+                { "", -EBADMSG, "empty input" },
+                { "8443a10126a0407840", -EINVAL, "untagged" },
+                { "a0", -EINVAL, "expected tag 18" },
+                { "d862" "8443a10126a04040", -EINVAL, "tag 98, expected 18 (tag 98 is COSE_Sign" },
+                { "d1" "8443a10126a04040", -EINVAL, "tag 17, expected 18 (tag 17 is COSE_Mac0)" },
+                { "d2a0", -EINVAL, "tag 18 holds a map, expected an array" },
+                { "d28343a10126a040", -EINVAL, "array has 3 elements, expected 4" },
+                { "d28543a10126a0404000", -EINVAL, "array has 5 elements" },
+                { "d284a10126a04040", -EINVAL, "protected header is a map, expected a byte string" },
+                { "d28440a04040", -EINVAL, "protected header is empty; alg (1) is required" },
+                { "d2844180a04040", -EINVAL, "protected header is an array, expected a map" },
+                { "d28444a1012600a04040", -EBADMSG, "protected header: 1 bytes after the header map" },
+                { "d28443a101" "9f" "a04040", -EINVAL, "protected header: CBOR: indefinite-length" },
+                { "d28442a101a04040", -EBADMSG, "protected header: CBOR: truncated" },
+                { "d28443a1012680" "4040", -EINVAL, "unprotected header is an array, expected a map" },
+                { "d28443a10126a0f640", -EOPNOTSUPP, "payload is nil (detached payloads are not supported)" },
+                { "d28443a10126a0614140", -EINVAL, "payload is a text string, expected a byte string" },
+                { "d28443a10126a040f6", -EINVAL, "signature is nil, expected a byte string" },
+                { "d28443a10126a0404100", -EINVAL, "signature is 1 bytes, ES256 needs 64" },
+                { "d28443a10127a04040", -EINVAL, "signature is 0 bytes, EdDSA needs 64" },
+                /* Header content. */
+                { "d28445a201260126a04040", -EINVAL, "protected header: duplicate label 1" },
+                { "d28446a20126180126a04040", -EINVAL, "protected header: duplicate label 1" },
+                { "d28447a2616101616101a04040", -EINVAL, "protected header: duplicate label \"a\"" },
+                { "d28443a10126a2040004004040", -EINVAL, "unprotected header: duplicate label 4" },
+                { "d28443a10126a101264040", -EINVAL, "label 1 is in both the protected and the unprotected" },
+                { "d28441a0a101264040", -EINVAL, "protected header: alg (1) is missing" },
+                                { "d28443a10122a04040", -EOPNOTSUPP, "unsupported alg -3" },
+                { "d28444a1013822a04040", -EOPNOTSUPP, "unsupported alg -35" },
+                { "d28445a101390100a04040", -EOPNOTSUPP, "unsupported alg -257" },
+                { "d28448a101654553323536a04040", -EOPNOTSUPP, "alg (1) is text" },
+                { "d28443a101f5a04040", -EINVAL, "alg (1) is a simple value, expected an integer" },
+                { "d28447a2012602811863a04040", -EOPNOTSUPP, "unknown critical header 99" },
+                { "d28447a2012602816178a04040", -EOPNOTSUPP, "unknown critical header \"x\"" },
+                { "d28445a201260280a04040", -EINVAL, "crit (2) must be a non-empty array" },
+                { "d28445a201260201a04040", -EINVAL, "crit (2) must be a non-empty array" },
+                { "d28446a20126028103a04040", -EINVAL, "crit (2) lists 3, which is not in the protected" },
+                { "d28443a10126a1028101" "4040", -EINVAL, "crit (2) must be in the protected header" },
+                { "d28443a10126a1040a4040", -EINVAL, "unprotected header: kid (4) is an integer, expected a byte" },
+                { "d28445a201260403a04040", -EINVAL, "protected header: kid (4) is an integer" },
+                { "d28445a2012603f5a04040", -EINVAL, "content type (3) is a simple value" },
+                { "d28445a201260360a04040", -EINVAL, "content type (3) must be 1 to 256 printable" },
+                { "d28446a20126036107a04040", -EINVAL, "content type (3) must be 1 to 256 printable" },
+                { "d28445a201260320a04040", -EINVAL, "content type (3) is an integer, expected text or" },
+                { "d28443a10126a18000" "4040", -EINVAL, "unprotected header: label 0 is not an integer or text" },
+                /* Indefinite lengths anywhere. */
+                { "d29f43a10126a04040ff", -EINVAL, "indefinite-length item at byte 1" },
+                { "d28443a10126bfff4040", -EINVAL, "indefinite-length" },
+                { "d28443a10126a05f40ff40", -EINVAL, "indefinite-length" },
+                /* Huge declared lengths. */
+                { "d28443a10126a05bffffffffffffffff", -EBADMSG, "declares 18446744073709551615 bytes" },
+                { "d28443a10126a05affffffff00", -EBADMSG, "declares 4294967295 bytes" },
+                { "d28443a10126bbffffffffffffffff00", -EBADMSG, "pairs" },
+                { "d29b7fffffffffffffff00", -EBADMSG, "items" },
+                /* Reserved additional information. */
+                { "d28443a10126a05c", -EINVAL, "reserved additional information 28" },
+                /* A float in a header. */
+                { "d28443a10126a101f93c004040", -EOPNOTSUPP, "floating-point" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                        continue;
+                _cleanup_(buf_done) buf b = {};
+                put_hex(&b, cases[i].hex);
+                if (strlen(cases[i].hex) != 2 * b.n)
+                        fail_msg("case %zu: bad hex", i);
+                expect_decode_error(&b, cases[i].code, cases[i].what);
+        }
+}
+
+static void test_signature_length(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ES256);
+        size_t lens[] = { 0, 63, 65, 70, 72 };
+        for (size_t i = 0; i < ELEMENTSOF(lens); i++) {
+                _cleanup_(buf_done) buf b = {};
+                build(&b, "d2", "a10126", "a0", "payload", NULL, 0, NULL, lens[i]);
+                char want[64];
+                snprintf(want, sizeof want, "signature is %zu bytes, ES256 needs 64", lens[i]);
+                expect_decode_error(&b, -EINVAL, want);
+        }
+        /* A 64-byte signature of zeros decodes but does not verify. */
+        _cleanup_(buf_done) buf b = {};
+        build(&b, "d2", "a10126", "a0", "payload", NULL, 0, NULL, 64);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = decode_ok(&b);
+        rp_error err = {0};
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "group order"));
+}
+
+static void test_tampering(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ES256);
+        rp_error err = {0};
+
+        /* Changed payload, protected header or signature, each in turn. */
+        _cleanup_(buf_done) buf good = {};
+        build(&good, "d2", "a2012604420102", "a0", "payload!", NULL, 0, k, 0);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = decode_ok(&good);
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), 0);
+
+        m->payload[0] ^= 1;
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), -EKEYREJECTED);
+        m->payload[0] ^= 1;
+        m->protected_raw[m->protected_len - 1] ^= 1;   /* kid 0102 -> 0103 */
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), -EKEYREJECTED);
+        m->protected_raw[m->protected_len - 1] ^= 1;
+        m->signature[10] ^= 1;
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), -EKEYREJECTED);
+        m->signature[10] ^= 1;
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), 0);
+
+        /* Moving kid to the unprotected header changes the signed bytes. */
+        _cleanup_(buf_done) buf moved = {};
+        put_hex(&moved, "d284" "43a10126" "a104420102");
+        put_bstr(&moved, m->payload, m->payload_len);
+        put_bstr(&moved, m->signature, m->signature_len);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m2 = decode_ok(&moved);
+        assert_int_equal(rp_cose_sign1_verify(m2, k, NULL, 0, &err), -EKEYREJECTED);
+
+        /* The same protected header re-encoded with a wider integer: same
+         * meaning, different bytes, so the signature no longer matches. */
+        _cleanup_(buf_done) buf wide = {};
+        put_hex(&wide, "d284" "48a218012604420102");
+        put_hex(&wide, "a0");
+        put_bstr(&wide, m->payload, m->payload_len);
+        put_bstr(&wide, m->signature, m->signature_len);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m3 = decode_ok(&wide);
+        assert_int_equal(m3->alg, -7);
+        assert_int_equal(rp_cose_sign1_verify(m3, k, NULL, 0, &err), -EKEYREJECTED);
+}
+
+static void test_truncation(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ED25519);
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len;
+        rp_error err = {0};
+        assert_int_equal(rp_cose_sign1_create(k, "t/t", "abc", 3, NULL, 0, &out, &len, &err), 0);
+        for (size_t cut = 1; cut < len; cut++) {
+                rp_cose_sign1 *m = NULL;
+                rp_error_clear(&err);
+                int r = rp_cose_sign1_decode(out, cut, &m, NULL, &err);
+                if (r != -EBADMSG)
+                        fail_msg("prefix of %zu bytes: got %d (%s)", cut, r, err.message);
+                assert_null(m);
+        }
+}
+
+static void test_hostile_sizes(void **state) {
+        /* 10000-deep nesting in the unprotected header. */
+        _cleanup_(buf_done) buf b = {};
+        put_hex(&b, "d284" "43a10126" "a101");
+        for (int i = 0; i < 10000; i++)
+                put_hex(&b, "81");
+        put_hex(&b, "00" "4040");
+        expect_decode_error(&b, -EFBIG, "nested deeper than 16 levels");
+
+        /* The same inside the protected header. */
+        _cleanup_(buf_done) buf p = {};
+        buf hdr = {};
+        put_hex(&hdr, "a2012605");
+        for (int i = 0; i < 10000; i++)
+                put_hex(&hdr, "81");
+        put_hex(&hdr, "00");
+        put_hex(&p, "d284");
+        put_bstr(&p, hdr.d, hdr.n);
+        put_hex(&p, "a04040");
+        buf_done(&hdr);
+        expect_decode_error(&p, -EFBIG, "protected header: CBOR: nested deeper");
+
+        /* Many items. */
+        _cleanup_(buf_done) buf many = {};
+        put_hex(&many, "d284" "43a10126" "a101");
+        put_head(&many, 4, 5000);
+        for (int i = 0; i < 5000; i++)
+                put_hex(&many, "00");
+        put_hex(&many, "4040");
+        expect_decode_error(&many, -EFBIG, "more than 4096 items");
+
+        /* Over the size limit: refused without reading it all. */
+        size_t n = RP_COSE_MAX_SIZE + 100;
+        _cleanup_(buf_done) buf big = {};
+        put_hex(&big, "d284" "43a10126" "a0");
+        put_head(&big, 2, n);
+        uint8_t *zeros = calloc(1, n);
+        put(&big, zeros, n);
+        free(zeros);
+        put_hex(&big, "40");
+        expect_decode_error(&big, -EFBIG, "larger than the limit of 1048576 bytes");
+
+        /* A huge kid. */
+        _cleanup_(buf_done) buf kid = {};
+        put_hex(&kid, "d284" "43a10126" "a104");
+        uint8_t k[300] = {0};
+        put_bstr(&kid, k, sizeof k);
+        put_hex(&kid, "4040");
+        expect_decode_error(&kid, -EFBIG, "kid (4) is 300 bytes, the limit is 256");
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_roundtrip_es256),
+                cmocka_unit_test(test_roundtrip_ed25519),
+                cmocka_unit_test(test_empty_payload),
+                cmocka_unit_test(test_create_refusals),
+                cmocka_unit_test(test_accepts_others),
+                cmocka_unit_test(test_structure_refusals),
+                cmocka_unit_test(test_signature_length),
+                cmocka_unit_test(test_tampering),
+                cmocka_unit_test(test_truncation),
+                cmocka_unit_test(test_hostile_sizes),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
