@@ -6,6 +6,7 @@
 
 #include "rampart/error.h"
 
+__attribute__((format(printf, 3, 0)))
 static void vformat(rp_error *err, int code, const char *fmt, va_list ap) {
         err->code = code < 0 ? code : -EINVAL;
         vsnprintf(err->message, sizeof err->message, fmt, ap);

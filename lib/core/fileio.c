@@ -79,7 +79,9 @@ int rp_write_all(int fd, const void *buf, size_t len) {
 static void atomic_file_release(rp_atomic_file *af) {
         if (af->fd >= 0)
                 close(af->fd);
-        af->fd = -1;
+        if (af->dir_fd >= 0)
+                close(af->dir_fd);
+        af->fd = af->dir_fd = -1;
         free(af->path);
         free(af->tmp_path);
         af->path = af->tmp_path = NULL;
@@ -93,25 +95,23 @@ int rp_atomic_file_open(rp_atomic_file *af, const char *path, mode_t mode, rp_er
                 return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
         const char *dir = dirname(dcopy), *base = basename(bcopy);
 
-        _cleanup_free_ char *tmp = NULL;
-        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0)
+        _cleanup_free_ char *tmp = NULL, *final = strdup(path);
+        if (!final || asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0)
                 return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
-        int fd = mkostemp(tmp, O_CLOEXEC);
+        _cleanup_close_ int dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return rp_error_set_errno(err, -errno, "%s: cannot create a temporary file in %s", path, dir);
+        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
                 return rp_error_set_errno(err, -errno, "%s: cannot create a temporary file in %s", path, dir);
         if (fchmod(fd, mode) < 0) {
                 int r = -errno;
-                close(fd);
                 unlink(tmp);
                 return rp_error_set_errno(err, r, "%s: cannot set file mode", path);
         }
-        af->path = strdup(path);
-        if (!af->path) {
-                close(fd);
-                unlink(tmp);
-                return rp_error_set(err, -ENOMEM, "%s: out of memory", path);
-        }
-        af->fd = fd;
+        af->fd = TAKE_FD(fd);
+        af->dir_fd = TAKE_FD(dir_fd);
+        af->path = TAKE_PTR(final);
         af->tmp_path = TAKE_PTR(tmp);
         return 0;
 }
@@ -133,17 +133,12 @@ int rp_atomic_file_commit(rp_atomic_file *af, rp_error *err) {
                 r = rp_error_set_errno(err, -errno, "%s: cannot rename the new file into place", af->path);
                 goto fail;
         }
-        /* Make the rename itself durable. */
-        _cleanup_free_ char *dcopy = strdup(af->path);
-        if (dcopy) {
-                int dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd >= 0) {
-                        (void) fsync(dfd);
-                        close(dfd);
-                }
-        }
+        /* Make the rename itself durable. The new file is in place now, so a
+         * failure here is reported but nothing is undone. */
+        if (fsync(af->dir_fd) < 0)
+                r = rp_error_set_errno(err, -errno, "%s: cannot flush the directory to disk", af->path);
         atomic_file_release(af);
-        return 0;
+        return r;
 fail:
         rp_atomic_file_abort(af);
         return r;

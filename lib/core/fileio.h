@@ -21,16 +21,18 @@ int rp_write_all(int fd, const void *buf, size_t len);
 /* A file being written under a temporary name beside its final path. */
 typedef struct rp_atomic_file {
         int fd;
+        int dir_fd;             /* the directory, to make the rename durable */
         char *path;
         char *tmp_path;
 } rp_atomic_file;
 
-#define RP_ATOMIC_FILE_INIT { .fd = -1 }
+#define RP_ATOMIC_FILE_INIT { .fd = -1, .dir_fd = -1 }
 
 /* Creates a temporary file (mode) in path's directory. */
 int rp_atomic_file_open(rp_atomic_file *af, const char *path, mode_t mode, rp_error *err);
 int rp_atomic_file_write(rp_atomic_file *af, const void *buf, size_t len, rp_error *err);
-/* Flushes to disk and renames over path. af is released either way. */
+/* Flushes to disk and renames over path; allocates nothing, so it cannot
+ * fail half-way for lack of memory. af is released either way. */
 int rp_atomic_file_commit(rp_atomic_file *af, rp_error *err);
 /* Removes the temporary file if it still exists and releases af; safe to
  * call after commit and on a zeroed RP_ATOMIC_FILE_INIT. */

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The core helpers: error objects, bounded reads, atomic writes, hex, GUIDs,
+ * UTF-8 checks. */
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/fileio.h"
+#include "core/macro.h"
+#include "core/strutil.h"
+#include "testlib.h"
+
+static void test_error_set_and_prefix(void **state) {
+        rp_error err = {0};
+        assert_int_equal(rp_error_set(&err, -EINVAL, "field %s: bad", "Name"), -EINVAL);
+        assert_int_equal(err.code, -EINVAL);
+        assert_string_equal(err.message, "field Name: bad");
+        assert_int_equal(rp_error_prefix(&err, "%s: ", "app.json"), -EINVAL);
+        assert_string_equal(err.message, "app.json: field Name: bad");
+
+        /* A positive code is a caller bug; it must still read as a failure. */
+        assert_int_equal(rp_error_set(&err, 5, "x"), -EINVAL);
+        /* NULL error objects are allowed everywhere. */
+        assert_int_equal(rp_error_set(NULL, -ENOENT, "x"), -ENOENT);
+        assert_string_equal(rp_error_message(NULL, -ENOENT), strerror(ENOENT));
+
+        rp_error_set_errno(&err, -ENOENT, "%s: cannot open", "k.pem");
+        assert_string_equal(err.message, "k.pem: cannot open: No such file or directory");
+        rp_error_clear(&err);
+        assert_int_equal(err.code, 0);
+        assert_string_equal(rp_error_message(&err, -EIO), strerror(EIO));
+}
+
+static void test_error_prefix_truncates(void **state) {
+        rp_error err = {0};
+        char big[2 * RP_ERROR_MAX];
+        memset(big, 'a', sizeof big - 1);
+        big[sizeof big - 1] = 0;
+        rp_error_set(&err, -EINVAL, "%s", big);
+        assert_int_equal(strlen(err.message), RP_ERROR_MAX - 1);
+        rp_error_prefix(&err, "%s", "prefix: ");
+        assert_int_equal(strlen(err.message), RP_ERROR_MAX - 1);
+        assert_memory_equal(err.message, "prefix: aaa", 11);
+}
+
+static void test_read_file_limits(void **state) {
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *p = test_path(dir, "ten");
+        test_write_file(p, "0123456789", 10);
+
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        rp_error err = {0};
+        assert_int_equal(rp_read_file(p, 10, &buf, &len, &err), 0);
+        assert_int_equal(len, 10);
+        assert_int_equal(buf[10], 0);
+        free(buf);
+
+        buf = (uint8_t *) "untouched";
+        assert_int_equal(rp_read_file(p, 9, &buf, &len, &err), -EFBIG);
+        assert_string_equal((char *) buf, "untouched");
+        assert_non_null(strstr(err.message, "limit"));
+
+        assert_int_equal(rp_read_file(dir, 100, &buf, &len, &err), -EISDIR);
+        _cleanup_free_ char *missing = test_path(dir, "missing");
+        assert_int_equal(rp_read_file(missing, 100, &buf, &len, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "missing"));
+
+        /* Not a regular file. */
+        assert_int_equal(rp_read_file("/dev/null", 100, &buf, &len, &err), -EINVAL);
+
+        _cleanup_free_ char *empty = test_path(dir, "empty");
+        test_write_file(empty, "", 0);
+        assert_int_equal(rp_read_file(empty, 0, &buf, &len, &err), 0);
+        assert_int_equal(len, 0);
+        free(buf);
+}
+
+static unsigned count_entries(const char *dir) {
+        unsigned n = 0;
+        DIR *d = opendir(dir);
+        assert_non_null(d);
+        for (struct dirent *e; (e = readdir(d));)
+                n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        closedir(d);
+        return n;
+}
+
+static void test_atomic_write(void **state) {
+        const char *base = test_tmpdir();
+        _cleanup_free_ char *dir = test_path(base, "atomic");
+        assert_int_equal(mkdir(dir, 0700), 0);
+        _cleanup_free_ char *p = test_path(dir, "out");
+        rp_error err = {0};
+
+        assert_int_equal(rp_write_file_atomic(p, "one", 3, 0600, &err), 0);
+        struct stat st;
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(count_entries(dir), 1);
+
+        /* An aborted write leaves the old file alone and no temp file behind. */
+        rp_atomic_file af;
+        assert_int_equal(rp_atomic_file_open(&af, p, 0644, &err), 0);
+        assert_int_equal(rp_atomic_file_write(&af, "two-partial", 11, &err), 0);
+        assert_int_equal(count_entries(dir), 2);
+        rp_atomic_file_abort(&af);
+        rp_atomic_file_abort(&af);      /* idempotent */
+        assert_int_equal(count_entries(dir), 1);
+        size_t len;
+        _cleanup_free_ uint8_t *data = test_read_file(p, &len);
+        assert_int_equal(len, 3);
+        assert_memory_equal(data, "one", 3);
+
+        /* A directory that does not exist: a clear error, nothing created. */
+        _cleanup_free_ char *bad = test_path(dir, "nope/out");
+        assert_int_equal(rp_write_file_atomic(bad, "x", 1, 0644, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "temporary file"));
+}
+
+static void test_hex(void **state) {
+        uint8_t in[] = { 0x00, 0x7f, 0xab, 0xff };
+        _cleanup_free_ char *h = rp_hex_encode(in, sizeof in);
+        assert_string_equal(h, "007fabff");
+        uint8_t out[4];
+        assert_int_equal(rp_hex_decode("007FABff", out, 4), 0);
+        assert_memory_equal(out, in, 4);
+        assert_int_equal(rp_hex_decode("007fab", out, 4), -EINVAL);
+        assert_int_equal(rp_hex_decode("007fabfg", out, 4), -EINVAL);
+        assert_int_equal(rp_hex_decode("007fabff00", out, 4), -EINVAL);
+}
+
+static void test_guid(void **state) {
+        char g[RP_GUID_STRLEN + 1];
+        assert_int_equal(rp_guid_normalize("1689D8B2-C835-2E27-27AD-E894D6D15FA9", g), 0);
+        assert_string_equal(g, "1689d8b2-c835-2e27-27ad-e894d6d15fa9");
+        const char *bad[] = {
+                "", "1689d8b2c8352e2727ade894d6d15fa9",           /* no dashes */
+                "{1689d8b2-c835-2e27-27ad-e894d6d15fa9}",         /* braces */
+                "1689d8b2-c835-2e27-27ad-e894d6d15fa",            /* short */
+                "1689d8b2-c835-2e27-27ad-e894d6d15fa99",          /* long */
+                "1689d8b2-c835-2e27-27ad_e894d6d15fa9",           /* wrong separator */
+                "1689d8b2-c835-2e27-27ad-e894d6d15faz",           /* not hex */
+                "1689d8b-2c835-2e27-27ad-e894d6d15fa9",           /* dash misplaced */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(rp_guid_is_valid(bad[i]));
+        assert_false(rp_guid_is_valid(NULL));
+}
+
+/* A string literal and its length without the terminating NUL. */
+#define LIT(s) s, sizeof(s) - 1
+
+static void test_utf8(void **state) {
+        assert_true(rp_utf8_is_valid(LIT("plain")));
+        assert_true(rp_utf8_is_valid(LIT("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80")));
+        assert_false(rp_utf8_is_valid(LIT("a\0b")));                 /* NUL */
+        assert_false(rp_utf8_is_valid(LIT("\xc0\xaf")));             /* overlong '/' */
+        assert_false(rp_utf8_is_valid(LIT("\xed\xa0\x80")));         /* surrogate */
+        assert_false(rp_utf8_is_valid(LIT("\xf4\x90\x80\x80")));     /* > U+10FFFF */
+        assert_false(rp_utf8_is_valid(LIT("\xe2\x82")));             /* truncated */
+        assert_false(rp_utf8_is_valid(LIT("\x80")));                 /* lone continuation */
+        assert_false(rp_utf8_is_valid(LIT("\xff")));
+
+        assert_true(rp_str_is_printable(LIT("name-1.0 caf\xc3\xa9")));
+        assert_false(rp_str_is_printable(LIT("evil\x1b[2J")));       /* ESC */
+        assert_false(rp_str_is_printable(LIT("tab\there")));
+        assert_false(rp_str_is_printable(LIT("c1\xc2\x9b")));        /* U+009B CSI */
+        assert_false(rp_str_is_printable(LIT("del\x7f")));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_error_set_and_prefix),
+                cmocka_unit_test(test_error_prefix_truncates),
+                cmocka_unit_test(test_read_file_limits),
+                cmocka_unit_test(test_atomic_write),
+                cmocka_unit_test(test_hex),
+                cmocka_unit_test(test_guid),
+                cmocka_unit_test(test_utf8),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
