@@ -45,25 +45,27 @@ int rp_package_manifest_encode(const rp_package_manifest *m, uint8_t **ret_buf, 
         _cleanup_(rp_cbor_decrefp) cbor_item_t *map = cbor_new_definite_map(n);
         if (!map)
                 return rp_error_set(err, -ENOMEM, "out of memory");
-        int r = put(map, "format", rp_cbor_uint(m->format));
-        if (r == 0)
-                r = put(map, "component-id", rp_cbor_text(m->component_id));
+        /* Added in deterministic order (shorter keys first, then bytewise),
+         * so rp_cbor_encode has nothing to reorder. */
+        int r = put(map, "name", rp_cbor_text(m->name));
         if (r == 0)
                 r = put(map, "type", rp_cbor_text(type));
         if (r == 0)
-                r = put(map, "name", rp_cbor_text(m->name));
+                r = put(map, "format", rp_cbor_uint(m->format));
         if (r == 0)
                 r = put(map, "version", rp_cbor_uint(m->version));
-        if (r == 0 && m->version_name)
-                r = put(map, "version-name", rp_cbor_text(m->version_name));
+        if (r == 0)
+                r = put(map, "build-time", rp_cbor_uint(m->build_time));
         if (r == 0)
                 r = put(map, "image-size", rp_cbor_uint(m->image_size));
-        if (r == 0)
-                r = put(map, "image-sha256", rp_cbor_bytes(m->image_sha256, RP_SHA256_LEN));
         if (r == 0 && m->app_manifest)
                 r = put(map, "app-manifest", cbor_build_stringn(m->app_manifest, m->app_manifest_len));
         if (r == 0)
-                r = put(map, "build-time", rp_cbor_uint(m->build_time));
+                r = put(map, "component-id", rp_cbor_text(m->component_id));
+        if (r == 0)
+                r = put(map, "image-sha256", rp_cbor_bytes(m->image_sha256, RP_SHA256_LEN));
+        if (r == 0 && m->version_name)
+                r = put(map, "version-name", rp_cbor_text(m->version_name));
         if (r < 0)
                 return rp_error_set(err, r, "image manifest: cannot build the CBOR map");
 

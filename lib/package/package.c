@@ -16,9 +16,10 @@
 #include "rampart/cose.h"
 #include "rampart/package.h"
 
-/* The manifest map has at most ten pairs of scalars. */
-#define MANIFEST_MAX_DEPTH 4
-#define MANIFEST_MAX_ITEMS 64
+/* Format 1's manifest is one map of at most ten scalars; the decoding
+ * limits are wider so that a later format is reported as such. */
+#define MANIFEST_MAX_DEPTH 16
+#define MANIFEST_MAX_ITEMS 4096
 /* Limits for the whole COSE item, before rp_cose_sign1_decode sees it. */
 #define COSE_MAX_DEPTH 16
 #define COSE_MAX_ITEMS 4096
@@ -228,14 +229,11 @@ int rp_package_manifest_parse(const uint8_t *buf, size_t len, rp_package_manifes
                                     "(this rampart reads format %d)", (uintmax_t) cbor_get_int(fmt),
                                     RP_PACKAGE_FORMAT);
 
-        if (!rp_cbor_is_deterministic(buf, len))
-                return rp_error_set(err, -EINVAL, "image manifest: not in deterministic CBOR encoding "
-                                    "(keys sorted, shortest forms, no duplicates)");
-
         _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = calloc(1, sizeof *m);
         if (!m)
                 return rp_error_set(err, -ENOMEM, "out of memory");
 
+        /* Every key known and once, every value a scalar of its type. */
         unsigned seen = 0;
         struct cbor_pair *pairs = cbor_map_handle(map);
         for (size_t i = 0; i < cbor_map_size(map); i++) {
@@ -261,6 +259,12 @@ int rp_package_manifest_parse(const uint8_t *buf, size_t len, rp_package_manifes
                 if (r < 0)
                         return r;
         }
+
+        /* Only now, with distinct keys and no nested items (so the re-encoding
+         * inside never meets duplicate keys), the one-byte-form rule. */
+        if (!rp_cbor_is_deterministic(buf, len))
+                return rp_error_set(err, -EINVAL, "image manifest: not in deterministic CBOR encoding "
+                                    "(keys sorted, shortest forms)");
 
         for (unsigned f = 0; f < F_COUNT; f++)
                 if (!(seen & (1u << f)) && f != F_VERSION_NAME && f != F_APP_MANIFEST)
@@ -292,6 +296,46 @@ void rp_package_free(rp_package *p) {
         free(p);
 }
 
+/* Reads the head of a definite data item at *pos (major type and argument),
+ * for walking an item rp_cbor_check already accepted. */
+static int read_head(const uint8_t *buf, size_t len, size_t *pos, unsigned *ret_major, uint64_t *ret_arg) {
+        if (*pos >= len)
+                return -EBADMSG;
+        uint8_t ib = buf[(*pos)++];
+        unsigned ai = ib & 31;
+        uint64_t arg = ai;
+        if (ai >= 24) {
+                if (ai > 27)
+                        return -EINVAL;
+                size_t n = (size_t) 1 << (ai - 24);
+                if (len - *pos < n)
+                        return -EBADMSG;
+                arg = 0;
+                for (size_t i = 0; i < n; i++)
+                        arg = arg << 8 | buf[(*pos)++];
+        }
+        *ret_major = ib >> 5;
+        *ret_arg = arg;
+        return 0;
+}
+
+/* The offset of the unprotected header map in a COSE_Sign1 item:
+ * tag 18, an array of four, the protected byte string, then the map. */
+static int locate_unprotected(const uint8_t *buf, size_t len, size_t *ret) {
+        size_t pos = 0;
+        unsigned major;
+        uint64_t arg;
+        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 6 || arg != 18)
+                return -EINVAL;
+        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 4 || arg != 4)
+                return -EINVAL;
+        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 2 || arg >= len - pos)
+                return -EINVAL;
+        pos += (size_t) arg;
+        *ret = pos;
+        return 0;
+}
+
 /* Parses the COSE item at the start of the package. window holds the first
  * window_len bytes of the p->size bytes. */
 static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, rp_error *err) {
@@ -314,6 +358,19 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
                 return rp_error_prefix(err, "not an image package: ");
         if (consumed != item_len)
                 return rp_error_set(err, -EBADMSG, "not an image package: inconsistent COSE_Sign1 length");
+
+        /* One byte form per package, and nothing unsigned riding along. The
+         * unprotected header must be the empty map (checked first, so the
+         * determinism test below only re-encodes a tag, an array, three byte
+         * strings and that empty map). */
+        size_t at;
+        r = locate_unprotected(window, item_len, &at);
+        if (r < 0 || window[at] != 0xa0)
+                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 unprotected header "
+                                    "must be empty");
+        if (!rp_cbor_is_deterministic(window, item_len))
+                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 is not in deterministic "
+                                    "CBOR encoding");
 
         const char *ct = p->cose->content_type;
         if (!ct)

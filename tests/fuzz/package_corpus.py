@@ -34,7 +34,7 @@ def det(obj):
     return cbor2.dumps(obj, canonical=True)
 
 
-def sign1(key, payload, content_type=CT, tagged=True):
+def sign1(key, payload, content_type=CT, tagged=True, unprotected=None):
     spki = key.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     alg = -8 if isinstance(key, ed25519.Ed25519PrivateKey) else -7
@@ -48,7 +48,7 @@ def sign1(key, payload, content_type=CT, tagged=True):
     else:
         r, s = decode_dss_signature(key.sign(tbs, ec.ECDSA(hashes.SHA256())))
         sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    body = [protected, {}, payload, sig]
+    body = [protected, unprotected or {}, payload, sig]
     return det(cbor2.CBORTag(18, body) if tagged else body)
 
 
@@ -113,6 +113,8 @@ def corpus(out):
         "other-component": sign1(ed, det(manifest(img, component_id="00000000-0000-0000-0000-000000000001"))) + img,
         "not-erofs": sign1(ed, det(manifest(osimg))) + osimg,
         "untagged": sign1(ed, det(manifest(img)), tagged=False) + img,
+        "unprotected-header": sign1(ed, det(manifest(img)), unprotected={5: b""}) + img,
+        "long-tag": b"\xd8\x12" + ok[1:],
         "empty": b"",
         "garbage": b"\xff\xfe\xfdnot an image package",
         "huge-bstr": bytes.fromhex("d28440a05b7fffffffffffffff00"),

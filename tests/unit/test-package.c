@@ -609,8 +609,33 @@ static void test_manifest_structure(void **state) {
         size_t raw_len = cbor_serialize_alloc(map, &raw, &raw_size);
         cbor_decref(&map);
         assert_true(raw_len > 0);
-        assert_true(rp_package_manifest_parse(raw, raw_len, &m, &err) < 0);
+        assert_int_equal(rp_package_manifest_parse(raw, raw_len, &m, &err), -EINVAL);
+        check_msg(&err, "field \"format\" appears twice");
         free(raw);
+
+        /* A nested map with duplicate keys as a value: refused as the wrong
+         * type, before anything re-encodes it. */
+        f = app_fields();
+        fset(&f, "name", rp_cbor_uint(23));
+        bytes nest = fields_encode(&f);
+        at = memmem(nest.d, nest.n, "\x64name\x17", 6);
+        assert_non_null(at);
+        bytes nested = {};
+        append(&nested, nest.d, (size_t) (at - nest.d) + 5);
+        append(&nested, "\xa2\x00\x00\x00\x01", 5);
+        append(&nested, at + 6, nest.n - (size_t) (at - nest.d) - 6);
+        assert_int_equal(rp_package_manifest_parse(nested.d, nested.n, &m, &err), -EINVAL);
+        check_msg(&err, "field \"name\": must be a text string");
+        bytes_done(&nest);
+        bytes_done(&nested);
+
+        /* Found by fuzz-package: many duplicate keys once crashed
+         * rp_cbor_encode (via the determinism check); refused before it. */
+        static const uint8_t dups[] = { 0xaa, 0x66, 'f', 'o', 'r', 'm', 'a', 't', 0x01, 0x00, 0x00, 0x00, 0x00,
+                                        0x2e, 0x30, 0x00, 0x2e, 0x30, 0x00, 0x2e, 0x30, 0x00, 0x2e, 0x30,
+                                        0x00, 0x2e, 0x30 };
+        assert_int_equal(rp_package_manifest_parse(dups, sizeof dups, &m, &err), -EINVAL);
+        check_msg(&err, "every key must be a text string");
 
         /* Not a map; an empty map; garbage. */
         assert_int_equal(rp_package_manifest_parse((const uint8_t *) "\x80", 1, &m, &err), -EINVAL);
@@ -648,6 +673,34 @@ static void test_envelope(void **state) {
         /* Untagged COSE_Sign1: the valid package minus its tag byte. */
         b = make_package(es256, &m, image, sizeof image);
         expect_open_fails(&(bytes) { b.d + 1, b.n - 1 }, -EINVAL, "not an image package");
+        bytes_done(&b);
+
+        /* Valid COSE, valid signature, but not in the one byte form: the
+         * long form of tag 18, or an (unsigned) unprotected header. */
+        b = make_package(es256, &m, image, sizeof image);
+        assert_int_equal(b.d[0], 0xd2);
+        bytes v = {};
+        append(&v, "\xd8\x12", 2);
+        append(&v, b.d + 1, b.n - 1);
+        expect_open_fails(&v, -EINVAL, "the COSE_Sign1 is not in deterministic CBOR encoding");
+        bytes_done(&v);
+        size_t plen_hdr = b.d[2] == 0x58 ? 2 + b.d[3] : 1 + (b.d[2] & 31);   /* the protected bstr */
+        size_t at = 2 + plen_hdr;
+        assert_int_equal(b.d[at], 0xa0);
+        append(&v, b.d, at);
+        append(&v, "\xa1\x05\x40", 3);                                     /* {5: h''} */
+        append(&v, b.d + at + 1, b.n - at - 1);
+        expect_open_fails(&v, -EINVAL, "the COSE_Sign1 unprotected header must be empty");
+        bytes_done(&v);
+        /* Found by fuzz-package: an unprotected header whose key is a map
+         * with duplicate keys (it once reached a CBOR re-encoding that
+         * crashed on them). */
+        append(&v, b.d, at);
+        append(&v, "\xa1\xa2\x00\x00\x00\x01\x00", 7);
+        append(&v, b.d + at + 1, b.n - at - 1);
+        rp_package *pp = NULL;
+        assert_int_equal(rp_package_open_buffer(v.d, v.n, &pp, &err), -EINVAL);
+        bytes_done(&v);
         bytes_done(&b);
 
         /* Huge declared lengths in a small file: truncated, nothing allocated. */
