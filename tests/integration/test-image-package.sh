@@ -172,6 +172,14 @@ fi
 if command -v fsck.erofs >/dev/null; then
   expect_ok "fsck.erofs accepts the image" fsck.erofs "$T/ex/$CID.erofs"
 fi
+# A package written by an independent packer (tests/fuzz/package_corpus.py,
+# python3-cbor2 and python3-cryptography, from docs/formats.md) verifies.
+if $PY -c 'import cbor2, cryptography' 2>/dev/null; then
+  expect_ok "python packs the extracted image" $PY "$RAMPART_SOURCE_DIR/tests/fuzz/package_corpus.py" sign \
+    "$T/dev.key" "$APP/app_manifest.json" "$T/ex/$CID.erofs" "$T/py.imagepackage" 9
+  expect_ok "rampart verifies the python-made package" "$RAMPART" image-package verify "$T/py.imagepackage" --key-pub "$T/dev.key.pub"
+  expect_out "python-made package: version 9" "version 9,"
+fi
 expect_fail "extract a tampered package" 1 "image digest mismatch" \
   "$RAMPART" image-package extract "$T/t1" --key-pub "$T/dev.key.pub" --output-dir "$T/ex-bad"
 no_files "$T/ex-bad" && ok || fail "a failed extract left files: $(ls -A "$T/ex-bad")"
