@@ -172,13 +172,17 @@ static int encode_map(cbor_item_t *item, outbuf *out, unsigned depth, rp_error *
                         goto out;
         }
         qsort(e, n, sizeof *e, sort_entry_cmp);
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0 && sort_entry_cmp(&e[i - 1], &e[i]) == 0) {
+        for (size_t i = 1; i < n; i++)
+                if (sort_entry_cmp(&e[i - 1], &e[i]) == 0) {
                         r = rp_error_set(err, -EINVAL, "CBOR: duplicate map key");
                         goto out;
                 }
-                /* Sort the map itself too, so it reads in the order it encodes. */
+        /* Sort the map itself too, so it reads in the order it encodes. Only
+         * now, with nothing left to fail: a half-permuted map would hold some
+         * pairs twice and lose others. */
+        for (size_t i = 0; i < n; i++)
                 pairs[i] = e[i].pair;
+        for (size_t i = 0; i < n; i++) {
                 r = outbuf_put(out, e[i].key.data, e[i].key.len);
                 if (r >= 0)
                         r = encode_item(e[i].pair.value, out, depth + 1, err);

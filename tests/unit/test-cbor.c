@@ -145,6 +145,21 @@ static void test_encode_refusals(void **state) {
         assert_int_equal(len, 7);
         cbor_decref(&m);
 
+        /* A refused map is left as it was (fuzz finding: it used to be left
+         * half-sorted, holding one pair twice and losing another). */
+        m = cbor_new_definite_map(3);
+        assert_int_equal(rp_cbor_map_put(m, rp_cbor_uint(10), rp_cbor_text("x")), 0);
+        assert_int_equal(rp_cbor_map_put(m, rp_cbor_uint(0), rp_cbor_text("y")), 0);
+        assert_int_equal(rp_cbor_map_put(m, rp_cbor_uint(0), rp_cbor_text("z")), 0);
+        assert_int_equal(rp_cbor_encode(m, &buf, &len, NULL), -EINVAL);
+        struct cbor_pair *pairs = cbor_map_handle(m);
+        const char *want[] = { "x", "y", "z" };
+        for (size_t i = 0; i < 3; i++) {
+                assert_int_equal(cbor_string_length(pairs[i].value), 1);
+                assert_memory_equal(cbor_string_handle(pairs[i].value), want[i], 1);
+        }
+        cbor_decref(&m);
+
         cbor_item_t *items[] = {
                 cbor_new_indefinite_array(),
                 cbor_new_indefinite_map(),
