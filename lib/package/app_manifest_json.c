@@ -7,10 +7,24 @@
 #include "core/macro.h"
 #include "package/app_manifest_internal.h"
 
-/* Sets key to value, taking the reference; false if value is NULL or the
- * object cannot take it. */
-static bool put(json_t *obj, const char *key, json_t *value) {
-        return value && json_object_set_new(obj, key, value) == 0;
+/* Sets key to value if everything so far worked (ok) and returns whether
+ * it did. Always takes the reference to value, so nothing leaks once an
+ * allocation failed. */
+static bool put(bool ok, json_t *obj, const char *key, json_t *value) {
+        if (!ok || !obj || !value) {
+                json_decref(value);
+                return false;
+        }
+        return json_object_set_new(obj, key, value) == 0;
+}
+
+/* The same for appending to an array. */
+static bool append(bool ok, json_t *arr, json_t *value) {
+        if (!ok || !arr || !value) {
+                json_decref(value);
+                return false;
+        }
+        return json_array_append_new(arr, value) == 0;
 }
 
 static json_t *peripheral_json(rp_periph_kind kind, const rp_app_peripheral *p) {
@@ -19,15 +33,15 @@ static json_t *peripheral_json(rp_periph_kind kind, const rp_app_peripheral *p) 
                 return NULL;
         bool ok = true;
         if (p->ref)
-                ok = ok && put(o, "reference", json_pack("s+", "$", p->ref));
-        ok = ok && put(o, "resolved", json_boolean(p->resolved));
+                ok = put(ok, o, "reference", json_pack("s+", "$", p->ref));
+        ok = put(ok, o, "resolved", json_boolean(p->resolved));
         if (p->resolved) {
                 if (rp_periph_kind_is_integer(kind))
-                        ok = ok && put(o, "value", json_integer(p->number));
+                        ok = put(ok, o, "value", json_integer(p->number));
                 else
-                        ok = ok && put(o, "value", json_string(p->string));
+                        ok = put(ok, o, "value", json_string(p->string));
                 if (p->root)
-                        ok = ok && put(o, "peripheral", json_string(p->root));
+                        ok = put(ok, o, "peripheral", json_string(p->root));
         }
         if (!ok) {
                 json_decref(o);
@@ -45,8 +59,8 @@ static json_t *grants_json(const rp_app_manifest *m) {
         if (m->n_connections > 0) {
                 json_t *a = json_array();
                 for (size_t i = 0; a && i < m->n_connections; i++)
-                        ok = ok && json_array_append_new(a, json_string(m->connections[i])) == 0;
-                ok = ok && put(g, "AllowedConnections", a);
+                        ok = append(ok, a, json_string(m->connections[i]));
+                ok = put(ok, g, "AllowedConnections", a);
         }
         static const char *const port_keys[] = { "AllowedTcpServerPorts", "AllowedUdpServerPorts" };
         for (size_t p = 0; p < 2; p++) {
@@ -54,37 +68,37 @@ static json_t *grants_json(const rp_app_manifest *m) {
                         continue;
                 json_t *a = json_array();
                 for (size_t i = 0; a && i < m->n_ports[p]; i++)
-                        ok = ok && json_array_append_new(a, json_integer(m->ports[p][i])) == 0;
-                ok = ok && put(g, port_keys[p], a);
+                        ok = append(ok, a, json_integer(m->ports[p][i]));
+                ok = put(ok, g, port_keys[p], a);
         }
         if (m->n_app_connections > 0) {
                 json_t *a = json_array();
                 for (size_t i = 0; a && i < m->n_app_connections; i++)
-                        ok = ok && json_array_append_new(a, json_string(m->app_connections[i])) == 0;
-                ok = ok && put(g, "AllowedApplicationConnections", a);
+                        ok = append(ok, a, json_string(m->app_connections[i]));
+                ok = put(ok, g, "AllowedApplicationConnections", a);
         }
         for (size_t k = 0; k < _RP_PERIPH_KIND_MAX; k++) {
                 if (m->n_periph[k] == 0)
                         continue;
                 json_t *a = json_array();
                 for (size_t i = 0; a && i < m->n_periph[k]; i++)
-                        ok = ok && json_array_append_new(a, peripheral_json(k, &m->periph[k][i].pub)) == 0;
-                ok = ok && put(g, rp_periph_kind_name(k), a);
+                        ok = append(ok, a, peripheral_json(k, &m->periph[k][i].pub));
+                ok = put(ok, g, rp_periph_kind_name(k), a);
         }
         if (m->storage_kb > 0)
-                ok = ok && put(g, "MutableStorage", json_pack("{s:i}", "SizeKB", (json_int_t) m->storage_kb));
+                ok = put(ok, g, "MutableStorage", json_pack("{s:i}", "SizeKB", (json_int_t) m->storage_kb));
         if (m->has_tenant)
-                ok = ok && put(g, "DeviceAuthentication", json_string(m->tenant));
+                ok = put(ok, g, "DeviceAuthentication", json_string(m->tenant));
         if (m->power_controls) {
                 json_t *a = json_array();
                 for (size_t i = 0; a && i < _RP_POWER_CONTROL_MAX; i++)
                         if (m->power_controls & (1u << i))
-                                ok = ok && json_array_append_new(a, json_string(rp_power_control_name(i))) == 0;
-                ok = ok && put(g, "PowerControls", a);
+                                ok = append(ok, a, json_string(rp_power_control_name(i)));
+                ok = put(ok, g, "PowerControls", a);
         }
         for (size_t f = 0; f < _RP_APP_FLAG_MAX; f++)
                 if (m->flags & (1u << f))
-                        ok = ok && put(g, rp_app_flag_name(f), json_true());
+                        ok = put(ok, g, rp_app_flag_name(f), json_true());
 
         if (!ok) {
                 json_decref(g);
@@ -97,25 +111,25 @@ json_t *rp_app_manifest_to_json(const rp_app_manifest *m) {
         json_t *o = json_object();
         if (!o)
                 return NULL;
-        bool ok = put(o, "Source", json_string(m->source)) &&
-                  put(o, "SchemaVersion", json_integer(1)) &&
-                  put(o, "Name", json_string(m->name)) &&
-                  put(o, "ComponentId", json_string(m->component_id)) &&
-                  put(o, "EntryPoint", json_string(m->entry_point)) &&
-                  put(o, "ApplicationType", json_string(m->type == RP_APP_TYPE_REALTIME_CAPABLE ?
-                                                        "RealTimeCapable" : "Default"));
+        bool ok = put(true, o, "Source", json_string(m->source));
+        ok = put(ok, o, "SchemaVersion", json_integer(1));
+        ok = put(ok, o, "Name", json_string(m->name));
+        ok = put(ok, o, "ComponentId", json_string(m->component_id));
+        ok = put(ok, o, "EntryPoint", json_string(m->entry_point));
+        ok = put(ok, o, "ApplicationType", json_string(m->type == RP_APP_TYPE_REALTIME_CAPABLE ?
+                                                       "RealTimeCapable" : "Default"));
         json_t *args = json_array();
         for (size_t i = 0; args && i < m->n_args; i++)
-                ok = ok && json_array_append_new(args, json_string(m->args[i])) == 0;
-        ok = ok && put(o, "CmdArgs", args);
+                ok = append(ok, args, json_string(m->args[i]));
+        ok = put(ok, o, "CmdArgs", args);
         if (m->malloc_version)
-                ok = ok && put(o, "MallocVersion", json_integer(m->malloc_version));
+                ok = put(ok, o, "MallocVersion", json_integer(m->malloc_version));
         if (m->target_runtime_version)
-                ok = ok && put(o, "TargetApplicationRuntimeVersion", json_integer(m->target_runtime_version));
+                ok = put(ok, o, "TargetApplicationRuntimeVersion", json_integer(m->target_runtime_version));
         if (m->target_beta_apis)
-                ok = ok && put(o, "TargetBetaApis", json_string(m->target_beta_apis));
-        ok = ok && put(o, "Grants", grants_json(m));
-        ok = ok && put(o, "UnresolvedReferences", json_integer((json_int_t) rp_app_manifest_n_unresolved(m)));
+                ok = put(ok, o, "TargetBetaApis", json_string(m->target_beta_apis));
+        ok = put(ok, o, "Grants", grants_json(m));
+        ok = put(ok, o, "UnresolvedReferences", json_integer((json_int_t) rp_app_manifest_n_unresolved(m)));
         if (!ok) {
                 json_decref(o);
                 return NULL;

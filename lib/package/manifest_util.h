@@ -18,6 +18,11 @@
  * duplicate keys. Syntax errors name source, line and column. */
 int rp_json_parse_object(const char *text, size_t len, const char *source, json_t **ret, rp_error *err);
 
+static inline void rp_json_decrefp(json_t **j) {
+        if (*j)
+                json_decref(*j);
+}
+
 /* "an integer", "a boolean", ... for messages. */
 const char *rp_json_type_name(const json_t *v);
 

@@ -1,0 +1,469 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/macro.h"
+#include "rampart/hwdef.h"
+#include "testlib.h"
+
+#define META "\"Metadata\": {\"Type\": \"Azure Sphere Hardware Definition\", \"Version\": 1}"
+
+/* A chip: four pins, one serial block in two roles, a PWM block, an int. */
+static const char chip[] =
+        "{" META ", \"Description\": {\"Name\": \"Chip\", \"MainCoreHeaderFileTopContent\": [\"// chip top\"]},"
+        " \"Peripherals\": ["
+        "  {\"Name\": \"CHIP_GPIO0\", \"Type\": \"Gpio\", \"MainCoreHeaderValue\": \"(0)\", \"AppManifestValue\": 0},"
+        "  {\"Name\": \"CHIP_GPIO1\", \"Type\": \"Gpio\", \"MainCoreHeaderValue\": \"(1)\", \"AppManifestValue\": 1,"
+        "   \"Comment\": \"pin one\"},"
+        "  {\"Name\": \"CHIP_GPIO2\", \"Type\": \"Gpio\", \"AppManifestValue\": 2},"
+        "  {\"Name\": \"CHIP_S0_UART\", \"Type\": \"Uart\", \"MainCoreHeaderValue\": \"(4)\", \"AppManifestValue\": \"S0\"},"
+        "  {\"Name\": \"CHIP_S0_I2C\", \"Type\": \"I2cMaster\", \"MainCoreHeaderValue\": \"(0)\", \"AppManifestValue\": \"S0\"},"
+        "  {\"Name\": \"CHIP_PWM0\", \"Type\": \"Pwm\", \"AppManifestValue\": \"PWM-0\"},"
+        "  {\"Name\": \"CHIP_CS_A\", \"Type\": \"int\", \"MainCoreHeaderValue\": \"(-1)\"}"
+        " ]}";
+
+/* A board importing the chip. */
+static const char board[] =
+        "{" META ", \"Description\": {\"Name\": \"Board\"}, \"Imports\": [{\"Path\": \"chip.json\"}],"
+        " \"Peripherals\": ["
+        "  {\"Name\": \"BOARD_LED\", \"Type\": \"Gpio\", \"Mapping\": \"CHIP_GPIO1\", \"Comment\": \"the LED\"},"
+        "  {\"Name\": \"BOARD_BUTTON\", \"Type\": \"Gpio\", \"Mapping\": \"CHIP_GPIO2\"},"
+        "  {\"Name\": \"BOARD_UART\", \"Type\": \"Uart\", \"Mapping\": \"CHIP_S0_UART\"},"
+        "  {\"Name\": \"BOARD_I2C\", \"Type\": \"I2cMaster\", \"Mapping\": \"CHIP_S0_I2C\"},"
+        "  {\"Name\": \"BOARD_CS\", \"Type\": \"int\", \"Mapping\": \"CHIP_CS_A\"}"
+        " ]}";
+
+/* An application profile importing the board. */
+static const char profile[] =
+        "{" META ", \"Imports\": [{\"Path\": \"board.json\"}],"
+        " \"Peripherals\": ["
+        "  {\"Name\": \"APP_LED\", \"Type\": \"Gpio\", \"Mapping\": \"BOARD_LED\"},"
+        "  {\"Name\": \"APP_STATUS\", \"Type\": \"Gpio\", \"Mapping\": \"BOARD_LED\"},"
+        "  {\"Name\": \"APP_BUTTON\", \"Type\": \"Gpio\", \"Mapping\": \"BOARD_BUTTON\"},"
+        "  {\"Name\": \"APP_UART\", \"Type\": \"Uart\", \"Mapping\": \"BOARD_UART\"},"
+        "  {\"Name\": \"APP_I2C\", \"Type\": \"I2cMaster\", \"Mapping\": \"BOARD_I2C\"},"
+        "  {\"Name\": \"APP_PWM\", \"Type\": \"Pwm\", \"Mapping\": \"CHIP_PWM0\"},"
+        "  {\"Name\": \"APP_CS\", \"Type\": \"int\", \"Mapping\": \"BOARD_CS\"}"
+        " ]}";
+
+static const rp_hwdef_file std_files[] = {
+        { "chip.json", chip, sizeof chip - 1 },
+        { "board.json", board, sizeof board - 1 },
+};
+
+static rp_hwdef *load_mem(const char *json, const rp_hwdef_file *files, size_t n) {
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        if (rp_hwdef_parse(json, strlen(json), "root.json", files, n, &h, &err) < 0)
+                fail_msg("unexpected refusal: %s", err.message);
+        return h;
+}
+
+static void hw_fails(const char *json, const rp_hwdef_file *files, size_t n, int code, const char *n1, const char *n2) {
+        rp_error err = {0};
+        rp_hwdef *h = (rp_hwdef *) 0x1;
+        int r = rp_hwdef_parse(json, strlen(json), "root.json", files, n, &h, &err);
+        if (r != code)
+                fail_msg("expected %d (%s), got %d: %s", code, strerror(-code), r, err.message);
+        assert_int_equal(err.code, code);
+        assert_ptr_equal(h, (rp_hwdef *) 0x1);
+        if (n1 && !strstr(err.message, n1))
+                fail_msg("message lacks '%s': %s", n1, err.message);
+        if (n2 && !strstr(err.message, n2))
+                fail_msg("message lacks '%s': %s", n2, err.message);
+}
+
+/* A definition of one file holding these peripherals. */
+static char *one(const char *periphs) {
+        char *s;
+        if (asprintf(&s, "{" META ", \"Peripherals\": [%s]}", periphs) < 0)
+                fail_msg("out of memory");
+        return s;
+}
+
+static void one_fails(const char *periphs, int code, const char *n1, const char *n2) {
+        _cleanup_free_ char *j = one(periphs);
+        hw_fails(j, std_files, ELEMENTSOF(std_files), code, n1, n2);
+}
+
+static void test_load_chain(void **state) {
+        rp_hwdef *h = load_mem(profile, std_files, ELEMENTSOF(std_files));
+        assert_int_equal(rp_hwdef_n_files(h), 3);
+        assert_string_equal(rp_hwdef_file_path(h, 0), "root.json");
+        assert_string_equal(rp_hwdef_file_path(h, 1), "board.json");
+        assert_string_equal(rp_hwdef_file_path(h, 2), "chip.json");
+        assert_null(rp_hwdef_file_description(h, 0));
+        assert_string_equal(rp_hwdef_file_description(h, 1), "Board");
+        assert_int_equal(rp_hwdef_file_n_imports(h, 0), 1);
+        assert_int_equal(rp_hwdef_file_import(h, 0, 0), 1);
+        assert_int_equal(rp_hwdef_file_import(h, 1, 0), 2);
+        assert_int_equal(rp_hwdef_n_peripherals(h), 7 + 5 + 7);
+
+        const rp_hwdef_peripheral *p = rp_hwdef_find(h, "APP_LED");
+        assert_non_null(p);
+        assert_string_equal(p->mapping, "BOARD_LED");
+        assert_int_equal(p->file, 0);
+        const rp_hwdef_peripheral *root = rp_hwdef_root(h, p);
+        assert_string_equal(root->name, "CHIP_GPIO1");
+        assert_true(root->has_value);
+        assert_true(root->value_is_integer);
+        assert_int_equal(root->number, 1);
+        assert_string_equal(root->comment, "pin one");
+        assert_int_equal(root->file, 2);
+        assert_ptr_equal(rp_hwdef_root(h, root), root);
+        assert_string_equal(rp_hwdef_root(h, rp_hwdef_find(h, "APP_UART"))->string, "S0");
+        assert_null(rp_hwdef_find(h, "NOPE"));
+        assert_false(rp_hwdef_root(h, rp_hwdef_find(h, "APP_CS"))->has_value);
+        rp_hwdef_free(h);
+        rp_hwdef_free(NULL);
+}
+
+static void test_diamond(void **state) {
+        /* root imports board and chip; board imports chip: chip loads once. */
+        const char *root = "{" META ", \"Imports\": [{\"Path\": \"board.json\"}, {\"Path\": \"chip.json\"}],"
+                           " \"Peripherals\": [{\"Name\": \"X\", \"Type\": \"Gpio\", \"Mapping\": \"CHIP_GPIO0\"}]}";
+        rp_hwdef *h = load_mem(root, std_files, ELEMENTSOF(std_files));
+        assert_int_equal(rp_hwdef_n_files(h), 3);
+        assert_int_equal(rp_hwdef_file_import(h, 0, 1), 2);
+        rp_hwdef_free(h);
+}
+
+static void test_document_refusals(void **state) {
+        hw_fails("{\"Peripherals\": []}", NULL, 0, -EINVAL, "root.json: Metadata: missing required field", NULL);
+        hw_fails("{\"Metadata\": {\"Type\": \"Other\", \"Version\": 1}, \"Peripherals\": []}", NULL, 0, -EINVAL,
+                 "Metadata.Type", "Azure Sphere Hardware Definition");
+        hw_fails("{\"Metadata\": {\"Type\": \"Azure Sphere Hardware Definition\", \"Version\": 2}, \"Peripherals\": []}",
+                 NULL, 0, -EOPNOTSUPP, "Metadata.Version", NULL);
+        hw_fails("{\"Metadata\": {\"Type\": \"Azure Sphere Hardware Definition\"}, \"Peripherals\": []}",
+                 NULL, 0, -EINVAL, "Metadata.Version: missing", NULL);
+        hw_fails("{\"Metadata\": {\"Type\": \"Azure Sphere Hardware Definition\", \"Version\": 1, \"X\": 1}, "
+                 "\"Peripherals\": []}", NULL, 0, -EINVAL, "Metadata.X: unknown field", NULL);
+        hw_fails("{" META "}", NULL, 0, -EINVAL, "Peripherals: missing required field", NULL);
+        hw_fails("{" META ", \"Peripherals\": {}}", NULL, 0, -EINVAL, "Peripherals: expected an array", NULL);
+        hw_fails("{" META ", \"peripherals\": []}", NULL, 0, -EINVAL, "peripherals: unknown field",
+                 "did you mean 'Peripherals'?");
+        hw_fails("{" META ", \"Description\": {\"Nmae\": \"x\"}, \"Peripherals\": []}", NULL, 0, -EINVAL,
+                 "Description.Nmae: unknown field", "did you mean 'Name'?");
+        hw_fails("{" META ", \"Description\": {\"MainCoreHeaderFileTopContent\": [\"a\", 5]}, \"Peripherals\": []}",
+                 NULL, 0, -EINVAL, "Description.MainCoreHeaderFileTopContent[1]", "got an integer");
+        hw_fails("{" META ", \"Description\": {\"MainCoreHeaderFileTopContent\": [\"a\\nb\"]}, \"Peripherals\": []}",
+                 NULL, 0, -EINVAL, "MainCoreHeaderFileTopContent[0]", "control character");
+        hw_fails("{" META ", \"Peripherals\": [], \"Peripherals\": []}", NULL, 0, -EEXIST, "root.json:1:", "duplicate");
+        hw_fails("{" META ", \"Peripherals\": [}", NULL, 0, -EINVAL, "root.json:1:", "invalid JSON");
+}
+
+static void test_peripheral_refusals(void **state) {
+        one_fails("5", -EINVAL, "Peripherals[0]: expected an object", NULL);
+        one_fails("{\"Type\": \"Gpio\", \"AppManifestValue\": 1}", -EINVAL, "Peripherals[0].Name: missing", NULL);
+        one_fails("{\"Name\": \"A\", \"AppManifestValue\": 1}", -EINVAL, "Peripherals[0].Type: missing", NULL);
+        one_fails("{\"Name\": \"A B\", \"Type\": \"Gpio\", \"AppManifestValue\": 1}", -EINVAL,
+                  "Peripherals[0].Name", "not a valid name");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, \"Colour\": \"red\"}", -EINVAL,
+                  "Peripherals[0].Colour: unknown field", NULL);
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"mapping\": \"CHIP_GPIO0\"}", -EINVAL,
+                  "Peripherals[0].mapping: unknown field", "did you mean 'Mapping'?");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\"}", -EINVAL, "Peripherals[0]", "needs a Mapping");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"Mapping\": \"B\", \"AppManifestValue\": 1}", -EINVAL,
+                  "Peripherals[0]", "both a Mapping and an AppManifestValue");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"Mapping\": \"B\", \"MainCoreHeaderValue\": \"(1)\"}", -EINVAL,
+                  "Peripherals[0]", "both a Mapping and a MainCoreHeaderValue");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": \"GPIO1\"}", -EINVAL,
+                  "Peripherals[0].AppManifestValue", "an integer");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Uart\", \"AppManifestValue\": 3}", -EINVAL,
+                  "Peripherals[0].AppManifestValue", "a string");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": true}", -EINVAL,
+                  "Peripherals[0].AppManifestValue", "got a boolean");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 70000}", -ERANGE,
+                  "Peripherals[0].AppManifestValue", NULL);
+        one_fails("{\"Name\": \"A\", \"Type\": \"int\", \"MainCoreHeaderValue\": \"(1) // x\"}", -EINVAL,
+                  "Peripherals[0].MainCoreHeaderValue", "C macro value");
+        one_fails("{\"Name\": \"A\", \"Type\": \"int\", \"MainCoreHeaderValue\": \"(1) \\\\\"}", -EINVAL,
+                  "Peripherals[0].MainCoreHeaderValue", "backslash");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, \"Comment\": \"a\\u001bb\"}",
+                  -EINVAL, "Peripherals[0].Comment", "control character");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"Mapping\": \"A\"}", -EINVAL, "Peripherals[0]", "itself");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1},"
+                  "{\"Name\": \"B\", \"Type\": \"Gpio\", \"AppManifestValue\": 2},"
+                  "{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 3}", -EEXIST,
+                  "root.json: Peripherals[2]: duplicate peripheral name \"A\"", "Peripherals[0]");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"Mapping\": \"NOWHERE\"}", -ENOENT,
+                  "Peripherals[0]", "\"NOWHERE\"");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Gpio\", \"Mapping\": \"B\"}, {\"Name\": \"B\", \"Type\": \"Gpio\", "
+                  "\"Mapping\": \"A\"}", -ELOOP, "Peripherals[0]", "loops");
+        one_fails("{\"Name\": \"A\", \"Type\": \"Uart\", \"Mapping\": \"B\"}, {\"Name\": \"B\", \"Type\": \"Gpio\", "
+                  "\"AppManifestValue\": 1}", -EINVAL, "Peripherals[0]", "a Gpio peripheral");
+}
+
+static void test_cross_file(void **state) {
+        /* A name defined by the root and an import. */
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}], \"Peripherals\": ["
+                 "{\"Name\": \"CHIP_GPIO0\", \"Type\": \"Gpio\", \"AppManifestValue\": 9}]}",
+                 std_files, ELEMENTSOF(std_files), -EEXIST, "CHIP_GPIO0", "also defined in");
+        /* Mapping to a name of a file that is not imported. */
+        const rp_hwdef_file files[] = {
+                { "a.json", "{" META ", \"Peripherals\": [{\"Name\": \"A\", \"Type\": \"Gpio\", \"Mapping\": \"B\"}]}", 0 },
+                { "b.json", "{" META ", \"Peripherals\": [{\"Name\": \"B\", \"Type\": \"Gpio\", \"AppManifestValue\": 1}]}", 0 },
+        };
+        rp_hwdef_file f2[2];
+        memcpy(f2, files, sizeof files);
+        f2[0].len = strlen(f2[0].data);
+        f2[1].len = strlen(f2[1].data);
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"a.json\"}, {\"Path\": \"b.json\"}], \"Peripherals\": []}",
+                 f2, 2, -ENOENT, "a.json: Peripherals[0]", "not defined in this file or its imports");
+        /* Mapping type mismatch across files. */
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}], \"Peripherals\": ["
+                 "{\"Name\": \"LED\", \"Type\": \"Gpio\", \"Mapping\": \"CHIP_S0_UART\"}]}",
+                 std_files, ELEMENTSOF(std_files), -EINVAL, "\"LED\" is a Gpio peripheral", "a Uart peripheral");
+}
+
+static void test_imports(void **state) {
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"missing.json\"}], \"Peripherals\": []}", std_files,
+                 ELEMENTSOF(std_files), -ENOENT, "root.json: Imports[0].Path", "missing.json");
+        hw_fails("{" META ", \"Imports\": [{\"path\": \"chip.json\"}], \"Peripherals\": []}", std_files,
+                 ELEMENTSOF(std_files), -EINVAL, "Imports[0].path: unknown field", "did you mean 'Path'?");
+        hw_fails("{" META ", \"Imports\": [{}], \"Peripherals\": []}", std_files, ELEMENTSOF(std_files), -EINVAL,
+                 "Imports[0].Path: missing", NULL);
+        hw_fails("{" META ", \"Imports\": [\"chip.json\"], \"Peripherals\": []}", std_files, ELEMENTSOF(std_files),
+                 -EINVAL, "Imports[0]: expected an object", NULL);
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}, {\"Path\": \"chip.json\"}], \"Peripherals\": []}",
+                 std_files, ELEMENTSOF(std_files), -EEXIST, "Imports[1]", "imported twice");
+        /* A broken import is reported with its own name. */
+        const rp_hwdef_file bad[] = { { "bad.json", "{" META ", \"Peripherals\": [5]}", 0 } };
+        rp_hwdef_file b2 = bad[0];
+        b2.len = strlen(b2.data);
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"bad.json\"}], \"Peripherals\": []}", &b2, 1, -EINVAL,
+                 "bad.json: Peripherals[0]", NULL);
+
+        /* Cycles: a -> b -> a, and a file importing itself. */
+        static const char a[] = "{" META ", \"Imports\": [{\"Path\": \"b.json\"}], \"Peripherals\": []}";
+        static const char b[] = "{" META ", \"Imports\": [{\"Path\": \"a.json\"}], \"Peripherals\": []}";
+        const rp_hwdef_file cyc[] = { { "a.json", a, sizeof a - 1 }, { "b.json", b, sizeof b - 1 } };
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"a.json\"}], \"Peripherals\": []}", cyc, 2, -ELOOP,
+                 "import cycle", "a.json -> b.json -> a.json");
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"root.json\"}], \"Peripherals\": []}", NULL, 0, -ENOENT,
+                 "root.json", NULL);
+        static const char self[] = "{" META ", \"Imports\": [{\"Path\": \"self.json\"}], \"Peripherals\": []}";
+        const rp_hwdef_file selff[] = { { "self.json", self, sizeof self - 1 } };
+        hw_fails(self, selff, 1, -ELOOP, "import cycle", "self.json -> self.json");
+
+        /* A chain deeper than the limit: d0 -> d1 -> ... -> d9. */
+        rp_hwdef_file deep[RP_HWDEF_MAX_DEPTH + 2];
+        char names[RP_HWDEF_MAX_DEPTH + 2][16], texts[RP_HWDEF_MAX_DEPTH + 2][256];
+        for (int i = 0; i < RP_HWDEF_MAX_DEPTH + 2; i++) {
+                snprintf(names[i], sizeof names[i], "d%d.json", i);
+                if (i < RP_HWDEF_MAX_DEPTH + 1)
+                        snprintf(texts[i], sizeof texts[i], "{" META ", \"Imports\": [{\"Path\": \"d%d.json\"}], "
+                                 "\"Peripherals\": []}", i + 1);
+                else
+                        snprintf(texts[i], sizeof texts[i], "{" META ", \"Peripherals\": []}");
+                deep[i] = (rp_hwdef_file) { names[i], texts[i], strlen(texts[i]) };
+        }
+        /* The root imports d1: depth 1..MAX is fine, one more is not. */
+        rp_hwdef *h = NULL;
+        rp_error err = {0};
+        if (rp_hwdef_parse(texts[1], strlen(texts[1]), "d0.json", deep, RP_HWDEF_MAX_DEPTH + 2, &h, &err) < 0)
+                fail_msg("%s", err.message);
+        rp_hwdef_free(h);
+        hw_fails(texts[0], deep, RP_HWDEF_MAX_DEPTH + 2, -ELOOP, "nested more than", NULL);
+}
+
+static void test_header(void **state) {
+        rp_hwdef *h = load_mem(profile, std_files, ELEMENTSOF(std_files));
+        char *text = NULL;
+        size_t len = 0;
+        rp_error err = {0};
+        assert_int_equal(rp_hwdef_generate_header(h, 0, &text, &len, &err), 0);
+        assert_int_equal(strlen(text), len);
+        assert_non_null(strstr(text, "/* Generated by rampart from root.json; do not edit. */\n#pragma once\n"));
+        assert_non_null(strstr(text, "#include \"board.h\"\n"));
+        assert_non_null(strstr(text, "#define APP_LED BOARD_LED\n"));
+        assert_non_null(strstr(text, "#define APP_CS BOARD_CS\n"));
+        free(text);
+        assert_int_equal(rp_hwdef_generate_header(h, 2, &text, &len, &err), 0);
+        assert_non_null(strstr(text, "// chip top\n"));
+        assert_non_null(strstr(text, "// pin one\n#define CHIP_GPIO1 (1)\n"));
+        assert_non_null(strstr(text, "#define CHIP_GPIO2 (2)\n"));     /* integer value, no header value */
+        assert_non_null(strstr(text, "#define CHIP_CS_A (-1)\n"));
+        assert_non_null(strstr(text, "// CHIP_PWM0: no MainCoreHeaderValue"));
+        /* Deterministic. */
+        char *again = NULL;
+        size_t len2;
+        assert_int_equal(rp_hwdef_generate_header(h, 2, &again, &len2, &err), 0);
+        assert_int_equal(len, len2);
+        assert_memory_equal(text, again, len);
+        free(text);
+        free(again);
+        char *name = NULL;
+        assert_int_equal(rp_hwdef_header_name(h, 1, &name, &err), 0);
+        assert_string_equal(name, "board.h");
+        free(name);
+        assert_int_equal(rp_hwdef_generate_header(h, 3, &text, &len, &err), -EINVAL);
+        rp_hwdef_free(h);
+
+        /* A comment ending in a backslash must not continue onto the #define. */
+        _cleanup_free_ char *j = one("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, "
+                                     "\"Comment\": \"ends with \\\\\"}");
+        h = load_mem(j, NULL, 0);
+        assert_int_equal(rp_hwdef_generate_header(h, 0, &text, &len, &err), 0);
+        assert_non_null(strstr(text, "// ends with\n#define A (1)\n"));
+        free(text);
+        rp_hwdef_free(h);
+}
+
+static rp_app_manifest *manifest(const char *caps) {
+        _cleanup_free_ char *j = NULL;
+        if (asprintf(&j, "{\"SchemaVersion\": 1, \"Name\": \"t\", \"ComponentId\": "
+                         "\"3a7c0e52-9b1d-4f7e-8c21-5d6e4f3a2b10\", \"EntryPoint\": \"/bin/app\", "
+                         "\"Capabilities\": {%s}}", caps) < 0)
+                fail_msg("out of memory");
+        rp_error err = {0};
+        rp_app_manifest *m = NULL;
+        if (rp_app_manifest_parse(j, strlen(j), "app_manifest.json", &m, &err) < 0)
+                fail_msg("%s", err.message);
+        return m;
+}
+
+static void resolve_fails(const char *caps, int code, const char *n1, const char *n2) {
+        rp_hwdef *h = load_mem(profile, std_files, ELEMENTSOF(std_files));
+        rp_app_manifest *m = manifest(caps);
+        size_t before = rp_app_manifest_n_unresolved(m);
+        rp_error err = {0};
+        int r = rp_app_manifest_resolve(m, h, &err);
+        if (r != code)
+                fail_msg("expected %d, got %d: %s", code, r, err.message);
+        assert_int_equal(err.code, code);
+        if (strncmp(err.message, "app_manifest.json: Capabilities.", 32) != 0)
+                fail_msg("message does not name the field: %s", err.message);
+        if (n1 && !strstr(err.message, n1))
+                fail_msg("message lacks '%s': %s", n1, err.message);
+        if (n2 && !strstr(err.message, n2))
+                fail_msg("message lacks '%s': %s", n2, err.message);
+        assert_int_equal(rp_app_manifest_n_unresolved(m), before);   /* unchanged on failure */
+        rp_app_manifest_free(m);
+        rp_hwdef_free(h);
+}
+
+static void test_resolve(void **state) {
+        rp_hwdef *h = load_mem(profile, std_files, ELEMENTSOF(std_files));
+        rp_app_manifest *m = manifest("\"Gpio\": [\"$APP_LED\", 0, \"$CHIP_GPIO2\"], \"Uart\": [\"$APP_UART\"],"
+                                      " \"Pwm\": [\"$APP_PWM\"], \"Adc\": [\"ADC-9\"]");
+        assert_int_equal(rp_app_manifest_n_unresolved(m), 4);
+        rp_error err = {0};
+        assert_int_equal(rp_app_manifest_resolve(m, h, &err), 0);
+        assert_int_equal(rp_app_manifest_n_unresolved(m), 0);
+        const rp_app_peripheral *p = rp_app_manifest_peripheral(m, RP_PERIPH_GPIO, 0);
+        assert_string_equal(p->ref, "APP_LED");
+        assert_true(p->resolved);
+        assert_int_equal(p->number, 1);
+        assert_string_equal(p->root, "CHIP_GPIO1");
+        p = rp_app_manifest_peripheral(m, RP_PERIPH_GPIO, 1);
+        assert_null(p->ref);
+        assert_int_equal(p->number, 0);
+        assert_null(p->root);
+        assert_int_equal(rp_app_manifest_peripheral(m, RP_PERIPH_GPIO, 2)->number, 2);
+        assert_string_equal(rp_app_manifest_peripheral(m, RP_PERIPH_UART, 0)->string, "S0");
+        assert_string_equal(rp_app_manifest_peripheral(m, RP_PERIPH_PWM, 0)->string, "PWM-0");
+        assert_string_equal(rp_app_manifest_peripheral(m, RP_PERIPH_ADC, 0)->string, "ADC-9");
+        json_t *j = rp_app_manifest_to_json(m);
+        json_t *e = json_array_get(json_object_get(json_object_get(j, "Grants"), "Gpio"), 0);
+        assert_int_equal(json_integer_value(json_object_get(e, "value")), 1);
+        assert_string_equal(json_string_value(json_object_get(e, "peripheral")), "CHIP_GPIO1");
+        json_decref(j);
+        /* Resolving again is harmless. */
+        assert_int_equal(rp_app_manifest_resolve(m, h, &err), 0);
+        rp_app_manifest_free(m);
+        rp_hwdef_free(h);
+}
+
+static void test_resolve_refusals(void **state) {
+        resolve_fails("\"Gpio\": [\"$APP_LEDD\"]", -ENOENT, "Capabilities.Gpio[0]: \"$APP_LEDD\" is not defined in root.json",
+                      "did you mean \"$APP_LED\"?");
+        resolve_fails("\"Gpio\": [1, \"$NOTHING_LIKE_IT\"]", -ENOENT, "Capabilities.Gpio[1]", "not defined");
+        resolve_fails("\"Gpio\": [\"$APP_UART\"]", -EINVAL, "Capabilities.Gpio[0]: \"$APP_UART\" is a Uart peripheral",
+                      "not Gpio");
+        resolve_fails("\"I2cMaster\": [\"$APP_UART\"]", -EINVAL, "Capabilities.I2cMaster[0]", "Uart peripheral");
+        resolve_fails("\"Gpio\": [\"$APP_CS\"]", -EINVAL, "Capabilities.Gpio[0]", "int peripheral");
+        resolve_fails("\"Gpio\": [\"$APP_LED\", \"$APP_BUTTON\", \"$APP_STATUS\"]", -EEXIST,
+                      "Capabilities.Gpio[2]: \"$APP_STATUS\" and Capabilities.Gpio[0] \"$APP_LED\"", "CHIP_GPIO1");
+        resolve_fails("\"Gpio\": [1, \"$APP_LED\"]", -EEXIST, "Capabilities.Gpio[1]: \"$APP_LED\" and Capabilities.Gpio[0] 1",
+                      NULL);
+        resolve_fails("\"Uart\": [\"$APP_UART\"], \"I2cMaster\": [\"$APP_I2C\"]", -EEXIST,
+                      "Capabilities.I2cMaster[0]: \"$APP_I2C\" and Capabilities.Uart[0] \"$APP_UART\"", "\"S0\"");
+        resolve_fails("\"Uart\": [\"S0\"], \"I2cMaster\": [\"$APP_I2C\"]", -EEXIST, "Capabilities.I2cMaster[0]", "S0");
+
+        /* A root without AppManifestValue, reached from a manifest type. */
+        static const char nov[] = "{" META ", \"Peripherals\": [{\"Name\": \"P\", \"Type\": \"Pwm\", "
+                                  "\"MainCoreHeaderValue\": \"(0)\"}]}";
+        rp_hwdef *h = load_mem(nov, NULL, 0);
+        rp_app_manifest *m = manifest("\"Pwm\": [\"$P\"]");
+        rp_error err = {0};
+        assert_int_equal(rp_app_manifest_resolve(m, h, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "no AppManifestValue"));
+        rp_app_manifest_free(m);
+        rp_hwdef_free(h);
+}
+
+/* Files on disk: relative imports, search directories, missing files. */
+static void test_files(void **state) {
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *sub = test_path(dir, "boards"), *sdk = test_path(dir, "sdk");
+        assert_int_equal(mkdir(sub, 0755), 0);
+        assert_int_equal(mkdir(sdk, 0755), 0);
+        _cleanup_free_ char *chipp = test_path(sdk, "chip.json"), *boardp = test_path(sub, "board.json");
+        _cleanup_free_ char *profp = test_path(dir, "profile.json");
+        test_write_file(chipp, chip, strlen(chip));
+        /* board.json imports "../sdk/chip.json" relative to itself. */
+        _cleanup_free_ char *board2 = strdup(board);
+        char *at = strstr(board2, "\"chip.json\"");
+        assert_non_null(at);
+        _cleanup_free_ char *board3 = NULL;
+        assert_true(asprintf(&board3, "%.*s\"../sdk/chip.json\"%s", (int) (at - board2), board2,
+                             at + strlen("\"chip.json\"")) > 0);
+        test_write_file(boardp, board3, strlen(board3));
+        test_write_file(profp, profile, strlen(profile));
+
+        /* profile.json imports "board.json", which is only in boards/. */
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_int_equal(rp_hwdef_load(profp, NULL, &h, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "board.json"));
+        assert_non_null(strstr(err.message, "looked in"));
+        const char *dirs[] = { sdk, sub, NULL };
+        assert_int_equal(rp_hwdef_load(profp, dirs, &h, &err), 0);
+        assert_int_equal(rp_hwdef_n_files(h), 3);
+        assert_non_null(strstr(rp_hwdef_file_path(h, 2), "chip.json"));
+        rp_hwdef_free(h);
+
+        _cleanup_free_ char *nope = test_path(dir, "nope.json");
+        assert_int_equal(rp_hwdef_load(nope, NULL, &h, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "nope.json"));
+
+        /* The committed reference board and its application profile. */
+        _cleanup_free_ char *prof = test_data_path("hardware-definitions/profiles/demo_appliance.json");
+        _cleanup_free_ char *boards = test_data_path("hardware-definitions/boards");
+        const char *d2[] = { boards, NULL };
+        if (rp_hwdef_load(prof, d2, &h, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_int_equal(rp_hwdef_n_files(h), 3);
+        assert_int_equal(rp_hwdef_root(h, rp_hwdef_find(h, "DEMO_LED"))->number, 8);
+        rp_hwdef_free(h);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_load_chain),
+                cmocka_unit_test(test_diamond),
+                cmocka_unit_test(test_document_refusals),
+                cmocka_unit_test(test_peripheral_refusals),
+                cmocka_unit_test(test_cross_file),
+                cmocka_unit_test(test_imports),
+                cmocka_unit_test(test_header),
+                cmocka_unit_test(test_resolve),
+                cmocka_unit_test(test_resolve_refusals),
+                cmocka_unit_test(test_files),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
