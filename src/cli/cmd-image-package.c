@@ -410,7 +410,7 @@ static int verify(int argc, char **argv) {
         _cleanup_(rp_key_freep) rp_key *key = NULL;
         r = open_package(&a, &pkg, &key, &err);
         if (r < 0)
-                return cli_fail(r, &err, r == -EKEYREJECTED ? "the package was modified, or it was not signed by this key" : NULL);
+                return cli_fail(r, &err, NULL);
 
         const rp_package_manifest *m = rp_package_get_manifest(pkg);
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
