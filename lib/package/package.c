@@ -407,7 +407,9 @@ int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
         _cleanup_(rp_package_freep) rp_package *p = calloc(1, sizeof *p);
         if (!p)
                 return rp_error_set(err, -ENOMEM, "out of memory");
-        p->fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO in place of the file must not hang us (it is
+         * refused below); reads of regular files are unaffected. */
+        p->fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
         if (p->fd < 0)
                 return rp_error_set_errno(err, -errno, "%s: cannot open", path);
         struct stat st;

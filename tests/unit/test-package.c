@@ -739,6 +739,11 @@ static void test_oversized_item(void **state) {
         check_msg(&err, "empty file, not an image package");
         assert_int_equal(rp_package_open(test_tmpdir(), &p, &err), -EISDIR);
         assert_int_equal(rp_package_open("/nonexistent/x.imagepackage", &p, &err), -ENOENT);
+        /* A FIFO is refused at once, not waited on. */
+        _cleanup_free_ char *fifo = test_path(test_tmpdir(), "fifo.imagepackage");
+        assert_int_equal(mkfifo(fifo, 0644), 0);
+        assert_int_equal(rp_package_open(fifo, &p, &err), -EINVAL);
+        check_msg(&err, "not a regular file");
         assert_null(p);
 }
 
