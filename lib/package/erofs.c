@@ -230,7 +230,7 @@ static int copy_entry(stage *s, int src_dfd, int dst_dfd, const char *rel, const
                 return check_root_file(s, src_dfd, name, &st);
 
         if (S_ISDIR(st.st_mode)) {
-                if (depth + 1 >= RP_EROFS_MAX_DEPTH)
+                if (depth >= RP_EROFS_MAX_DEPTH)      /* depth 0: directories in the top one */
                         return rp_error_set(s->err, -EFBIG, "%s/%s: directories nested more than %d deep",
                                             s->src, path, RP_EROFS_MAX_DEPTH);
                 _cleanup_close_ int in = openat(src_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
