@@ -1,1 +1,615 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Image packages: reading and verifying. Writing is in pack.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/cbor.h"
+#include "core/fileio.h"
+#include "core/macro.h"
+#include "core/strutil.h"
+#include "package/erofs.h"
+#include "rampart/app_manifest.h"
+#include "rampart/cose.h"
+#include "rampart/package.h"
+
+/* Format 1's manifest is one map of at most ten scalars; the decoding
+ * limits are wider so that a later format is reported as such. */
+#define MANIFEST_MAX_DEPTH 16
+#define MANIFEST_MAX_ITEMS 4096
+/* Limits for the whole COSE item, before rp_cose_sign1_decode sees it. */
+#define COSE_MAX_DEPTH 16
+#define COSE_MAX_ITEMS 4096
+/* Image bytes are hashed in chunks of this size. */
+#define CHUNK_SIZE (1024 * 1024)
+
+struct rp_package {
+        rp_package_manifest *manifest;
+        rp_cose_sign1 *cose;
+        int fd;                       /* the package file, or -1 */
+        const uint8_t *buf;           /* the package in memory (borrowed), or NULL */
+        uint64_t size;                /* bytes in the file or buffer */
+        uint64_t image_offset;        /* first byte after the COSE item */
+};
+
+const char *rp_image_type_name(rp_image_type type) {
+        switch (type) {
+        case RP_IMAGE_TYPE_APP:
+                return "app";
+        case RP_IMAGE_TYPE_RT_APP:
+                return "rt-app";
+        case RP_IMAGE_TYPE_OS:
+                return "os";
+        }
+        return NULL;
+}
+
+void rp_package_manifest_free(rp_package_manifest *m) {
+        if (!m)
+                return;
+        free(m->name);
+        free(m->version_name);
+        free(m->app_manifest);
+        free(m);
+}
+
+/* The manifest's fields; the index is the bit in a "seen" mask. */
+enum {
+        F_FORMAT,
+        F_COMPONENT_ID,
+        F_TYPE,
+        F_NAME,
+        F_VERSION,
+        F_VERSION_NAME,
+        F_IMAGE_SIZE,
+        F_IMAGE_SHA256,
+        F_APP_MANIFEST,
+        F_BUILD_TIME,
+        F_COUNT,
+};
+
+static const char *const field_names[F_COUNT] = {
+        [F_FORMAT] = "format",
+        [F_COMPONENT_ID] = "component-id",
+        [F_TYPE] = "type",
+        [F_NAME] = "name",
+        [F_VERSION] = "version",
+        [F_VERSION_NAME] = "version-name",
+        [F_IMAGE_SIZE] = "image-size",
+        [F_IMAGE_SHA256] = "image-sha256",
+        [F_APP_MANIFEST] = "app-manifest",
+        [F_BUILD_TIME] = "build-time",
+};
+
+#define MANIFEST_ERROR(err, code, field, fmt, ...) \
+        rp_error_set(err, code, "image manifest: field \"%s\": " fmt, field, ##__VA_ARGS__)
+
+/* An unsigned integer no larger than max; over_code when it is larger. */
+static int get_uint(const cbor_item_t *item, const char *field, uint64_t max, int over_code,
+                    uint64_t *ret, rp_error *err) {
+        if (cbor_isa_negint(item))
+                return MANIFEST_ERROR(err, -ERANGE, field, "is negative, must be an unsigned integer");
+        if (!cbor_isa_uint(item))
+                return MANIFEST_ERROR(err, -EINVAL, field, "must be an unsigned integer");
+        uint64_t v = cbor_get_int(item);
+        if (v > max)
+                return MANIFEST_ERROR(err, over_code, field, "%ju is larger than the limit of %ju",
+                                      (uintmax_t) v, (uintmax_t) max);
+        *ret = v;
+        return 0;
+}
+
+/* A definite text string of 1..max bytes of UTF-8 without NUL; printable
+ * when asked. *ret gets a NUL-terminated copy. */
+static int get_text(const cbor_item_t *item, const char *field, size_t max, bool printable,
+                    char **ret, size_t *ret_len, rp_error *err) {
+        if (!cbor_isa_string(item) || !cbor_string_is_definite(item))
+                return MANIFEST_ERROR(err, -EINVAL, field, "must be a text string");
+        size_t n = cbor_string_length(item);
+        const char *s = (const char *) cbor_string_handle(item);
+        if (n == 0)
+                return MANIFEST_ERROR(err, -EINVAL, field, "is empty");
+        if (n > max)
+                return MANIFEST_ERROR(err, -EFBIG, field, "is %zu bytes, the limit is %zu", n, max);
+        if (!rp_utf8_is_valid(s, n))
+                return MANIFEST_ERROR(err, -EINVAL, field, "is not valid UTF-8 (or holds a NUL byte)");
+        if (printable && !rp_str_is_printable(s, n))
+                return MANIFEST_ERROR(err, -EINVAL, field, "holds control characters");
+        char *copy = strndup(s, n);
+        if (!copy)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        *ret = copy;
+        if (ret_len)
+                *ret_len = n;
+        return 0;
+}
+
+static int parse_field(rp_package_manifest *m, unsigned f, const cbor_item_t *v, rp_error *err) {
+        const char *field = field_names[f];
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        switch (f) {
+        case F_FORMAT:
+                return get_uint(v, field, UINT64_MAX, -ERANGE, &m->format, err);
+        case F_COMPONENT_ID: {
+                r = get_text(v, field, RP_PACKAGE_GUID_LEN, true, &s, NULL, err);
+                if (r < 0)
+                        return r;
+                char norm[RP_GUID_STRLEN + 1];
+                if (rp_guid_normalize(s, norm) < 0 || !streq(norm, s))
+                        return MANIFEST_ERROR(err, -EINVAL, field, "'%s' is not a lowercase GUID "
+                                              "(8-4-4-4-12 hex digits)", s);
+                memcpy(m->component_id, norm, sizeof m->component_id);
+                return 0;
+        }
+        case F_TYPE:
+                r = get_text(v, field, 16, true, &s, NULL, err);
+                if (r < 0)
+                        return r;
+                for (rp_image_type t = RP_IMAGE_TYPE_APP; t <= RP_IMAGE_TYPE_OS; t++)
+                        if (streq(s, rp_image_type_name(t))) {
+                                m->type = t;
+                                return 0;
+                        }
+                return MANIFEST_ERROR(err, -EOPNOTSUPP, field, "unknown image type '%s' "
+                                      "(expected app, rt-app or os)", s);
+        case F_NAME:
+                return get_text(v, field, RP_PACKAGE_NAME_MAX, true, &m->name, NULL, err);
+        case F_VERSION:
+                return get_uint(v, field, RP_PACKAGE_VERSION_MAX, -ERANGE, &m->version, err);
+        case F_VERSION_NAME:
+                return get_text(v, field, RP_PACKAGE_VERSION_NAME_MAX, true, &m->version_name, NULL, err);
+        case F_IMAGE_SIZE:
+                r = get_uint(v, field, RP_PACKAGE_IMAGE_MAX_SIZE, -EFBIG, &m->image_size, err);
+                if (r < 0)
+                        return r;
+                if (m->image_size == 0)
+                        return MANIFEST_ERROR(err, -EINVAL, field, "is 0; an image has at least one byte");
+                return 0;
+        case F_IMAGE_SHA256:
+                if (!cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v))
+                        return MANIFEST_ERROR(err, -EINVAL, field, "must be a byte string");
+                if (cbor_bytestring_length(v) != RP_SHA256_LEN)
+                        return MANIFEST_ERROR(err, -EINVAL, field, "is %zu bytes, a SHA-256 digest is %d",
+                                              cbor_bytestring_length(v), RP_SHA256_LEN);
+                memcpy(m->image_sha256, cbor_bytestring_handle(v), RP_SHA256_LEN);
+                return 0;
+        case F_APP_MANIFEST:
+                return get_text(v, field, RP_APP_MANIFEST_MAX_SIZE, false, &m->app_manifest,
+                                &m->app_manifest_len, err);
+        case F_BUILD_TIME:
+                return get_uint(v, field, RP_PACKAGE_BUILD_TIME_MAX, -ERANGE, &m->build_time, err);
+        }
+        return -EINVAL;
+}
+
+/* The embedded app manifest must be valid and describe this package. */
+static int check_app_manifest(const rp_package_manifest *m, rp_error *err) {
+        _cleanup_(rp_app_manifest_freep) rp_app_manifest *am = NULL;
+        int r = rp_app_manifest_parse(m->app_manifest, m->app_manifest_len, "app-manifest", &am, err);
+        if (r < 0)
+                return rp_error_prefix(err, "image manifest: field \"app-manifest\": ");
+        const char *cid = rp_app_manifest_component_id(am), *name = rp_app_manifest_name(am);
+        if (!cid || !streq(cid, m->component_id))
+                return rp_error_set(err, -EINVAL, "image manifest: component-id %s differs from the app "
+                                    "manifest's ComponentId %s", m->component_id, cid ? cid : "(none)");
+        if (!name || !streq(name, m->name))
+                return rp_error_set(err, -EINVAL, "image manifest: name differs from the app manifest's Name");
+        rp_image_type want = rp_app_manifest_type(am) == RP_APP_TYPE_REALTIME_CAPABLE ?
+                             RP_IMAGE_TYPE_RT_APP : RP_IMAGE_TYPE_APP;
+        if (m->type != want)
+                return rp_error_set(err, -EINVAL, "image manifest: type %s does not match the app manifest's "
+                                    "ApplicationType (expected %s)", rp_image_type_name(m->type),
+                                    rp_image_type_name(want));
+        return 0;
+}
+
+int rp_package_manifest_parse(const uint8_t *buf, size_t len, rp_package_manifest **ret, rp_error *err) {
+        size_t item_len;
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *map = NULL;
+        int r = rp_cbor_decode(buf, len, MANIFEST_MAX_DEPTH, MANIFEST_MAX_ITEMS, &map, &item_len, err);
+        if (r < 0)
+                return rp_error_prefix(err, "image manifest: ");
+        if (item_len != len)
+                return rp_error_set(err, -EBADMSG, "image manifest: %zu bytes follow the manifest map", len - item_len);
+        if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
+                return rp_error_set(err, -EINVAL, "image manifest: must be a CBOR map");
+
+        /* The format decides how to read the rest: check it first, so a
+         * newer package says so rather than "unknown field". */
+        cbor_item_t *fmt = rp_cbor_map_get_text(map, "format");
+        if (!fmt)
+                return rp_error_set(err, -EINVAL, "image manifest: field \"format\" is missing");
+        if (cbor_isa_uint(fmt) && cbor_get_int(fmt) != RP_PACKAGE_FORMAT)
+                return rp_error_set(err, -EOPNOTSUPP, "image manifest: format version %ju is not supported "
+                                    "(this rampart reads format %d)", (uintmax_t) cbor_get_int(fmt),
+                                    RP_PACKAGE_FORMAT);
+
+        _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = calloc(1, sizeof *m);
+        if (!m)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+
+        /* Every key known and once, every value a scalar of its type. */
+        unsigned seen = 0;
+        struct cbor_pair *pairs = cbor_map_handle(map);
+        for (size_t i = 0; i < cbor_map_size(map); i++) {
+                const cbor_item_t *k = pairs[i].key;
+                if (!cbor_isa_string(k) || !cbor_string_is_definite(k))
+                        return rp_error_set(err, -EINVAL, "image manifest: every key must be a text string");
+                size_t kl = cbor_string_length(k);
+                const char *ks = (const char *) cbor_string_handle(k);
+                unsigned f = F_COUNT;
+                for (unsigned j = 0; j < F_COUNT; j++)
+                        if (strlen(field_names[j]) == kl && memcmp(field_names[j], ks, kl) == 0)
+                                f = j;
+                if (f == F_COUNT) {
+                        _cleanup_free_ char *shown = strndup(ks, kl > 64 ? 64 : kl);
+                        return rp_error_set(err, -EINVAL, "image manifest: unknown field \"%s\" "
+                                            "(format %d has no such field)", shown ? shown : "?", RP_PACKAGE_FORMAT);
+                }
+                if (seen & (1u << f))
+                        return rp_error_set(err, -EINVAL, "image manifest: field \"%s\" appears twice",
+                                            field_names[f]);
+                seen |= 1u << f;
+                r = parse_field(m, f, pairs[i].value, err);
+                if (r < 0)
+                        return r;
+        }
+
+        /* Only now, with distinct keys and no nested items (so the re-encoding
+         * inside never meets duplicate keys), the one-byte-form rule. */
+        if (!rp_cbor_is_deterministic(buf, len))
+                return rp_error_set(err, -EINVAL, "image manifest: not in deterministic CBOR encoding "
+                                    "(keys sorted, shortest forms)");
+
+        for (unsigned f = 0; f < F_COUNT; f++)
+                if (!(seen & (1u << f)) && f != F_VERSION_NAME && f != F_APP_MANIFEST)
+                        return rp_error_set(err, -EINVAL, "image manifest: field \"%s\" is missing", field_names[f]);
+
+        if (m->type == RP_IMAGE_TYPE_OS) {
+                if (m->app_manifest)
+                        return rp_error_set(err, -EINVAL, "image manifest: an os image has no \"app-manifest\"");
+        } else {
+                if (!m->app_manifest)
+                        return rp_error_set(err, -EINVAL, "image manifest: field \"app-manifest\" is missing "
+                                            "(required for %s images)", rp_image_type_name(m->type));
+                r = check_app_manifest(m, err);
+                if (r < 0)
+                        return r;
+        }
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+void rp_package_free(rp_package *p) {
+        if (!p)
+                return;
+        rp_package_manifest_free(p->manifest);
+        rp_cose_sign1_free(p->cose);
+        if (p->fd >= 0)
+                close(p->fd);
+        free(p);
+}
+
+/* Reads the head of a definite data item at *pos (major type and argument),
+ * for walking an item rp_cbor_check already accepted. */
+static int read_head(const uint8_t *buf, size_t len, size_t *pos, unsigned *ret_major, uint64_t *ret_arg) {
+        if (*pos >= len)
+                return -EBADMSG;
+        uint8_t ib = buf[(*pos)++];
+        unsigned ai = ib & 31;
+        uint64_t arg = ai;
+        if (ai >= 24) {
+                if (ai > 27)
+                        return -EINVAL;
+                size_t n = (size_t) 1 << (ai - 24);
+                if (len - *pos < n)
+                        return -EBADMSG;
+                arg = 0;
+                for (size_t i = 0; i < n; i++)
+                        arg = arg << 8 | buf[(*pos)++];
+        }
+        *ret_major = ib >> 5;
+        *ret_arg = arg;
+        return 0;
+}
+
+/* The offset of the unprotected header map in a COSE_Sign1 item:
+ * tag 18, an array of four, the protected byte string, then the map. */
+static int locate_unprotected(const uint8_t *buf, size_t len, size_t *ret) {
+        size_t pos = 0;
+        unsigned major;
+        uint64_t arg;
+        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 6 || arg != 18)
+                return -EINVAL;
+        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 4 || arg != 4)
+                return -EINVAL;
+        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 2 || arg >= len - pos)
+                return -EINVAL;
+        pos += (size_t) arg;
+        *ret = pos;
+        return 0;
+}
+
+/* Parses the COSE item at the start of the package. window holds the first
+ * window_len bytes of the p->size bytes. */
+static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, rp_error *err) {
+        if (p->size == 0)
+                return rp_error_set(err, -EBADMSG, "empty file, not an image package");
+
+        size_t item_len;
+        int r = rp_cbor_check(window, window_len, COSE_MAX_DEPTH, COSE_MAX_ITEMS, &item_len, err);
+        if (r == -EBADMSG && window_len < p->size)
+                return rp_error_set(err, -EFBIG, "not an image package: the signed manifest is larger than "
+                                    "the limit of %d bytes", RP_COSE_MAX_SIZE);
+        if (r == -EBADMSG)
+                return rp_error_prefix(err, "truncated image package: ");
+        if (r < 0)
+                return rp_error_prefix(err, "not an image package: ");
+
+        size_t consumed;
+        r = rp_cose_sign1_decode(window, window_len, &p->cose, &consumed, err);
+        if (r < 0)
+                return rp_error_prefix(err, "not an image package: ");
+        if (consumed != item_len)
+                return rp_error_set(err, -EBADMSG, "not an image package: inconsistent COSE_Sign1 length");
+
+        /* One byte form per package, and nothing unsigned riding along. The
+         * unprotected header must be the empty map (checked first, so the
+         * determinism test below only re-encodes a tag, an array, three byte
+         * strings and that empty map). */
+        size_t at;
+        r = locate_unprotected(window, item_len, &at);
+        if (r < 0 || window[at] != 0xa0)
+                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 unprotected header "
+                                    "must be empty");
+        if (!rp_cbor_is_deterministic(window, item_len))
+                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 is not in deterministic "
+                                    "CBOR encoding");
+
+        const char *ct = p->cose->content_type;
+        if (!ct)
+                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 has no content type");
+        if (!streq(ct, RP_PACKAGE_CONTENT_TYPE)) {
+                bool printable = rp_str_is_printable(ct, strlen(ct)) && strlen(ct) <= 100;
+                return rp_error_set(err, -EOPNOTSUPP, "not an image package: content type is %s%s%s, expected %s",
+                                    printable ? "'" : "", printable ? ct : "unprintable",
+                                    printable ? "'" : "", RP_PACKAGE_CONTENT_TYPE);
+        }
+
+        r = rp_package_manifest_parse(p->cose->payload, p->cose->payload_len, &p->manifest, err);
+        if (r < 0)
+                return r;
+        p->image_offset = consumed;
+        return 0;
+}
+
+int rp_package_open_buffer(const void *buf, size_t len, rp_package **ret, rp_error *err) {
+        _cleanup_(rp_package_freep) rp_package *p = calloc(1, sizeof *p);
+        if (!p)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        p->fd = -1;
+        p->buf = buf;
+        p->size = len;
+        int r = parse_envelope(p, buf, len < RP_COSE_MAX_SIZE ? len : RP_COSE_MAX_SIZE, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
+        _cleanup_(rp_package_freep) rp_package *p = calloc(1, sizeof *p);
+        if (!p)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        /* O_NONBLOCK: a FIFO in place of the file must not hang us (it is
+         * refused below); reads of regular files are unaffected. */
+        p->fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (p->fd < 0)
+                return rp_error_set_errno(err, -errno, "%s: cannot open", path);
+        struct stat st;
+        if (fstat(p->fd, &st) < 0)
+                return rp_error_set_errno(err, -errno, "%s: cannot stat", path);
+        if (S_ISDIR(st.st_mode))
+                return rp_error_set(err, -EISDIR, "%s: is a directory, expected an image package file", path);
+        if (!S_ISREG(st.st_mode))
+                return rp_error_set(err, -EINVAL, "%s: not a regular file", path);
+        p->size = (uint64_t) st.st_size;
+
+        size_t want = p->size < RP_COSE_MAX_SIZE ? (size_t) p->size : RP_COSE_MAX_SIZE, got = 0;
+        _cleanup_free_ uint8_t *window = malloc(want ? want : 1);
+        if (!window)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        while (got < want) {
+                ssize_t k = pread(p->fd, window + got, want - got, (off_t) got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return rp_error_set_errno(err, -errno, "%s: read failed", path);
+                if (k == 0)
+                        return rp_error_set(err, -EBADMSG, "%s: the file shrank while being read", path);
+                got += (size_t) k;
+        }
+        int r = parse_envelope(p, window, want, err);
+        if (r < 0)
+                return rp_error_prefix(err, "%s: ", path);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+const rp_package_manifest *rp_package_get_manifest(const rp_package *p) {
+        return p->manifest;
+}
+
+int rp_package_alg(const rp_package *p) {
+        return p->cose->alg;
+}
+
+const uint8_t *rp_package_kid(const rp_package *p, size_t *ret_len) {
+        if (ret_len)
+                *ret_len = p->cose->kid ? p->cose->kid_len : 0;
+        return p->cose->kid;
+}
+
+uint64_t rp_package_image_offset(const rp_package *p) {
+        return p->image_offset;
+}
+
+uint64_t rp_package_image_bytes(const rp_package *p) {
+        return p->size - p->image_offset;
+}
+
+static const char *alg_name(int alg) {
+        return alg == RP_COSE_ALG_ES256 ? "ES256" : alg == RP_COSE_ALG_EDDSA ? "Ed25519" : "an unknown algorithm";
+}
+
+int rp_package_verify_signature(const rp_package *p, const rp_key *pub, rp_error *err) {
+        uint8_t id[RP_KEY_ID_LEN];
+        char given[2 * RP_KEY_ID_LEN + 1], signer[2 * RP_KEY_ID_LEN + 1] = "unknown";
+        int r = rp_key_id(pub, id);
+        if (r < 0)
+                return rp_error_set_errno(err, r, "cannot compute the key id");
+        rp_hex_encode_buf(id, sizeof id, given);
+        const rp_cose_sign1 *c = p->cose;
+        bool kid_known = c->kid && c->kid_len == RP_KEY_ID_LEN;
+        if (kid_known)
+                rp_hex_encode_buf(c->kid, c->kid_len, signer);
+
+        int alg = rp_key_cose_alg(pub);
+        if (alg != c->alg)
+                return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package is signed with "
+                                    "%s (key id %s), the given key is %s (key id %s)",
+                                    alg_name(c->alg), signer, alg_name(alg), given);
+
+        rp_error e = {0};
+        r = rp_cose_sign1_verify(c, pub, NULL, 0, &e);
+        if (r == 0)
+                return 0;
+        if (r != -EKEYREJECTED)
+                return rp_error_set(err, r, "signature not verified: %s", rp_error_message(&e, r));
+        if (kid_known && memcmp(c->kid, id, RP_KEY_ID_LEN) != 0)
+                return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package was signed by "
+                                    "key id %s, not by the given key (key id %s)", signer, given);
+        return rp_error_set(err, -EKEYREJECTED, "signature does not verify with key id %s: the signed manifest "
+                            "or the signature was modified", given);
+}
+
+/* Reads up to n image bytes at offset off (from the image start). */
+static int read_image(rp_package *p, uint64_t off, uint8_t *buf, size_t n, rp_error *err) {
+        uint64_t at = p->image_offset + off;
+        if (p->buf) {
+                memcpy(buf, p->buf + at, n);
+                return 0;
+        }
+        size_t got = 0;
+        while (got < n) {
+                ssize_t k = pread(p->fd, buf + got, n - got, (off_t) (at + got));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return rp_error_set_errno(err, -errno, "reading the image failed");
+                if (k == 0)
+                        return rp_error_set(err, -EBADMSG, "the package shrank while being read");
+                got += (size_t) k;
+        }
+        return 0;
+}
+
+typedef int (*image_sink)(void *userdata, const uint8_t *buf, size_t len, rp_error *err);
+
+/* Checks the image bytes against the manifest, passing each chunk to sink
+ * (if any) as it goes. */
+static int stream_image(rp_package *p, image_sink sink, void *userdata, rp_error *err) {
+        const rp_package_manifest *m = p->manifest;
+        uint64_t have = p->size - p->image_offset;
+        if (have < m->image_size)
+                return rp_error_set(err, -EBADMSG, "truncated package: the manifest declares %ju image bytes, "
+                                    "only %ju follow it", (uintmax_t) m->image_size, (uintmax_t) have);
+        if (have > m->image_size)
+                return rp_error_set(err, -EBADMSG, "padded package: %ju unexpected bytes follow the %ju image bytes",
+                                    (uintmax_t) (have - m->image_size), (uintmax_t) m->image_size);
+
+        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
+        int r = rp_sha256_new(&h);
+        if (r < 0)
+                return rp_error_set(err, r, "cannot start SHA-256");
+        size_t cap = m->image_size < CHUNK_SIZE ? (size_t) m->image_size : CHUNK_SIZE;
+        _cleanup_free_ uint8_t *chunk = malloc(cap);
+        if (!chunk)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        uint8_t head[RP_EROFS_SUPER_OFFSET + 4];
+        size_t head_len = 0;
+
+        for (uint64_t off = 0; off < m->image_size; ) {
+                size_t n = m->image_size - off < cap ? (size_t) (m->image_size - off) : cap;
+                r = read_image(p, off, chunk, n, err);
+                if (r < 0)
+                        return r;
+                if (head_len < sizeof head) {
+                        size_t k = sizeof head - head_len < n ? sizeof head - head_len : n;
+                        memcpy(head + head_len, chunk, k);
+                        head_len += k;
+                }
+                r = rp_sha256_update(h, chunk, n);
+                if (r < 0)
+                        return rp_error_set(err, r, "SHA-256 failed");
+                if (sink) {
+                        r = sink(userdata, chunk, n, err);
+                        if (r < 0)
+                                return r;
+                }
+                off += n;
+        }
+
+        uint8_t digest[RP_SHA256_LEN];
+        r = rp_sha256_final(h, digest);
+        if (r < 0)
+                return rp_error_set(err, r, "SHA-256 failed");
+        if (!rp_memeq_consttime(digest, m->image_sha256, RP_SHA256_LEN)) {
+                char want[2 * RP_SHA256_LEN + 1], got[2 * RP_SHA256_LEN + 1];
+                rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, want);
+                rp_hex_encode_buf(digest, RP_SHA256_LEN, got);
+                return rp_error_set(err, -EKEYREJECTED, "image digest mismatch: the image bytes were modified "
+                                    "(manifest says sha256 %s, the image hashes to %s)", want, got);
+        }
+        if (m->type != RP_IMAGE_TYPE_OS && !rp_erofs_has_magic(head, head_len))
+                return rp_error_set(err, -EINVAL, "the %s image is not an erofs filesystem (no superblock magic)",
+                                    rp_image_type_name(m->type));
+        return 0;
+}
+
+int rp_package_verify_image(rp_package *p, rp_error *err) {
+        return stream_image(p, NULL, NULL, err);
+}
+
+int rp_package_verify(rp_package *p, const rp_key *pub, rp_error *err) {
+        int r = rp_package_verify_signature(p, pub, err);
+        if (r < 0)
+                return r;
+        return rp_package_verify_image(p, err);
+}
+
+static int write_sink(void *userdata, const uint8_t *buf, size_t len, rp_error *err) {
+        return rp_atomic_file_write(userdata, buf, len, err);
+}
+
+int rp_package_extract_image(rp_package *p, const rp_key *pub, const char *path, rp_error *err) {
+        int r = rp_package_verify_signature(p, pub, err);
+        if (r < 0)
+                return r;
+        rp_atomic_file af = RP_ATOMIC_FILE_INIT;
+        r = rp_atomic_file_open(&af, path, 0644, err);
+        if (r < 0)
+                return r;
+        r = stream_image(p, write_sink, &af, err);
+        if (r < 0) {
+                rp_atomic_file_abort(&af);
+                return r;
+        }
+        return rp_atomic_file_commit(&af, err);
+}
