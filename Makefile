@@ -5,6 +5,7 @@
 #   make build     release build in build/release
 #   make fuzz      build the libFuzzer targets in build/fuzz (clang)
 #   make fuzz-run  run each fuzz target for FUZZ_SECONDS (default 60)
+#   make bench     run the benchmarks (bench/run; see docs/benchmarks.md)
 #   make clean     remove build/
 
 BUILD      ?= build
@@ -12,7 +13,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE      ?= cmake
 
-.PHONY: all deps build demo test test-release fuzz fuzz-run clean
+.PHONY: all deps build demo test test-release fuzz fuzz-run bench clean
 
 all: build
 
@@ -26,10 +27,14 @@ build: deps
 demo: build
 	@scripts/demo $(BUILD)/release
 
-# The test build runs under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The tests run under AddressSanitizer and UndefinedBehaviorSanitizer. The
+# release configuration is compiled too: some warnings (-Werror) appear only
+# with optimisation.
 test: deps
 	@$(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON >/dev/null
 	@$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
+	@$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@$(CMAKE) --build $(BUILD)/release -j $(JOBS)
 	@cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
 
 # The same tests without sanitizers (what ships).
@@ -43,6 +48,9 @@ fuzz:
 
 fuzz-run: fuzz
 	@scripts/run-fuzz $(BUILD)/fuzz $(FUZZ_SECONDS)
+
+bench: build
+	@bench/run $(BUILD)/release
 
 clean:
 	rm -rf $(BUILD)

@@ -84,6 +84,13 @@ typedef struct rp_package rp_package;
  * type or format version (-EOPNOTSUPP). The signature is not checked. */
 int rp_package_open(const char *path, rp_package **ret, rp_error *err);
 
+/* Opens path and verifies it with pub completely: the signature is checked
+ * before the signed manifest is parsed (so nothing unauthenticated reaches
+ * the manifest parsers, and a modified manifest is reported as a signature
+ * failure), then the image bytes are streamed through SHA-256. What a device
+ * or a verifier should use; rp_package_open() is for showing a package. */
+int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **ret, rp_error *err);
+
 /* The same from memory: buf holds the whole package and must stay valid
  * and unchanged until the package is freed. */
 int rp_package_open_buffer(const void *buf, size_t len, rp_package **ret, rp_error *err);

@@ -105,8 +105,8 @@ void rp_app_manifest_free(rp_app_manifest *m) {
 
 /* ---- Field parsers ----------------------------------------------------- */
 
-/* Path of an array entry, for messages. */
-#define ITEM_PATH(buf, path, i) (snprintf((buf), sizeof (buf), "%s[%zu]", (path), (size_t) (i)), (buf))
+/* Path of an array entry, for messages ("Capabilities.Gpio[2]"). */
+#define ITEM_PATH(buf, path, i) rp_json_path_fmt((buf), sizeof (buf), "%s[%zu]", (path), (size_t) (i))
 
 #define OOM(m) rp_error_set(err, -ENOMEM, "%s: out of memory", (m)->source)
 
@@ -423,7 +423,7 @@ static int parse_storage(rp_app_manifest *m, const json_t *v, const char *path, 
         if (!size)
                 return rp_error_set(err, -EINVAL, "%s: %s.SizeKB: missing required field", m->source, path);
         char sp[256];
-        snprintf(sp, sizeof sp, "%s.SizeKB", path);
+        rp_json_path_fmt(sp, sizeof sp, "%s.SizeKB", path);
         int64_t kb;
         int r = rp_json_get_int(size, m->source, sp, 1, RP_APP_MANIFEST_MAX_STORAGE_KB, &kb, err);
         if (r < 0)

@@ -311,3 +311,11 @@ void rp_strbuf_free(rp_strbuf *sb) {
         free(sb->buf);
         *sb = (rp_strbuf) {};
 }
+
+const char *rp_json_path_fmt(char *buf, size_t size, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(buf, size, fmt, ap);
+        va_end(ap);
+        return buf;
+}

@@ -26,6 +26,10 @@ static inline void rp_json_decrefp(json_t **j) {
 /* "an integer", "a boolean", ... for messages. */
 const char *rp_json_type_name(const json_t *v);
 
+/* Formats a field path for messages into buf and returns buf. Paths longer
+ * than size are cut: they only name a field to a person. */
+const char *rp_json_path_fmt(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Returns the entry of names[0..n) that word most plausibly misspells
  * (same letters in another case, or a small edit distance), or NULL. */
 const char *rp_suggest(const char *word, const char *const *names, size_t n);

@@ -338,7 +338,13 @@ static int locate_unprotected(const uint8_t *buf, size_t len, size_t *ret) {
 
 /* Parses the COSE item at the start of the package. window holds the first
  * window_len bytes of the p->size bytes. */
-static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, rp_error *err) {
+static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err);
+
+/* Parses the COSE envelope in window; with pub, checks the signature before
+ * the signed manifest is parsed, so bytes nobody vouched for never reach the
+ * manifest and app-manifest parsers. */
+static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, const rp_key *pub,
+                          rp_error *err) {
         if (p->size == 0)
                 return rp_error_set(err, -EBADMSG, "empty file, not an image package");
 
@@ -382,6 +388,11 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
                                     printable ? "'" : "", RP_PACKAGE_CONTENT_TYPE);
         }
 
+        if (pub) {
+                r = verify_cose(p->cose, pub, err);
+                if (r < 0)
+                        return r;
+        }
         r = rp_package_manifest_parse(p->cose->payload, p->cose->payload_len, &p->manifest, err);
         if (r < 0)
                 return r;
@@ -396,14 +407,14 @@ int rp_package_open_buffer(const void *buf, size_t len, rp_package **ret, rp_err
         p->fd = -1;
         p->buf = buf;
         p->size = len;
-        int r = parse_envelope(p, buf, len < RP_COSE_MAX_SIZE ? len : RP_COSE_MAX_SIZE, err);
+        int r = parse_envelope(p, buf, len < RP_COSE_MAX_SIZE ? len : RP_COSE_MAX_SIZE, NULL, err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
         return 0;
 }
 
-int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
+static int open_file(const char *path, const rp_key *pub, rp_package **ret, rp_error *err) {
         _cleanup_(rp_package_freep) rp_package *p = calloc(1, sizeof *p);
         if (!p)
                 return rp_error_set(err, -ENOMEM, "out of memory");
@@ -435,7 +446,23 @@ int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
                         return rp_error_set(err, -EBADMSG, "%s: the file shrank while being read", path);
                 got += (size_t) k;
         }
-        int r = parse_envelope(p, window, want, err);
+        int r = parse_envelope(p, window, want, pub, err);
+        if (r < 0)
+                return rp_error_prefix(err, "%s: ", path);
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
+        return open_file(path, NULL, ret, err);
+}
+
+int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **ret, rp_error *err) {
+        _cleanup_(rp_package_freep) rp_package *p = NULL;
+        int r = open_file(path, pub, &p, err);
+        if (r < 0)
+                return r;
+        r = rp_package_verify_image(p, err);
         if (r < 0)
                 return rp_error_prefix(err, "%s: ", path);
         *ret = TAKE_PTR(p);
@@ -469,13 +496,16 @@ static const char *alg_name(int alg) {
 }
 
 int rp_package_verify_signature(const rp_package *p, const rp_key *pub, rp_error *err) {
+        return verify_cose(p->cose, pub, err);
+}
+
+static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err) {
         uint8_t id[RP_KEY_ID_LEN];
         char given[2 * RP_KEY_ID_LEN + 1], signer[2 * RP_KEY_ID_LEN + 1] = "unknown";
         int r = rp_key_id(pub, id);
         if (r < 0)
                 return rp_error_set_errno(err, r, "cannot compute the key id");
         rp_hex_encode_buf(id, sizeof id, given);
-        const rp_cose_sign1 *c = p->cose;
         bool kid_known = c->kid && c->kid_len == RP_KEY_ID_LEN;
         if (kid_known)
                 rp_hex_encode_buf(c->kid, c->kid_len, signer);
@@ -493,8 +523,9 @@ int rp_package_verify_signature(const rp_package *p, const rp_key *pub, rp_error
         if (r != -EKEYREJECTED)
                 return rp_error_set(err, r, "signature not verified: %s", rp_error_message(&e, r));
         if (kid_known && memcmp(c->kid, id, RP_KEY_ID_LEN) != 0)
-                return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package was signed by "
-                                    "key id %s, not by the given key (key id %s)", signer, given);
+                return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package claims signer "
+                                    "key id %s (a claim only a valid signature would prove), not the given key "
+                                    "(key id %s)", signer, given);
         return rp_error_set(err, -EKEYREJECTED, "signature does not verify with key id %s: the signed manifest "
                             "or the signature was modified", given);
 }

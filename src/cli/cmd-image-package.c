@@ -296,14 +296,9 @@ static int open_package(const read_args *a, rp_package **ret_pkg, rp_key **ret_k
                         return r;
         }
         _cleanup_(rp_package_freep) rp_package *pkg = NULL;
-        int r = rp_package_open(a->path, &pkg, err);
+        int r = key ? rp_package_open_verified(a->path, key, &pkg, err) : rp_package_open(a->path, &pkg, err);
         if (r < 0)
                 return r;
-        if (key) {
-                r = rp_package_verify(pkg, key, err);
-                if (r < 0)
-                        return rp_error_prefix(err, "%s: ", a->path);
-        }
         *ret_pkg = TAKE_PTR(pkg);
         *ret_key = TAKE_PTR(key);
         return 0;
@@ -460,8 +455,9 @@ static int extract(int argc, char **argv) {
         r = rp_key_load_public(a.key_pub, &key, &err);
         if (r < 0)
                 return cli_fail(r, &err, NULL);
+        /* Signature first: the output name below comes from the manifest. */
         _cleanup_(rp_package_freep) rp_package *pkg = NULL;
-        r = rp_package_open(a.path, &pkg, &err);
+        r = rp_package_open_verified(a.path, key, &pkg, &err);
         if (r < 0)
                 return cli_fail(r, &err, NULL);
         const rp_package_manifest *m = rp_package_get_manifest(pkg);

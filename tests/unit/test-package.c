@@ -431,7 +431,7 @@ static void test_wrong_keys(void **state) {
         rp_hex_encode_buf(id, sizeof id, ed);
 
         char msg[512];
-        snprintf(msg, sizeof msg, "the package was signed by key id %s, not by the given key (key id %s)",
+        snprintf(msg, sizeof msg, "the package claims signer key id %s (a claim only a valid signature would prove), not the given key (key id %s)",
                  signer, other);
         expect_verify_fails(&b, es256_other, -EKEYREJECTED, msg);
         snprintf(msg, sizeof msg, "the package is signed with ES256 (key id %s), the given key is Ed25519 "
@@ -445,6 +445,45 @@ static void test_wrong_keys(void **state) {
         assert_int_equal(rp_package_open_buffer(b.d, b.n, &p, &err), 0);
         assert_int_equal(rp_package_extract_image(p, es256_other, out, &err), -EKEYREJECTED);
         assert_int_equal(access(out, F_OK), -1);
+        bytes_done(&b);
+}
+
+/* With a key, the signature is checked before the signed manifest is parsed:
+ * a flipped byte that also breaks the manifest's own rules is reported as a
+ * signature failure, and the manifest parser never sees it. */
+static void test_open_verified_checks_signature_first(void **state) {
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *good_path = test_path(dir, "good.imagepackage"),
+                            *bad_path = test_path(dir, "bad.imagepackage");
+        rp_package_manifest m = app_manifest();
+        bytes b = make_package(es256, &m, image, sizeof image);
+        test_write_file(good_path, b.d, b.n);
+
+        rp_error err = {0};
+        rp_package *p = NULL;
+        if (rp_package_open_verified(good_path, es256, &p, &err) < 0)
+                fail_msg("open_verified: %s", err.message);
+        assert_string_equal(rp_package_get_manifest(p)->name, "test-app");
+        rp_package_free(p);
+        p = NULL;
+
+        /* "test-app" -> "uest-app": the name no longer matches the embedded
+         * app manifest's Name. */
+        uint8_t *at = memmem(b.d, b.n, "test-app", 8);
+        assert_non_null(at);
+        at[0] ^= 1;
+        expect_open_fails(&b, -EINVAL, "Name");
+        test_write_file(bad_path, b.d, b.n);
+        assert_int_equal(rp_package_open_verified(bad_path, es256, &p, &err), -EKEYREJECTED);
+        assert_null(p);
+        check_msg(&err, "signature does not verify");
+        check_msg(&err, "bad.imagepackage");
+
+        /* And with another key, the refusal names both key ids. */
+        at[0] ^= 1;
+        test_write_file(bad_path, b.d, b.n);
+        assert_int_equal(rp_package_open_verified(bad_path, es256_other, &p, &err), -EKEYREJECTED);
+        check_msg(&err, "not the given key");
         bytes_done(&b);
 }
 
@@ -801,6 +840,7 @@ int main(void) {
                 cmocka_unit_test(test_padded),
                 cmocka_unit_test(test_bit_flips),
                 cmocka_unit_test(test_wrong_keys),
+                cmocka_unit_test(test_open_verified_checks_signature_first),
                 cmocka_unit_test(test_extract_refuses_bad_image),
                 cmocka_unit_test(test_not_erofs),
                 cmocka_unit_test(test_manifest_fields),
