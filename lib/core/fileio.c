@@ -11,7 +11,9 @@
 #include "core/macro.h"
 
 int rp_read_file(const char *path, size_t max, uint8_t **ret_data, size_t *ret_len, rp_error *err) {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO or device in place of the file must be refused
+         * below, not block the open; it changes nothing for regular files. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return rp_error_set_errno(err, -errno, "%s: cannot open", path);
 

@@ -67,8 +67,12 @@ static void test_read_file_limits(void **state) {
         assert_int_equal(rp_read_file(missing, 100, &buf, &len, &err), -ENOENT);
         assert_non_null(strstr(err.message, "missing"));
 
-        /* Not a regular file. */
+        /* Not a regular file: refused at once, even a FIFO nobody writes to. */
         assert_int_equal(rp_read_file("/dev/null", 100, &buf, &len, &err), -EINVAL);
+        _cleanup_free_ char *fifo = test_path(dir, "fifo");
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        assert_int_equal(rp_read_file(fifo, 100, &buf, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "not a regular file"));
 
         _cleanup_free_ char *empty = test_path(dir, "empty");
         test_write_file(empty, "", 0);
