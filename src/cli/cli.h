@@ -42,6 +42,12 @@ int cli_parse_format(const char *cmd, const char *s, cli_format *ret);
  * and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Reports what getopt_long() returned for a bad option (':' a missing
+ * value, anything else an unknown option), naming the option as typed, and
+ * returns CLI_EXIT_USAGE. Use with opterr = 0 and an optstring starting
+ * with ':'. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
 /* Reports a failed operation: "rampart: error: <err message or strerror>"
  * plus an optional hint line ("hint: ..."), and returns CLI_EXIT_FAIL. */
 int cli_fail(int code, const rp_error *err, const char *hint);

@@ -186,10 +186,8 @@ static int verb_check(int argc, char **argv) {
                         break;
                 case 'h':
                         return check_help(stdout);
-                case ':':
-                        return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+                        return cli_bad_option(cmd, c, argv);
                 }
         }
         if (optind >= argc)

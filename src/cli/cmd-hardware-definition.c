@@ -56,10 +56,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, bool generate, hw_
                         break;
                 case 'h':
                         return help();
-                case ':':
-                        return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+                        return cli_bad_option(cmd, c, argv);
                 }
         }
         if (optind >= argc)

@@ -76,13 +76,6 @@ static int help_extract(void) {
 }
 
 /* Reports the option getopt refused. */
-static int bad_option(const char *cmd, int c, char **argv) {
-        const char *opt = argv[optind - 1];
-        if (c == ':')
-                return cli_usage_error(cmd, "option '%s' needs a value", opt);
-        return cli_usage_error(cmd, "unknown option '%s'", opt);
-}
-
 static void hex(const uint8_t *buf, size_t len, char *out, size_t out_size) {
         if (!buf || 2 * len + 1 > out_size) {
                 snprintf(out, out_size, "none");
@@ -168,7 +161,7 @@ static int pack_application(int argc, char **argv) {
                         json = true;
                         break;
                 default:
-                        return bad_option(cmd, c, argv);
+                        return cli_bad_option(cmd, c, argv);
                 }
         }
         if (optind < argc)
@@ -276,7 +269,7 @@ static int parse_read_args(const char *cmd, bool allow_format, bool allow_output
                         a->output_dir = optarg;
                         break;
                 default:
-                        return bad_option(cmd, c, argv);
+                        return cli_bad_option(cmd, c, argv);
                 }
         }
         if (optind >= argc)

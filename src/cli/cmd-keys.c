@@ -73,12 +73,8 @@ static int keys_generate(int argc, char **argv) {
                         break;
                 case 'h':
                         return generate_help();
-                case ':':
-                        return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        if (optopt)
-                                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-                        return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+                        return cli_bad_option(cmd, c, argv);
                 }
         }
         if (optind < argc)
@@ -162,12 +158,8 @@ static int keys_show(int argc, char **argv) {
                         break;
                 case 'h':
                         return show_help();
-                case ':':
-                        return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        if (optopt)
-                                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
-                        return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+                        return cli_bad_option(cmd, c, argv);
                 }
         }
         if (optind >= argc)

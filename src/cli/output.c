@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,17 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
         va_end(ap);
         fprintf(stderr, "\nTry 'rampart %s --help'.\n", cmd);
         return CLI_EXIT_USAGE;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv) {
+        const char *typed = argv[optind - 1];
+        if (c == ':')
+                return cli_usage_error(cmd, "option '%s' needs a value", typed);
+        /* For an unknown short option inside a cluster ("-vz"), optopt names
+         * the letter; for an unknown long option it is 0. */
+        if (optopt && optopt != '?')
+                return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+        return cli_usage_error(cmd, "unknown option '%s'", typed);
 }
 
 int cli_fail(int code, const rp_error *err, const char *hint) {

@@ -15,4 +15,16 @@ for group in keys image-package app-manifest hardware-definition; do
   expect_fail "$group with no command" 2 "Usage: rampart $group" "$RAMPART" "$group"
   expect_fail "$group unknown command" 2 "unknown command 'nope'" "$RAMPART" "$group" nope
 done
+# Bad options, the same way in every command (cli_bad_option).
+for cmd in "keys generate" "keys show" "image-package pack-application" "image-package show" \
+           "image-package verify" "app-manifest check" "hardware-definition generate-header"; do
+  # shellcheck disable=SC2086
+  expect_fail "$cmd --no-such-option" 2 "unknown option '--no-such-option'" "$RAMPART" $cmd --no-such-option
+  # shellcheck disable=SC2086
+  expect_fail "$cmd -Z" 2 "unknown option '-Z'" "$RAMPART" $cmd -Z
+  # shellcheck disable=SC2086
+  expect_fail "$cmd -o (no value)" 2 "option '-o' needs a value" "$RAMPART" $cmd -o
+  # shellcheck disable=SC2086
+  expect_fail "$cmd: usage errors point to --help" 2 "Try 'rampart $cmd --help'" "$RAMPART" $cmd --no-such-option
+done
 finish
