@@ -10,29 +10,9 @@
 
 #include "core/macro.h"
 #include "rampart/package.h"
+#include "fuzz-keys.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static const char es256_pem[] =
-        "-----BEGIN PRIVATE KEY-----\n"
-        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1F2NT8192cNgu5x2\n"
-        "dS2FZEb202ReIjE5zs0vYoJEo0ihRANCAAQoVzilccHW0e0xryzy7zlyJ8Joo3yN\n"
-        "0JqTp4pkYpZYA2uF6iQPAh+rxNd2hc4C6qw4EDGj18bD8ubZN6G3lyEt\n"
-        "-----END PRIVATE KEY-----\n";
-static const char ed25519_pem[] =
-        "-----BEGIN PRIVATE KEY-----\n"
-        "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
-        "-----END PRIVATE KEY-----\n";
-
-static rp_key *es256, *ed25519;
-
-static void load_keys(void) {
-        if (es256)
-                return;
-        if (rp_key_from_pem(es256_pem, strlen(es256_pem), false, &es256, NULL) < 0 ||
-            rp_key_from_pem(ed25519_pem, strlen(ed25519_pem), false, &ed25519, NULL) < 0)
-                abort();
-}
 
 /* Every refusal must come with a message. */
 static void check(int r, const rp_error *err) {
@@ -43,7 +23,8 @@ static void check(int r, const rp_error *err) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        load_keys();
+        rp_key *const *keys = fuzz_keys();
+        const rp_key *es256 = keys[FUZZ_KEY_ES256], *ed25519 = keys[FUZZ_KEY_ED25519];
         rp_error err = {0};
 
         _cleanup_(rp_package_freep) rp_package *p = NULL;
