@@ -645,8 +645,13 @@ static int check_mappings(rp_hwdef *h, rp_error *err) {
         return 0;
 }
 
-static int finish(load_ctx *ctx) {
-        int r = index_names(ctx->h, ctx->err);
+/* Loads the root definition (and, through it, its imports), then checks the
+ * whole set: names unique, mappings resolvable. Takes key and path. */
+static int load_root(load_ctx *ctx, char *key, char *path, const char *data, size_t len) {
+        int r = load_file(ctx, key, path, data, len);
+        if (r < 0)
+                return r;
+        r = index_names(ctx->h, ctx->err);
         if (r < 0)
                 return r;
         return check_mappings(ctx->h, ctx->err);
@@ -668,10 +673,7 @@ int rp_hwdef_load(const char *path, const char *const *search_dirs, rp_hwdef **r
                 return rp_error_set_errno(err, -errno, "%s: cannot resolve the path", path);
         }
         load_ctx ctx = { .h = h, .search_dirs = search_dirs, .err = err };
-        r = load_file(&ctx, key, p, (const char *) data, len);
-        if (r < 0)
-                return r;
-        r = finish(&ctx);
+        r = load_root(&ctx, key, p, (const char *) data, len);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(h);
@@ -692,10 +694,7 @@ int rp_hwdef_parse(const char *json, size_t len, const char *source,
                 return rp_error_set(err, -ENOMEM, "%s: out of memory", source);
         }
         load_ctx ctx = { .h = h, .memory = true, .mem = files, .n_mem = n_files, .err = err };
-        int r = load_file(&ctx, key, p, json, len);
-        if (r < 0)
-                return r;
-        r = finish(&ctx);
+        int r = load_root(&ctx, key, p, json, len);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(h);
