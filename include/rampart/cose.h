@@ -29,6 +29,7 @@ typedef struct rp_cose_sign1 {
         char *content_type;           /* protected header 3 as text, or NULL */
         uint8_t *kid;                 /* header 4, or NULL */
         size_t kid_len;
+        size_t unprotected_count;     /* labels in the unprotected header (not signed) */
         uint8_t *payload;             /* always non-NULL (may be zero-length) */
         size_t payload_len;
 

@@ -444,6 +444,7 @@ int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,
         r = check_header_labels(unprot, "unprotected", err);
         if (r < 0)
                 return r;
+        m->unprotected_count = cbor_map_size(unprot);
         /* A label may appear in one of the two maps only (RFC 9052 3). */
         struct cbor_pair *up = cbor_map_handle(unprot);
         struct cbor_pair *pp = cbor_map_handle(prot);

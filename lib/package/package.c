@@ -296,51 +296,10 @@ void rp_package_free(rp_package *p) {
         free(p);
 }
 
-/* Reads the head of a definite data item at *pos (major type and argument),
- * for walking an item rp_cbor_check already accepted. */
-static int read_head(const uint8_t *buf, size_t len, size_t *pos, unsigned *ret_major, uint64_t *ret_arg) {
-        if (*pos >= len)
-                return -EBADMSG;
-        uint8_t ib = buf[(*pos)++];
-        unsigned ai = ib & 31;
-        uint64_t arg = ai;
-        if (ai >= 24) {
-                if (ai > 27)
-                        return -EINVAL;
-                size_t n = (size_t) 1 << (ai - 24);
-                if (len - *pos < n)
-                        return -EBADMSG;
-                arg = 0;
-                for (size_t i = 0; i < n; i++)
-                        arg = arg << 8 | buf[(*pos)++];
-        }
-        *ret_major = ib >> 5;
-        *ret_arg = arg;
-        return 0;
-}
-
-/* The offset of the unprotected header map in a COSE_Sign1 item:
- * tag 18, an array of four, the protected byte string, then the map. */
-static int locate_unprotected(const uint8_t *buf, size_t len, size_t *ret) {
-        size_t pos = 0;
-        unsigned major;
-        uint64_t arg;
-        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 6 || arg != 18)
-                return -EINVAL;
-        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 4 || arg != 4)
-                return -EINVAL;
-        if (read_head(buf, len, &pos, &major, &arg) < 0 || major != 2 || arg >= len - pos)
-                return -EINVAL;
-        pos += (size_t) arg;
-        *ret = pos;
-        return 0;
-}
-
-/* Parses the COSE item at the start of the package. window holds the first
- * window_len bytes of the p->size bytes. */
 static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err);
 
-/* Parses the COSE envelope in window; with pub, checks the signature before
+/* Parses the COSE envelope in window (the first window_len of the file's
+ * p->size bytes); with pub, checks the signature before
  * the signed manifest is parsed, so bytes nobody vouched for never reach the
  * manifest and app-manifest parsers. */
 static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, const rp_key *pub,
@@ -369,9 +328,7 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
          * unprotected header must be the empty map (checked first, so the
          * determinism test below only re-encodes a tag, an array, three byte
          * strings and that empty map). */
-        size_t at;
-        r = locate_unprotected(window, item_len, &at);
-        if (r < 0 || window[at] != 0xa0)
+        if (p->cose->unprotected_count != 0)
                 return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 unprotected header "
                                     "must be empty");
         if (!rp_cbor_is_deterministic(window, item_len))

@@ -311,6 +311,9 @@ static void test_accepts_others(void **state) {
                         assert_string_equal(kid, cases[i].kid_hex);
                 } else
                         assert_null(m->kid);
+                /* The unprotected map's size: its first byte is a0 + count. */
+                char head[3] = { cases[i].unprot[0], cases[i].unprot[1], '\0' };
+                assert_int_equal(m->unprotected_count, strtoul(head, NULL, 16) - 0xa0);
                 /* Signed without external_aad: verifying with one fails. */
                 assert_int_equal(rp_cose_sign1_verify(m, cases[i].key, "x", 1, NULL), -EKEYREJECTED);
         }
