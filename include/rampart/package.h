@@ -91,6 +91,12 @@ int rp_package_open(const char *path, rp_package **ret, rp_error *err);
  * or a verifier should use; rp_package_open() is for showing a package. */
 int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **ret, rp_error *err);
 
+/* The first half of rp_package_open_verified: the signature, then the signed
+ * manifest; the image bytes are not read. For callers that check the image
+ * while using it, such as rp_package_extract_image(); anyone else must still
+ * call rp_package_verify_image(). */
+int rp_package_open_signed(const char *path, const rp_key *pub, rp_package **ret, rp_error *err);
+
 /* The same from memory: buf holds the whole package and must stay valid
  * and unchanged until the package is freed. */
 int rp_package_open_buffer(const void *buf, size_t len, rp_package **ret, rp_error *err);

@@ -414,6 +414,10 @@ int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
         return open_file(path, NULL, ret, err);
 }
 
+int rp_package_open_signed(const char *path, const rp_key *pub, rp_package **ret, rp_error *err) {
+        return open_file(path, pub, ret, err);
+}
+
 int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **ret, rp_error *err) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         int r = open_file(path, pub, &p, err);

@@ -478,6 +478,10 @@ static void test_open_verified_checks_signature_first(void **state) {
         assert_null(p);
         check_msg(&err, "signature does not verify");
         check_msg(&err, "bad.imagepackage");
+        /* The signature-only open (used by extract) refuses it the same way. */
+        assert_int_equal(rp_package_open_signed(bad_path, es256, &p, &err), -EKEYREJECTED);
+        assert_null(p);
+        check_msg(&err, "signature does not verify");
 
         /* And with another key, the refusal names both key ids. */
         at[0] ^= 1;
