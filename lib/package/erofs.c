@@ -173,32 +173,24 @@ static int copy_data(stage *s, int in, int out, const char *rel) {
         }
 }
 
-/* The root file must match what the caller wants placed there. */
+/* The root file must match what the caller wants placed there. (Only a
+ * courtesy: the source's copy is never packed, the caller's bytes are.) */
 static int check_root_file(stage *s, int src_dfd, const char *name, const struct stat *st) {
         if (!S_ISREG(st->st_mode))
                 return rp_error_set(s->err, -EINVAL, "%s/%s: must be a regular file (it is added to the image)",
                                     s->src, name);
         bool same = (uint64_t) st->st_size == s->opts->root_file_len;
         if (same) {
-                _cleanup_close_ int fd = openat(src_dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                _cleanup_close_ int fd = rp_open_regular(src_dfd, name, O_NOFOLLOW, NULL, NULL);
                 if (fd < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot open", s->src, name);
+                        return rp_error_set_errno(s->err, fd, "%s/%s: cannot open", s->src, name);
                 _cleanup_free_ uint8_t *buf = malloc(s->opts->root_file_len + 1);
                 if (!buf)
                         return rp_error_set(s->err, -ENOMEM, "out of memory");
-                size_t got = 0;
-                while (got <= s->opts->root_file_len) {
-                        ssize_t k = read(fd, buf + got, s->opts->root_file_len + 1 - got);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0)
-                                return rp_error_set_errno(s->err, -errno, "%s/%s: read failed", s->src, name);
-                        if (k == 0)
-                                break;
-                        got += (size_t) k;
-                }
-                same = got == s->opts->root_file_len &&
-                       memcmp(buf, s->opts->root_file_data, got) == 0;
+                int r = rp_pread_all(fd, buf, s->opts->root_file_len, 0);
+                if (r < 0 && r != -EBADMSG)
+                        return rp_error_set_errno(s->err, r, "%s/%s: read failed", s->src, name);
+                same = r == 0 && memcmp(buf, s->opts->root_file_data, s->opts->root_file_len) == 0;
         }
         if (!same)
                 return rp_error_set(s->err, -EEXIST,
@@ -254,15 +246,15 @@ static int copy_entry(stage *s, int src_dfd, int dst_dfd, const char *rel, const
                         return rp_error_set(s->err, -EINVAL,
                                             "%s/%s: set-user-ID and set-group-ID files are not allowed in an app image",
                                             s->src, path);
-                /* O_NONBLOCK: should the file be swapped for a FIFO, do not hang. */
-                _cleanup_close_ int in = openat(src_dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-                if (in < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot open", s->src, path);
+                /* Should the file be swapped for a link, a FIFO or another
+                 * file since fstatat, refuse it (without blocking). */
                 struct stat st2;
-                if (fstat(in, &st2) < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot stat", s->src, path);
-                if (!S_ISREG(st2.st_mode) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)
+                _cleanup_close_ int in = rp_open_regular(src_dfd, name, O_NOFOLLOW, &st2, NULL);
+                if (in == -ELOOP || in == -EISDIR || in == -EINVAL ||
+                    (in >= 0 && (st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)))
                         return rp_error_set(s->err, -EBUSY, "%s/%s: changed while being read", s->src, path);
+                if (in < 0)
+                        return rp_error_set_errno(s->err, in, "%s/%s: cannot open", s->src, path);
                 _cleanup_close_ int out = openat(dst_dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
                 if (out < 0)
                         return rp_error_set_errno(s->err, -errno, "cannot create %s in the working directory", path);
@@ -506,18 +498,18 @@ static int build_in(const char *dir, const rp_erofs_options *opts, const char *m
         if (r < 0)
                 return r;
 
-        _cleanup_close_ int fd = open(image, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return rp_error_set_errno(err, -EIO, "%s succeeded but did not leave an image", mkfs);
         struct stat st;
-        if (fstat(fd, &st) < 0)
-                return rp_error_set_errno(err, -errno, "cannot stat the new image");
+        _cleanup_close_ int fd = rp_open_regular(AT_FDCWD, image, O_NOFOLLOW, &st, NULL);
+        if (fd == -ENOENT)
+                return rp_error_set(err, -EIO, "%s succeeded but did not leave an image", mkfs);
+        if (fd < 0)
+                return rp_error_set(err, -EIO, "%s succeeded but did not leave a readable image file (%s)",
+                                    mkfs, strerror(-fd));
         if (opts->max_size > 0 && (uint64_t) st.st_size > opts->max_size)
                 return rp_error_set(err, -EFBIG, "%s: the image is %jd bytes, more than the limit of %ju bytes",
                                     dir, (intmax_t) st.st_size, (uintmax_t) opts->max_size);
         uint8_t head[RP_EROFS_SUPER_OFFSET + 4];
-        ssize_t k = pread(fd, head, sizeof head, 0);
-        if (k != (ssize_t) sizeof head || !rp_erofs_has_magic(head, sizeof head))
+        if (rp_pread_all(fd, head, sizeof head, 0) < 0 || !rp_erofs_has_magic(head, sizeof head))
                 return rp_error_set(err, -EIO, "%s made something that is not an erofs image", mkfs);
         *ret_fd = TAKE_FD(fd);
         return 0;
