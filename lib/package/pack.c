@@ -15,11 +15,10 @@
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "package/erofs.h"
+#include "package/package_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/cose.h"
 #include "rampart/package.h"
-
-#define CHUNK_SIZE (1024 * 1024)
 
 /* Adds key -> value, value may be NULL (out of memory). */
 static int put(cbor_item_t *map, const char *key, cbor_item_t *value) {
@@ -85,6 +84,10 @@ int rp_package_manifest_encode(const rp_package_manifest *m, uint8_t **ret_buf, 
         return 0;
 }
 
+static int write_sink(void *userdata, const uint8_t *buf, size_t len, rp_error *err) {
+        return rp_atomic_file_write(userdata, buf, len, err);
+}
+
 int rp_package_write(const char *path, const rp_package_manifest *m, const rp_key *key, int image_fd,
                      rp_error *err) {
         if (!rp_key_is_private(key))
@@ -110,47 +113,17 @@ int rp_package_write(const char *path, const rp_package_manifest *m, const rp_ke
                 return rp_error_set(err, -EFBIG, "the signed manifest is %zu bytes, the limit is %d",
                                     cose_len, RP_COSE_MAX_SIZE);
 
-        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
-        r = rp_sha256_new(&h);
-        if (r < 0)
-                return rp_error_set(err, r, "cannot start SHA-256");
-        size_t cap = m->image_size < CHUNK_SIZE ? (size_t) m->image_size : CHUNK_SIZE;
-        _cleanup_free_ uint8_t *chunk = malloc(cap ? cap : 1);
-        if (!chunk)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-
         rp_atomic_file af = RP_ATOMIC_FILE_INIT;
         r = rp_atomic_file_open(&af, path, 0644, err);
         if (r < 0)
                 return r;
-        r = rp_atomic_file_write(&af, cose, cose_len, err);
-        for (uint64_t off = 0; r == 0 && off < m->image_size; ) {
-                size_t want = m->image_size - off < cap ? (size_t) (m->image_size - off) : cap;
-                ssize_t k = pread(image_fd, chunk, want, (off_t) off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        r = rp_error_set_errno(err, -errno, "reading the image failed");
-                else if (k == 0)
-                        r = rp_error_set(err, -EBADMSG, "the image shrank while being packed");
-                else {
-                        r = rp_sha256_update(h, chunk, (size_t) k);
-                        if (r < 0)
-                                rp_error_set(err, r, "SHA-256 failed");
-                        else
-                                r = rp_atomic_file_write(&af, chunk, (size_t) k, err);
-                        off += (uint64_t) k;
-                }
-        }
         uint8_t digest[RP_SHA256_LEN];
-        if (r == 0) {
-                r = rp_sha256_final(h, digest);
-                if (r < 0)
-                        rp_error_set(err, r, "SHA-256 failed");
-        }
-        if (r == 0 && memcmp(digest, m->image_sha256, RP_SHA256_LEN) != 0)
-                r = rp_error_set(err, -EBADMSG, "the image bytes do not hash to the manifest's image-sha256 "
-                                 "(did the image change while being packed?)");
+        r = rp_atomic_file_write(&af, cose, cose_len, err);
+        if (r == 0)
+                r = rp_sha256_fd(image_fd, 0, m->image_size, write_sink, &af, digest, err);
+        if (r == 0)
+                r = rp_package_check_digest(m->image_sha256, digest, "the image changed while being packed, "
+                                            "or the manifest's image-sha256 is not its digest", err);
         if (r < 0) {
                 rp_atomic_file_abort(&af);
                 return r;
@@ -249,34 +222,6 @@ static int check_entry_point(const char *dir, const char *ep, const char *manife
         return 0;
 }
 
-static int hash_fd(int fd, uint64_t size, uint8_t digest[RP_SHA256_LEN], rp_error *err) {
-        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
-        int r = rp_sha256_new(&h);
-        if (r < 0)
-                return rp_error_set(err, r, "cannot start SHA-256");
-        _cleanup_free_ uint8_t *chunk = malloc(CHUNK_SIZE);
-        if (!chunk)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        for (uint64_t off = 0; off < size; ) {
-                size_t want = size - off < CHUNK_SIZE ? (size_t) (size - off) : CHUNK_SIZE;
-                ssize_t k = pread(fd, chunk, want, (off_t) off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return rp_error_set_errno(err, -errno, "reading the image failed");
-                if (k == 0)
-                        return rp_error_set(err, -EBADMSG, "the image shrank while being hashed");
-                r = rp_sha256_update(h, chunk, (size_t) k);
-                if (r < 0)
-                        return rp_error_set(err, r, "SHA-256 failed");
-                off += (uint64_t) k;
-        }
-        r = rp_sha256_final(h, digest);
-        if (r < 0)
-                return rp_error_set(err, r, "SHA-256 failed");
-        return 0;
-}
-
 int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **ret_manifest,
                                 rp_error *err) {
         if (!o->key || !rp_key_is_private(o->key))
@@ -344,9 +289,9 @@ int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **
         if (fstat(fd, &st) < 0)
                 return rp_error_set_errno(err, -errno, "cannot stat the image");
         m->image_size = (uint64_t) st.st_size;
-        r = hash_fd(fd, m->image_size, m->image_sha256, err);
+        r = rp_sha256_fd(fd, 0, m->image_size, NULL, NULL, m->image_sha256, err);
         if (r < 0)
-                return r;
+                return rp_error_prefix(err, "hashing the image: ");
 
         r = rp_package_write(o->output, m, o->key, fd, err);
         if (r < 0)
