@@ -493,6 +493,11 @@ static int build_in(const char *dir, const rp_erofs_options *opts, const char *m
         r = check_links(&s, canon);
         if (r < 0)
                 return r;
+        if (opts->check_copy) {
+                r = opts->check_copy(dst, opts->check_copy_userdata, err);
+                if (r < 0)
+                        return r;
+        }
 
         r = run_mkfs(mkfs, image, root, err);
         if (r < 0)

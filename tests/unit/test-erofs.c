@@ -374,6 +374,49 @@ static void test_mkfs_failure_and_cleanup(void **state) {
         assert_true(dir_is_empty(work));
 }
 
+typedef struct copy_seen {
+        int calls;
+        bool has_root_file, readme_normalised;
+        int result;
+} copy_seen;
+
+static int look_at_copy(int root_fd, void *userdata, rp_error *err) {
+        copy_seen *c = userdata;
+        struct stat st;
+        c->calls++;
+        c->has_root_file = fstatat(root_fd, "app_manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
+        c->readme_normalised = fstatat(root_fd, "README", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                               (st.st_mode & 07777) == 0644;
+        if (c->result < 0)
+                return rp_error_set(err, c->result, "the copy was refused");
+        return 0;
+}
+
+/* check_copy sees the staged copy (with the root file written and modes
+ * normalised, which the source does not have), not the source; its refusal
+ * stops the build and leaves nothing behind. */
+static void test_check_copy(void **state) {
+        _cleanup_free_ char *d = make_app("checkcopy");
+        _cleanup_free_ char *readme = test_path(d, "README");
+        assert_int_equal(chmod(readme, 0600), 0);
+        _cleanup_free_ char *work = new_dir("checkcopy-work");
+        copy_seen seen = {0};
+        rp_erofs_options o = default_opts();
+        o.tmp_parent = work;
+        o.check_copy = look_at_copy;
+        o.check_copy_userdata = &seen;
+        size_t len;
+        free(build_ok(d, &o, &len));
+        assert_int_equal(seen.calls, 1);
+        assert_true(seen.has_root_file);
+        assert_true(seen.readme_normalised);
+
+        seen = (copy_seen) { .result = -EINVAL };
+        build_fails(d, &o, -EINVAL, "the copy was refused");
+        assert_int_equal(seen.calls, 1);
+        assert_true(dir_is_empty(work));
+}
+
 /* Mounts the image (as root, where loop mounts are permitted) and checks
  * what the device will see. */
 static void test_mounted_contents(void **state) {
@@ -428,6 +471,7 @@ int main(void) {
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_missing_mkfs),
                 cmocka_unit_test(test_mkfs_failure_and_cleanup),
+                cmocka_unit_test(test_check_copy),
                 cmocka_unit_test(test_mounted_contents),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
