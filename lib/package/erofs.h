@@ -20,6 +20,7 @@
 /* Limits on the directory an image is built from. */
 #define RP_EROFS_MAX_ENTRIES 100000  /* files, directories and links */
 #define RP_EROFS_MAX_DEPTH 32        /* directory nesting */
+#define RP_EROFS_LINK_TARGET_MAX 1024 /* bytes of a symbolic link's target */
 
 /* The environment variable that names mkfs.erofs explicitly (tests use it). */
 #define RP_EROFS_MKFS_ENV "RAMPART_MKFS_EROFS"
