@@ -16,6 +16,7 @@
  *   -EOPNOTSUPP    a valid but unsupported algorithm, version or type
  *   -EEXIST        a duplicate (key, peripheral, output file)
  *   -ERANGE        a number is out of its allowed range
+ *   -EPERM         trusted data asked for before it was verified
  *   -ENOMEM        out of memory
  *   -EIO and other errno values from the system, passed through
  */

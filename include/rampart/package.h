@@ -8,11 +8,29 @@
  * bytes. The manifest names the component, the image type and version, and
  * the SHA-256 digest and size of the image bytes; the signature covers it.
  *
- * Reading is in two steps: rp_package_open() parses the signed manifest
- * strictly (structure, content type, format version, every field) without a
- * key; rp_package_verify() then checks the signature with a given public key
- * and streams the image bytes through SHA-256. Nothing in a package is
- * trusted before rp_package_verify() returned 0. */
+ * What is trusted when. An rp_package remembers what was checked:
+ *   - the manifest is trusted once the signature verified with a key the
+ *     caller chose: rp_package_get_manifest() refuses (-EPERM) before that;
+ *   - the image is trusted once, in addition, its size, digest and type
+ *     matched the manifest: rp_package_image_offset() refuses before that.
+ *
+ * On a device, or anywhere a package is used: rp_package_open_verified().
+ * It checks the signature before the manifest is parsed, then the whole
+ * image; everything above is then trusted. (To write the image out, give
+ * the package to rp_package_extract_image(), which checks the bytes again
+ * while it copies them: the file may change after it was verified.)
+ *
+ * To look at a package without a key (`rampart image-package show`):
+ * rp_package_open_unverified() and rp_package_unverified_manifest(), whose
+ * fields are claims nobody vouched for; print them escaped.
+ *
+ * To extract reading the image only once (`rampart image-package extract`):
+ * rp_package_open_signed() checks the signature and the manifest but not
+ * the image; only rp_package_get_manifest() and rp_package_extract_image()
+ * accept such a package.
+ *
+ * rp_package_open_buffer() reads a package from memory, unverified;
+ * rp_package_verify() then checks it as rp_package_open_verified() would. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -77,56 +95,64 @@ static inline void rp_package_manifest_freep(rp_package_manifest **m) {
 /* An opened package. */
 typedef struct rp_package rp_package;
 
-/* Opens the package file at path and parses its signed manifest (reading at
- * most the COSE size limit, never the image). Refusals: an empty, truncated
- * or malformed file (-EBADMSG, -EINVAL), a manifest item over the limit or
- * an image-size over RP_PACKAGE_IMAGE_MAX_SIZE (-EFBIG), another content
- * type or format version (-EOPNOTSUPP). The signature is not checked. */
-int rp_package_open(const char *path, rp_package **ret, rp_error *err);
-
-/* Opens path and verifies it with pub completely: the signature is checked
- * before the signed manifest is parsed (so nothing unauthenticated reaches
- * the manifest parsers, and a modified manifest is reported as a signature
- * failure), then the image bytes are streamed through SHA-256. What a device
- * or a verifier should use; rp_package_open() is for showing a package. */
+/* Opens the package file at path and verifies it with pub completely: the
+ * signature is checked before the signed manifest is parsed (so nothing
+ * unauthenticated reaches the manifest parsers, and a modified manifest is
+ * reported as a signature failure), then the manifest, then the image bytes
+ * are streamed through SHA-256 and compared with it. What a device uses.
+ * Refusals: the file's (below), -EKEYREJECTED for a signature or digest that
+ * does not verify, -EBADMSG for a truncated or padded image, -EINVAL for an
+ * app image that is not erofs. */
 int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **ret, rp_error *err);
 
-/* The first half of rp_package_open_verified: the signature, then the signed
- * manifest; the image bytes are not read. For callers that check the image
- * while using it, such as rp_package_extract_image(); anyone else must still
- * call rp_package_verify_image(). */
+/* Opens path for a look without a key: parses the signed manifest strictly
+ * (structure, content type, format version, every field), reading at most
+ * the COSE size limit and never the image. Nothing is trusted: only the
+ * unverified accessors work. Refusals: an empty, truncated or malformed
+ * file (-EBADMSG, -EINVAL), a manifest item over the limit or an image-size
+ * over RP_PACKAGE_IMAGE_MAX_SIZE (-EFBIG), another content type or format
+ * version (-EOPNOTSUPP), a file that is not a regular file (-EISDIR,
+ * -EINVAL). */
+int rp_package_open_unverified(const char *path, rp_package **ret, rp_error *err);
+
+/* Checks the signature with pub, then parses the manifest; the image bytes
+ * are not read. For rp_package_extract_image(), which checks them while
+ * copying; rp_package_image_offset() refuses such a package. */
 int rp_package_open_signed(const char *path, const rp_key *pub, rp_package **ret, rp_error *err);
 
-/* The same from memory: buf holds the whole package and must stay valid
- * and unchanged until the package is freed. */
+/* Like rp_package_open_unverified, from memory: buf holds the whole package
+ * and must stay valid and unchanged until the package is freed. */
 int rp_package_open_buffer(const void *buf, size_t len, rp_package **ret, rp_error *err);
 
-const rp_package_manifest *rp_package_get_manifest(const rp_package *p);
-/* The COSE algorithm (RP_COSE_ALG_ES256 or RP_COSE_ALG_EDDSA). */
-int rp_package_alg(const rp_package *p);
-/* The key id from the protected header (RP_KEY_ID_LEN bytes when written by
- * rampart), or NULL. */
-const uint8_t *rp_package_kid(const rp_package *p, size_t *ret_len);
-/* Where the image bytes start, and how many bytes follow the signed item. */
-uint64_t rp_package_image_offset(const rp_package *p);
-uint64_t rp_package_image_bytes(const rp_package *p);
-
-/* Checks the signature with pub. -EKEYREJECTED with a message naming the
- * signing key id and the given key's id when another key signed it. */
-int rp_package_verify_signature(const rp_package *p, const rp_key *pub, rp_error *err);
-
-/* Checks the image bytes against the manifest, reading them in chunks:
- * -EBADMSG if truncated or padded, -EKEYREJECTED if the digest differs,
- * -EINVAL if an app or rt-app image is not erofs. Meaningful only after
- * rp_package_verify_signature(). */
-int rp_package_verify_image(rp_package *p, rp_error *err);
-
-/* Both, signature first: 0 means the package is intact and signed by pub. */
+/* Verifies an opened package with pub: the signature, then the image bytes
+ * (size, digest, erofs magic for apps). 0 means the package is intact and
+ * signed by pub, and everything is trusted from then on. -EKEYREJECTED with
+ * a message naming the signing key id and the given key's id when another
+ * key signed it. */
 int rp_package_verify(rp_package *p, const rp_key *pub, rp_error *err);
 
-/* Verifies the signature, then copies the image bytes to path (mode 0644)
- * while hashing them; the file appears only if they verify. */
-int rp_package_extract_image(rp_package *p, const rp_key *pub, const char *path, rp_error *err);
+/* The signed manifest: -EPERM unless the signature was verified. */
+int rp_package_get_manifest(const rp_package *p, const rp_package_manifest **ret, rp_error *err);
+/* The manifest as parsed, whether or not anything was verified: for showing
+ * a package, never for deciding anything. */
+const rp_package_manifest *rp_package_unverified_manifest(const rp_package *p);
+/* Claims from the protected header, for showing (the signature check uses
+ * them itself): the COSE algorithm (RP_COSE_ALG_ES256 or RP_COSE_ALG_EDDSA),
+ * and the key id (RP_KEY_ID_LEN bytes when written by rampart) or NULL. */
+int rp_package_alg(const rp_package *p);
+const uint8_t *rp_package_kid(const rp_package *p, size_t *ret_len);
+/* Where the image bytes start in the file: -EPERM unless the signature and
+ * the image were verified. */
+int rp_package_image_offset(const rp_package *p, uint64_t *ret, rp_error *err);
+/* How many bytes follow the signed item in the file (a fact about the file,
+ * not a claim of the manifest's). */
+uint64_t rp_package_image_bytes(const rp_package *p);
+
+/* Copies the image bytes to path (mode 0644) while checking them against
+ * the signed manifest; the file appears only if they verify. -EPERM unless
+ * the signature was verified (rp_package_open_verified, _open_signed or
+ * rp_package_verify); the signature is not checked again. */
+int rp_package_extract_image(rp_package *p, const char *path, rp_error *err);
 
 void rp_package_free(rp_package *p);
 static inline void rp_package_freep(rp_package **p) {

@@ -10,13 +10,16 @@
 #include "core/fileio.h"
 #include "core/macro.h"
 
-int rp_read_file(const char *path, size_t max, uint8_t **ret_data, size_t *ret_len, rp_error *err) {
-        /* O_NONBLOCK: a FIFO or device in place of the file must be refused
-         * below, not block the open; it changes nothing for regular files. */
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return rp_error_set_errno(err, -errno, "%s: cannot open", path);
+/* Image bytes and other large files are hashed in chunks of this size. */
+#define CHUNK_SIZE (1024 * 1024)
 
+int rp_open_regular(int dir_fd, const char *path, int flags, struct stat *ret_st, rp_error *err) {
+        _cleanup_close_ int fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
+        if (fd < 0) {
+                if (errno == ELOOP && (flags & O_NOFOLLOW))
+                        return rp_error_set(err, -ELOOP, "%s: is a symbolic link, expected a file", path);
+                return rp_error_set_errno(err, -errno, "%s: cannot open", path);
+        }
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return rp_error_set_errno(err, -errno, "%s: cannot stat", path);
@@ -24,6 +27,16 @@ int rp_read_file(const char *path, size_t max, uint8_t **ret_data, size_t *ret_l
                 return rp_error_set(err, -EISDIR, "%s: is a directory, expected a file", path);
         if (!S_ISREG(st.st_mode))
                 return rp_error_set(err, -EINVAL, "%s: not a regular file", path);
+        if (ret_st)
+                *ret_st = st;
+        return TAKE_FD(fd);
+}
+
+int rp_read_file(const char *path, size_t max, uint8_t **ret_data, size_t *ret_len, rp_error *err) {
+        struct stat st;
+        _cleanup_close_ int fd = rp_open_regular(AT_FDCWD, path, 0, &st, err);
+        if (fd < 0)
+                return fd;
         if ((uint64_t) st.st_size > max)
                 return rp_error_set(err, -EFBIG, "%s: file is %jd bytes, the limit is %zu",
                                     path, (intmax_t) st.st_size, max);
@@ -60,6 +73,57 @@ int rp_read_file(const char *path, size_t max, uint8_t **ret_data, size_t *ret_l
         buf[len] = 0;
         *ret_data = TAKE_PTR(buf);
         *ret_len = len;
+        return 0;
+}
+
+int rp_pread_all(int fd, void *buf, size_t len, uint64_t off) {
+        uint8_t *p = buf;
+        size_t got = 0;
+        while (got < len) {
+                ssize_t k = pread(fd, p + got, len - got, (off_t) (off + got));
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EBADMSG;
+                got += (size_t) k;
+        }
+        return 0;
+}
+
+int rp_sha256_fd(int fd, uint64_t off, uint64_t len, rp_chunk_sink sink, void *userdata,
+                 uint8_t ret_digest[RP_SHA256_LEN], rp_error *err) {
+        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
+        int r = rp_sha256_new(&h);
+        if (r < 0)
+                return rp_error_set(err, r, "cannot start SHA-256");
+        size_t cap = len < CHUNK_SIZE ? (size_t) len : CHUNK_SIZE;
+        _cleanup_free_ uint8_t *chunk = malloc(cap ? cap : 1);
+        if (!chunk)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        for (uint64_t done = 0; done < len; ) {
+                size_t n = len - done < cap ? (size_t) (len - done) : cap;
+                r = rp_pread_all(fd, chunk, n, off + done);
+                if (r == -EBADMSG)
+                        return rp_error_set(err, r, "the file ended %ju bytes short (did it shrink while being read?)",
+                                            (uintmax_t) (len - done));
+                if (r < 0)
+                        return rp_error_set_errno(err, r, "read failed");
+                r = rp_sha256_update(h, chunk, n);
+                if (r < 0)
+                        return rp_error_set(err, r, "SHA-256 failed");
+                if (sink) {
+                        r = sink(userdata, chunk, n, err);
+                        if (r < 0)
+                                return r;
+                }
+                done += n;
+        }
+        r = rp_sha256_final(h, ret_digest);
+        if (r < 0)
+                return rp_error_set(err, r, "SHA-256 failed");
         return 0;
 }
 

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -173,32 +175,24 @@ static int copy_data(stage *s, int in, int out, const char *rel) {
         }
 }
 
-/* The root file must match what the caller wants placed there. */
+/* The root file must match what the caller wants placed there. (Only a
+ * courtesy: the source's copy is never packed, the caller's bytes are.) */
 static int check_root_file(stage *s, int src_dfd, const char *name, const struct stat *st) {
         if (!S_ISREG(st->st_mode))
                 return rp_error_set(s->err, -EINVAL, "%s/%s: must be a regular file (it is added to the image)",
                                     s->src, name);
         bool same = (uint64_t) st->st_size == s->opts->root_file_len;
         if (same) {
-                _cleanup_close_ int fd = openat(src_dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+                _cleanup_close_ int fd = rp_open_regular(src_dfd, name, O_NOFOLLOW, NULL, NULL);
                 if (fd < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot open", s->src, name);
+                        return rp_error_set_errno(s->err, fd, "%s/%s: cannot open", s->src, name);
                 _cleanup_free_ uint8_t *buf = malloc(s->opts->root_file_len + 1);
                 if (!buf)
                         return rp_error_set(s->err, -ENOMEM, "out of memory");
-                size_t got = 0;
-                while (got <= s->opts->root_file_len) {
-                        ssize_t k = read(fd, buf + got, s->opts->root_file_len + 1 - got);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0)
-                                return rp_error_set_errno(s->err, -errno, "%s/%s: read failed", s->src, name);
-                        if (k == 0)
-                                break;
-                        got += (size_t) k;
-                }
-                same = got == s->opts->root_file_len &&
-                       memcmp(buf, s->opts->root_file_data, got) == 0;
+                int r = rp_pread_all(fd, buf, s->opts->root_file_len, 0);
+                if (r < 0 && r != -EBADMSG)
+                        return rp_error_set_errno(s->err, r, "%s/%s: read failed", s->src, name);
+                same = r == 0 && memcmp(buf, s->opts->root_file_data, s->opts->root_file_len) == 0;
         }
         if (!same)
                 return rp_error_set(s->err, -EEXIST,
@@ -209,6 +203,119 @@ static int check_root_file(stage *s, int src_dfd, const char *name, const struct
 
 static int copy_tree(stage *s, int src_dfd, int dst_dfd, const char *rel, unsigned depth);
 
+/* Text from the tree for a message: printable ASCII as is, every other
+ * byte (and the backslash) as \xNN, cut after SHOWN_MAX bytes with "...".
+ * out holds ESCAPED_MAX bytes. */
+#define SHOWN_MAX 64
+#define ESCAPED_MAX (4 * SHOWN_MAX + 4)
+static const char *escape(const char *text, size_t len, char out[ESCAPED_MAX]) {
+        size_t o = 0;
+        for (size_t i = 0; i < len && i < SHOWN_MAX; i++) {
+                unsigned char c = (unsigned char) text[i];
+                if (c >= 0x20 && c < 0x7f && c != '\\')
+                        out[o++] = (char) c;
+                else
+                        o += (size_t) snprintf(out + o, ESCAPED_MAX - o, "\\x%02x", c);
+        }
+        if (len > SHOWN_MAX) {
+                memcpy(out + o, "...", 3);
+                o += 3;
+        }
+        out[o] = '\0';
+        return out;
+}
+
+static int copy_dir(stage *s, int src_dfd, int dst_dfd, const char *name, const char *path, unsigned depth) {
+        if (depth >= RP_EROFS_MAX_DEPTH)      /* depth 0: directories in the top one */
+                return rp_error_set(s->err, -EFBIG, "%s/%s: directories nested more than %d deep",
+                                    s->src, path, RP_EROFS_MAX_DEPTH);
+        _cleanup_close_ int in = openat(src_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (in < 0)
+                return rp_error_set_errno(s->err, -errno, "%s/%s: cannot open directory", s->src, path);
+        if (mkdirat(dst_dfd, name, 0700) < 0)
+                return rp_error_set_errno(s->err, -errno, "cannot create %s in the working directory", path);
+        _cleanup_close_ int out = openat(dst_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (out < 0)
+                return rp_error_set_errno(s->err, -errno, "cannot open %s in the working directory", path);
+        int r = copy_tree(s, in, out, path, depth + 1);
+        if (r < 0)
+                return r;
+        if (fchmod(out, 0755) < 0)
+                return rp_error_set_errno(s->err, -errno, "cannot set the mode of %s", path);
+        return 0;
+}
+
+/* st is what fstatat saw; the file opened must still be that file. */
+static int copy_file(stage *s, int src_dfd, int dst_dfd, const char *name, const char *path,
+                     const struct stat *st) {
+        if (st->st_mode & (S_ISUID | S_ISGID))
+                return rp_error_set(s->err, -EINVAL,
+                                    "%s/%s: set-user-ID and set-group-ID files are not allowed in an app image",
+                                    s->src, path);
+        /* Should the file be swapped for a link, a FIFO or another file
+         * since fstatat, refuse it (without blocking). */
+        struct stat st2;
+        _cleanup_close_ int in = rp_open_regular(src_dfd, name, O_NOFOLLOW, &st2, NULL);
+        if (in == -ELOOP || in == -EISDIR || in == -EINVAL ||
+            (in >= 0 && (st2.st_ino != st->st_ino || st2.st_dev != st->st_dev)))
+                return rp_error_set(s->err, -EBUSY, "%s/%s: changed while being read", s->src, path);
+        if (in < 0)
+                return rp_error_set_errno(s->err, in, "%s/%s: cannot open", s->src, path);
+        _cleanup_close_ int out = openat(dst_dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (out < 0)
+                return rp_error_set_errno(s->err, -errno, "cannot create %s in the working directory", path);
+        int r = copy_data(s, in, out, path);
+        if (r < 0)
+                return r;
+        /* Only the owner's execute bit is kept, as git does. */
+        if (fchmod(out, st->st_mode & S_IXUSR ? 0755 : 0644) < 0)
+                return rp_error_set_errno(s->err, -errno, "cannot set the mode of %s", path);
+        return 0;
+}
+
+/* The link is copied as it is, its target checked (the resolution through
+ * other links is checked once the tree is copied: s->links). Takes *path. */
+static int copy_symlink(stage *s, int src_dfd, int dst_dfd, const char *name, char **path) {
+        char target[RP_EROFS_LINK_TARGET_MAX + 2], shown[ESCAPED_MAX];
+        ssize_t n = readlinkat(src_dfd, name, target, sizeof target - 1);
+        if (n < 0)
+                return rp_error_set_errno(s->err, -errno, "%s/%s: cannot read the symbolic link", s->src, *path);
+        target[n] = '\0';
+        if ((size_t) n > RP_EROFS_LINK_TARGET_MAX)
+                return rp_error_set(s->err, -EFBIG, "%s/%s: symbolic link target '%s' is longer than the "
+                                    "limit of %d bytes", s->src, *path, escape(target, (size_t) n, shown),
+                                    RP_EROFS_LINK_TARGET_MAX);
+        if (!rp_str_is_printable(target, (size_t) n))
+                return rp_error_set(s->err, -EINVAL, "%s/%s: symbolic link target '%s' is not printable UTF-8",
+                                    s->src, *path, escape(target, (size_t) n, shown));
+        if (!link_target_stays_inside(*path, target))
+                return rp_error_set(s->err, -EINVAL,
+                                    "%s/%s: symbolic link to '%s' points outside the directory "
+                                    "(only relative links that stay inside are allowed)",
+                                    s->src, *path, target);
+        if (symlinkat(target, dst_dfd, name) < 0)
+                return rp_error_set_errno(s->err, -errno, "cannot create the link %s in the working directory",
+                                          *path);
+        char **l = realloc(s->links, (s->n_links + 1) * sizeof *l);
+        if (!l)
+                return rp_error_set(s->err, -ENOMEM, "out of memory");
+        s->links = l;
+        s->links[s->n_links++] = TAKE_PTR(*path);
+        return 0;
+}
+
+static int refuse_special(stage *s, const char *path, const struct stat *st) {
+        const char *what = S_ISFIFO(st->st_mode) ? "a FIFO" :
+                           S_ISSOCK(st->st_mode) ? "a socket" :
+                           S_ISCHR(st->st_mode) ? "a character device" :
+                           S_ISBLK(st->st_mode) ? "a block device" : "a special file";
+        return rp_error_set(s->err, -EINVAL,
+                            "%s/%s: is %s; an app image holds only regular files, directories and symbolic links",
+                            s->src, path, what);
+}
+
+/* Copies one entry of a directory (rel) after the checks every entry
+ * passes: the count, a printable name. */
 static int copy_entry(stage *s, int src_dfd, int dst_dfd, const char *rel, const char *name, unsigned depth) {
         _cleanup_free_ char *path = join(rel, name);
         if (!path)
@@ -217,10 +324,13 @@ static int copy_entry(stage *s, int src_dfd, int dst_dfd, const char *rel, const
         if (++s->entries > RP_EROFS_MAX_ENTRIES)
                 return rp_error_set(s->err, -EFBIG, "%s: more than %d files, directories and links",
                                     s->src, RP_EROFS_MAX_ENTRIES);
-        if (!rp_str_is_printable(name, strlen(name)))
+        if (!rp_str_is_printable(name, strlen(name))) {
+                char shown[ESCAPED_MAX];
                 return rp_error_set(s->err, -EINVAL,
-                                    "%s: a name in %s%s%s is not printable UTF-8 (control characters or invalid bytes)",
-                                    s->src, *rel ? "'" : "the top directory", rel, *rel ? "'" : "");
+                                    "%s: a name in %s%s%s is not printable UTF-8 (control characters or invalid "
+                                    "bytes): '%s'", s->src, *rel ? "'" : "the top directory", rel, *rel ? "'" : "",
+                                    escape(name, strlen(name), shown));
+        }
 
         struct stat st;
         if (fstatat(src_dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -228,86 +338,13 @@ static int copy_entry(stage *s, int src_dfd, int dst_dfd, const char *rel, const
 
         if (depth == 0 && s->opts->root_file_name && streq(name, s->opts->root_file_name))
                 return check_root_file(s, src_dfd, name, &st);
-
-        if (S_ISDIR(st.st_mode)) {
-                if (depth >= RP_EROFS_MAX_DEPTH)      /* depth 0: directories in the top one */
-                        return rp_error_set(s->err, -EFBIG, "%s/%s: directories nested more than %d deep",
-                                            s->src, path, RP_EROFS_MAX_DEPTH);
-                _cleanup_close_ int in = openat(src_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (in < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot open directory", s->src, path);
-                if (mkdirat(dst_dfd, name, 0700) < 0)
-                        return rp_error_set_errno(s->err, -errno, "cannot create %s in the working directory", path);
-                _cleanup_close_ int out = openat(dst_dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (out < 0)
-                        return rp_error_set_errno(s->err, -errno, "cannot open %s in the working directory", path);
-                int r = copy_tree(s, in, out, path, depth + 1);
-                if (r < 0)
-                        return r;
-                if (fchmod(out, 0755) < 0)
-                        return rp_error_set_errno(s->err, -errno, "cannot set the mode of %s", path);
-                return 0;
-        }
-
-        if (S_ISREG(st.st_mode)) {
-                if (st.st_mode & (S_ISUID | S_ISGID))
-                        return rp_error_set(s->err, -EINVAL,
-                                            "%s/%s: set-user-ID and set-group-ID files are not allowed in an app image",
-                                            s->src, path);
-                /* O_NONBLOCK: should the file be swapped for a FIFO, do not hang. */
-                _cleanup_close_ int in = openat(src_dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-                if (in < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot open", s->src, path);
-                struct stat st2;
-                if (fstat(in, &st2) < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot stat", s->src, path);
-                if (!S_ISREG(st2.st_mode) || st2.st_ino != st.st_ino || st2.st_dev != st.st_dev)
-                        return rp_error_set(s->err, -EBUSY, "%s/%s: changed while being read", s->src, path);
-                _cleanup_close_ int out = openat(dst_dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-                if (out < 0)
-                        return rp_error_set_errno(s->err, -errno, "cannot create %s in the working directory", path);
-                int r = copy_data(s, in, out, path);
-                if (r < 0)
-                        return r;
-                /* Only the owner's execute bit is kept, as git does. */
-                if (fchmod(out, st.st_mode & S_IXUSR ? 0755 : 0644) < 0)
-                        return rp_error_set_errno(s->err, -errno, "cannot set the mode of %s", path);
-                return 0;
-        }
-
-        if (S_ISLNK(st.st_mode)) {
-                char target[PATH_MAX];
-                ssize_t n = readlinkat(src_dfd, name, target, sizeof target);
-                if (n < 0)
-                        return rp_error_set_errno(s->err, -errno, "%s/%s: cannot read the symbolic link", s->src, path);
-                if ((size_t) n >= sizeof target)
-                        return rp_error_set(s->err, -EFBIG, "%s/%s: symbolic link target too long", s->src, path);
-                target[n] = '\0';
-                if (!rp_str_is_printable(target, (size_t) n))
-                        return rp_error_set(s->err, -EINVAL, "%s/%s: symbolic link target is not printable UTF-8",
-                                            s->src, path);
-                if (!link_target_stays_inside(path, target))
-                        return rp_error_set(s->err, -EINVAL,
-                                            "%s/%s: symbolic link to '%s' points outside the directory "
-                                            "(only relative links that stay inside are allowed)",
-                                            s->src, path, target);
-                if (symlinkat(target, dst_dfd, name) < 0)
-                        return rp_error_set_errno(s->err, -errno, "cannot create the link %s in the working directory", path);
-                char **l = realloc(s->links, (s->n_links + 1) * sizeof *l);
-                if (!l)
-                        return rp_error_set(s->err, -ENOMEM, "out of memory");
-                s->links = l;
-                s->links[s->n_links++] = TAKE_PTR(path);
-                return 0;
-        }
-
-        const char *what = S_ISFIFO(st.st_mode) ? "a FIFO" :
-                           S_ISSOCK(st.st_mode) ? "a socket" :
-                           S_ISCHR(st.st_mode) ? "a character device" :
-                           S_ISBLK(st.st_mode) ? "a block device" : "a special file";
-        return rp_error_set(s->err, -EINVAL,
-                            "%s/%s: is %s; an app image holds only regular files, directories and symbolic links",
-                            s->src, path, what);
+        if (S_ISDIR(st.st_mode))
+                return copy_dir(s, src_dfd, dst_dfd, name, path, depth);
+        if (S_ISREG(st.st_mode))
+                return copy_file(s, src_dfd, dst_dfd, name, path, &st);
+        if (S_ISLNK(st.st_mode))
+                return copy_symlink(s, src_dfd, dst_dfd, name, &path);
+        return refuse_special(s, path, &st);
 }
 
 static int copy_tree(stage *s, int src_dfd, int dst_dfd, const char *rel, unsigned depth) {
@@ -359,8 +396,11 @@ static int check_links(stage *s, const char *root) {
         return 0;
 }
 
-/* Runs mkfs.erofs; on failure the message carries the tail of its output. */
-static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_error *err) {
+/* Starts mkfs.erofs on tree, writing image, with a fixed, minimal
+ * environment (nothing from ours can change the output) and its stdout and
+ * stderr on one pipe: *ret_rd. */
+static int spawn_mkfs(const char *mkfs, const char *image, const char *tree, pid_t *ret_pid, int *ret_rd,
+                      rp_error *err) {
         char *argv[] = {
                 (char *) "mkfs.erofs",
                 (char *) "-x", (char *) "-1",          /* no extended attributes */
@@ -371,7 +411,6 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
                 (char *) tree,
                 NULL,
         };
-        /* A fixed, minimal environment: nothing from ours can change the output. */
         char *envp[] = { (char *) "LC_ALL=C", (char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 
         int pipefd[2];
@@ -397,9 +436,14 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
                         return rp_error_set_errno(err, -ENOENT, "cannot run %s (%s)", mkfs, install_hint);
                 return rp_error_set_errno(err, -r, "cannot run %s", mkfs);
         }
-        close(TAKE_FD(wr));
+        *ret_pid = pid;
+        *ret_rd = TAKE_FD(rd);
+        return 0;
+}
 
-        char out[MKFS_OUTPUT_MAX + 1];
+/* Reads rd to its end, keeping the last MKFS_OUTPUT_MAX bytes (errors come
+ * last) in out; returns how many. */
+static size_t read_tail(int rd, char out[MKFS_OUTPUT_MAX]) {
         size_t len = 0;
         for (;;) {
                 char buf[MKFS_OUTPUT_MAX / 2];
@@ -407,8 +451,7 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k <= 0)
-                        break;
-                /* Keep the tail: errors come last. */
+                        return len;
                 size_t n = (size_t) k;     /* < MKFS_OUTPUT_MAX */
                 if (len + n > MKFS_OUTPUT_MAX) {
                         size_t drop = len + n - MKFS_OUTPUT_MAX;
@@ -418,16 +461,10 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
                 memcpy(out + len, buf, n);
                 len += n;
         }
-        int status;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return rp_error_set_errno(err, -errno, "waiting for %s failed", mkfs);
+}
 
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-                return 0;
-
-        /* On one line: line breaks become "; ". */
-        char msg[2 * MKFS_OUTPUT_MAX + 1];
+/* out[0..len) on one line, line breaks as "; ", into msg (2*len+1 bytes). */
+static void one_line(const char *out, size_t len, char *msg) {
         size_t m = 0;
         for (size_t i = 0; i < len; i++) {
                 if (out[i] == '\n' || out[i] == '\r') {
@@ -441,11 +478,34 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
         while (m > 0 && (msg[m - 1] == ' ' || msg[m - 1] == ';'))
                 m--;
         msg[m] = '\0';
+}
+
+/* Runs mkfs.erofs; on failure the message says how it ended and carries the
+ * tail of its output. */
+static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_error *err) {
+        pid_t pid = -1;
+        _cleanup_close_ int rd = -1;
+        int r = spawn_mkfs(mkfs, image, tree, &pid, &rd, err);
+        if (r < 0)
+                return r;
+        char out[MKFS_OUTPUT_MAX];
+        size_t len = read_tail(rd, out);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return rp_error_set_errno(err, -errno, "waiting for %s failed", mkfs);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+
+        char msg[2 * MKFS_OUTPUT_MAX + 1];
+        one_line(out, len, msg);
         if (WIFEXITED(status))
                 return rp_error_set(err, -EIO, "%s failed (exit status %d)%s%s", mkfs, WEXITSTATUS(status),
-                                    m ? ": " : "", msg);
-        return rp_error_set(err, -EIO, "%s was killed by signal %d", mkfs,
-                            WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                                    *msg ? ": " : "", msg);
+        if (WIFSIGNALED(status))
+                return rp_error_set(err, -EIO, "%s was killed by signal %d (%s)%s%s", mkfs, WTERMSIG(status),
+                                    strsignal(WTERMSIG(status)), *msg ? ": " : "", msg);
+        return rp_error_set(err, -EIO, "%s ended abnormally (wait status %#x)", mkfs, (unsigned) status);
 }
 
 static int write_root_file(const rp_erofs_options *opts, int dfd, rp_error *err) {
@@ -501,24 +561,30 @@ static int build_in(const char *dir, const rp_erofs_options *opts, const char *m
         r = check_links(&s, canon);
         if (r < 0)
                 return r;
+        if (opts->check_copy) {
+                r = opts->check_copy(dst, opts->check_copy_userdata, err);
+                if (r < 0)
+                        return r;
+        }
 
         r = run_mkfs(mkfs, image, root, err);
         if (r < 0)
                 return r;
 
-        _cleanup_close_ int fd = open(image, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return rp_error_set_errno(err, -EIO, "%s succeeded but did not leave an image", mkfs);
         struct stat st;
-        if (fstat(fd, &st) < 0)
-                return rp_error_set_errno(err, -errno, "cannot stat the new image");
+        _cleanup_close_ int fd = rp_open_regular(AT_FDCWD, image, O_NOFOLLOW, &st, NULL);
+        if (fd == -ENOENT)
+                return rp_error_set(err, -EIO, "%s succeeded but did not leave an image", mkfs);
+        if (fd < 0)
+                return rp_error_set(err, -EIO, "%s succeeded but did not leave a readable image file (%s)",
+                                    mkfs, strerror(-fd));
         if (opts->max_size > 0 && (uint64_t) st.st_size > opts->max_size)
                 return rp_error_set(err, -EFBIG, "%s: the image is %jd bytes, more than the limit of %ju bytes",
                                     dir, (intmax_t) st.st_size, (uintmax_t) opts->max_size);
         uint8_t head[RP_EROFS_SUPER_OFFSET + 4];
-        ssize_t k = pread(fd, head, sizeof head, 0);
-        if (k != (ssize_t) sizeof head || !rp_erofs_has_magic(head, sizeof head))
-                return rp_error_set(err, -EIO, "%s made something that is not an erofs image", mkfs);
+        if (rp_pread_all(fd, head, sizeof head, 0) < 0 || !rp_erofs_has_magic(head, sizeof head))
+                return rp_error_set(err, -EIO, "%s succeeded but wrote something that is not an erofs image "
+                                    "(%jd bytes, no erofs superblock magic)", mkfs, (intmax_t) st.st_size);
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

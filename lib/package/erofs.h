@@ -20,6 +20,7 @@
 /* Limits on the directory an image is built from. */
 #define RP_EROFS_MAX_ENTRIES 100000  /* files, directories and links */
 #define RP_EROFS_MAX_DEPTH 32        /* directory nesting */
+#define RP_EROFS_LINK_TARGET_MAX 1024 /* bytes of a symbolic link's target */
 
 /* The environment variable that names mkfs.erofs explicitly (tests use it). */
 #define RP_EROFS_MKFS_ENV "RAMPART_MKFS_EROFS"
@@ -37,6 +38,13 @@ typedef struct rp_erofs_options {
         const char *root_file_name;
         const void *root_file_data;
         size_t root_file_len;
+        /* Called on the staged copy once it is complete (root file written,
+         * links checked) and before mkfs.erofs runs on it, with the copy's
+         * top directory: checks of the tree belong here, so they see exactly
+         * what is packed, whatever happens to the source meanwhile. Its
+         * error stops the build. NULL: none. */
+        int (*check_copy)(int root_fd, void *userdata, rp_error *err);
+        void *check_copy_userdata;
 } rp_erofs_options;
 
 /* Finds mkfs.erofs: $RAMPART_MKFS_EROFS if set, else the first executable
@@ -46,8 +54,8 @@ int rp_erofs_find_mkfs(char **ret_path, rp_error *err);
 
 /* Builds an erofs image of the tree at dir. The tree is first copied into a
  * private working directory (checked while copying: only regular files,
- * directories and symbolic links that stay inside the tree), then
- * mkfs.erofs runs on the copy with fixed timestamps, owners and UUID, so the
+ * directories and symbolic links that stay inside the tree; then the copy
+ * is checked by opts->check_copy), then mkfs.erofs runs on the copy with fixed timestamps, owners and UUID, so the
  * same tree gives the same bytes. The working directory is removed before
  * returning, on success too: *ret_fd is a read-only descriptor of the
  * finished image, which no longer has a name, positioned at offset 0. */

@@ -15,11 +15,10 @@
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "package/erofs.h"
+#include "package/package_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/cose.h"
 #include "rampart/package.h"
-
-#define CHUNK_SIZE (1024 * 1024)
 
 /* Adds key -> value, value may be NULL (out of memory). */
 static int put(cbor_item_t *map, const char *key, cbor_item_t *value) {
@@ -85,6 +84,10 @@ int rp_package_manifest_encode(const rp_package_manifest *m, uint8_t **ret_buf, 
         return 0;
 }
 
+static int write_sink(void *userdata, const uint8_t *buf, size_t len, rp_error *err) {
+        return rp_atomic_file_write(userdata, buf, len, err);
+}
+
 int rp_package_write(const char *path, const rp_package_manifest *m, const rp_key *key, int image_fd,
                      rp_error *err) {
         if (!rp_key_is_private(key))
@@ -110,47 +113,17 @@ int rp_package_write(const char *path, const rp_package_manifest *m, const rp_ke
                 return rp_error_set(err, -EFBIG, "the signed manifest is %zu bytes, the limit is %d",
                                     cose_len, RP_COSE_MAX_SIZE);
 
-        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
-        r = rp_sha256_new(&h);
-        if (r < 0)
-                return rp_error_set(err, r, "cannot start SHA-256");
-        size_t cap = m->image_size < CHUNK_SIZE ? (size_t) m->image_size : CHUNK_SIZE;
-        _cleanup_free_ uint8_t *chunk = malloc(cap ? cap : 1);
-        if (!chunk)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-
         rp_atomic_file af = RP_ATOMIC_FILE_INIT;
         r = rp_atomic_file_open(&af, path, 0644, err);
         if (r < 0)
                 return r;
-        r = rp_atomic_file_write(&af, cose, cose_len, err);
-        for (uint64_t off = 0; r == 0 && off < m->image_size; ) {
-                size_t want = m->image_size - off < cap ? (size_t) (m->image_size - off) : cap;
-                ssize_t k = pread(image_fd, chunk, want, (off_t) off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        r = rp_error_set_errno(err, -errno, "reading the image failed");
-                else if (k == 0)
-                        r = rp_error_set(err, -EBADMSG, "the image shrank while being packed");
-                else {
-                        r = rp_sha256_update(h, chunk, (size_t) k);
-                        if (r < 0)
-                                rp_error_set(err, r, "SHA-256 failed");
-                        else
-                                r = rp_atomic_file_write(&af, chunk, (size_t) k, err);
-                        off += (uint64_t) k;
-                }
-        }
         uint8_t digest[RP_SHA256_LEN];
-        if (r == 0) {
-                r = rp_sha256_final(h, digest);
-                if (r < 0)
-                        rp_error_set(err, r, "SHA-256 failed");
-        }
-        if (r == 0 && memcmp(digest, m->image_sha256, RP_SHA256_LEN) != 0)
-                r = rp_error_set(err, -EBADMSG, "the image bytes do not hash to the manifest's image-sha256 "
-                                 "(did the image change while being packed?)");
+        r = rp_atomic_file_write(&af, cose, cose_len, err);
+        if (r == 0)
+                r = rp_sha256_fd(image_fd, 0, m->image_size, write_sink, &af, digest, err);
+        if (r == 0)
+                r = rp_package_check_digest(m->image_sha256, digest, "the image changed while being packed, "
+                                            "or the manifest's image-sha256 is not its digest", err);
         if (r < 0) {
                 rp_atomic_file_abort(&af);
                 return r;
@@ -209,9 +182,10 @@ static int check_output(const rp_pack_options *o, rp_error *err) {
         return 0;
 }
 
-/* The EntryPoint (a path relative to the image root, "/bin/app" or
- * "bin/app") must be an executable regular file in dir. */
-static int check_entry_point(const char *dir, const char *ep, const char *manifest_path, rp_error *err) {
+/* The EntryPoint as written: a path relative to the image root ("/bin/app"
+ * or "bin/app") without "..". *ret_rel gets it without leading slashes. */
+static int check_entry_point_name(const char *ep, const char *manifest_path, const char **ret_rel,
+                                  rp_error *err) {
         if (!ep || !*ep)
                 return rp_error_set(err, -EINVAL, "%s: no EntryPoint", manifest_path);
         const char *rel = ep;
@@ -228,77 +202,64 @@ static int check_entry_point(const char *dir, const char *ep, const char *manife
         }
         if (!*rel)
                 return rp_error_set(err, -EINVAL, "%s: EntryPoint '%s' names no file", manifest_path, ep);
+        *ret_rel = rel;
+        return 0;
+}
 
-        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return rp_error_set_errno(err, -errno, "%s: cannot open directory", dir);
+/* What the check of the staged copy needs to know. */
+typedef struct entry_point_check {
+        const char *ep;              /* as in the manifest */
+        const char *rel;             /* ep without leading slashes */
+        const char *dir;             /* --dir, for messages */
+        const char *manifest_path;
+} entry_point_check;
+
+/* Runs on the staged copy (rp_erofs_options.check_copy), so it judges the
+ * file that is packed: the EntryPoint must be an executable regular file
+ * there, not a link. Messages name the source directory the copy was made
+ * of. */
+static int check_entry_point(int root_fd, void *userdata, rp_error *err) {
+        const entry_point_check *c = userdata;
         struct stat st;
-        if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (fstatat(root_fd, c->rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 if (errno == ENOENT || errno == ENOTDIR)
                         return rp_error_set(err, -ENOENT, "EntryPoint '%s' from %s does not exist in %s",
-                                            ep, manifest_path, dir);
-                return rp_error_set_errno(err, -errno, "%s/%s: cannot stat the EntryPoint", dir, rel);
+                                            c->ep, c->manifest_path, c->dir);
+                return rp_error_set_errno(err, -errno, "%s/%s: cannot stat the EntryPoint", c->dir, c->rel);
         }
         if (S_ISLNK(st.st_mode))
                 return rp_error_set(err, -EINVAL, "EntryPoint %s/%s is a symbolic link; it must be a regular file",
-                                    dir, rel);
+                                    c->dir, c->rel);
         if (!S_ISREG(st.st_mode))
-                return rp_error_set(err, -EINVAL, "EntryPoint %s/%s is not a regular file", dir, rel);
+                return rp_error_set(err, -EINVAL, "EntryPoint %s/%s is not a regular file", c->dir, c->rel);
         if (!(st.st_mode & S_IXUSR))
-                return rp_error_set(err, -EINVAL, "EntryPoint %s/%s is not executable (chmod +x it)", dir, rel);
+                return rp_error_set(err, -EINVAL, "EntryPoint %s/%s is not executable (chmod +x it)",
+                                    c->dir, c->rel);
         return 0;
 }
 
-static int hash_fd(int fd, uint64_t size, uint8_t digest[RP_SHA256_LEN], rp_error *err) {
-        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
-        int r = rp_sha256_new(&h);
-        if (r < 0)
-                return rp_error_set(err, r, "cannot start SHA-256");
-        _cleanup_free_ uint8_t *chunk = malloc(CHUNK_SIZE);
-        if (!chunk)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        for (uint64_t off = 0; off < size; ) {
-                size_t want = size - off < CHUNK_SIZE ? (size_t) (size - off) : CHUNK_SIZE;
-                ssize_t k = pread(fd, chunk, want, (off_t) off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return rp_error_set_errno(err, -errno, "reading the image failed");
-                if (k == 0)
-                        return rp_error_set(err, -EBADMSG, "the image shrank while being hashed");
-                r = rp_sha256_update(h, chunk, (size_t) k);
-                if (r < 0)
-                        return rp_error_set(err, r, "SHA-256 failed");
-                off += (uint64_t) k;
-        }
-        r = rp_sha256_final(h, digest);
-        if (r < 0)
-                return rp_error_set(err, r, "SHA-256 failed");
-        return 0;
-}
-
-int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **ret_manifest,
-                                rp_error *err) {
-        if (!o->key || !rp_key_is_private(o->key))
-                return rp_error_set(err, -EINVAL, "signing needs a private key, the key given is a public key");
-
+/* Reads app_manifest.json and validates it; *ret_raw gets its bytes, which
+ * go into the package and the image as they are. */
+static int read_app_manifest(const char *path, uint8_t **ret_raw, size_t *ret_len, rp_app_manifest **ret_am,
+                             rp_error *err) {
         _cleanup_free_ uint8_t *raw = NULL;
         size_t raw_len;
-        int r = rp_read_file(o->app_manifest_path, RP_APP_MANIFEST_MAX_SIZE, &raw, &raw_len, err);
+        int r = rp_read_file(path, RP_APP_MANIFEST_MAX_SIZE, &raw, &raw_len, err);
         if (r < 0)
                 return r;
-        _cleanup_(rp_app_manifest_freep) rp_app_manifest *am = NULL;
-        r = rp_app_manifest_parse((const char *) raw, raw_len, o->app_manifest_path, &am, err);
+        r = rp_app_manifest_parse((const char *) raw, raw_len, path, ret_am, err);
         if (r < 0)
                 return r;
+        *ret_raw = TAKE_PTR(raw);
+        *ret_len = raw_len;
+        return 0;
+}
 
-        r = check_output(o, err);
-        if (r < 0)
-                return r;
-        r = check_entry_point(o->dir, rp_app_manifest_entry_point(am), o->app_manifest_path, err);
-        if (r < 0)
-                return r;
-
+/* The package manifest of the app, all but the image's size and digest.
+ * It is encoded once with placeholders, so a bad name or version is refused
+ * before the (slow) image build: the encoder applies the reader's rules. */
+static int app_package_manifest(const rp_pack_options *o, const rp_app_manifest *am, const uint8_t *raw,
+                                size_t raw_len, rp_package_manifest **ret, rp_error *err) {
         _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = calloc(1, sizeof *m);
         if (!m)
                 return rp_error_set(err, -ENOMEM, "out of memory");
@@ -319,15 +280,21 @@ int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **
         m->version = o->version;
         m->build_time = o->build_time;
 
-        /* Refuse a bad name or version before the (slow) image build: the
-         * encoder applies the reader's rules. The digest is a placeholder. */
         m->image_size = 1;
         _cleanup_free_ uint8_t *probe = NULL;
         size_t probe_len;
-        r = rp_package_manifest_encode(m, &probe, &probe_len, err);
+        int r = rp_package_manifest_encode(m, &probe, &probe_len, err);
         if (r < 0)
                 return rp_error_prefix(err, "%s: ", o->app_manifest_path);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
 
+/* Builds the app's erofs image from a staged copy of o->dir with the app
+ * manifest at its root, checking the EntryPoint on that copy; records the
+ * image's size and digest in m. *ret_fd gets the image. */
+static int build_app_image(const rp_pack_options *o, const entry_point_check *epc, const uint8_t *raw,
+                           size_t raw_len, rp_package_manifest *m, int *ret_fd, rp_error *err) {
         rp_erofs_options eo = {
                 .mkfs_path = o->mkfs_path,
                 .tmp_parent = o->tmp_dir,
@@ -335,19 +302,53 @@ int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **
                 .root_file_name = "app_manifest.json",
                 .root_file_data = raw,
                 .root_file_len = raw_len,
+                .check_copy = check_entry_point,
+                .check_copy_userdata = (void *) epc,
         };
         _cleanup_close_ int fd = -1;
-        r = rp_erofs_build(o->dir, &eo, &fd, err);
+        int r = rp_erofs_build(o->dir, &eo, &fd, err);
         if (r < 0)
                 return r;
         struct stat st;
         if (fstat(fd, &st) < 0)
                 return rp_error_set_errno(err, -errno, "cannot stat the image");
         m->image_size = (uint64_t) st.st_size;
-        r = hash_fd(fd, m->image_size, m->image_sha256, err);
+        r = rp_sha256_fd(fd, 0, m->image_size, NULL, NULL, m->image_sha256, err);
+        if (r < 0)
+                return rp_error_prefix(err, "hashing the image: ");
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **ret_manifest,
+                                rp_error *err) {
+        if (!o->key || !rp_key_is_private(o->key))
+                return rp_error_set(err, -EINVAL, "signing needs a private key, the key given is a public key");
+
+        _cleanup_free_ uint8_t *raw = NULL;
+        size_t raw_len;
+        _cleanup_(rp_app_manifest_freep) rp_app_manifest *am = NULL;
+        int r = read_app_manifest(o->app_manifest_path, &raw, &raw_len, &am, err);
+        if (r < 0)
+                return r;
+        r = check_output(o, err);
+        if (r < 0)
+                return r;
+        entry_point_check epc = {
+                .ep = rp_app_manifest_entry_point(am), .dir = o->dir, .manifest_path = o->app_manifest_path,
+        };
+        r = check_entry_point_name(epc.ep, o->app_manifest_path, &epc.rel, err);
         if (r < 0)
                 return r;
 
+        _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = NULL;
+        r = app_package_manifest(o, am, raw, raw_len, &m, err);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = -1;
+        r = build_app_image(o, &epc, raw, raw_len, m, &fd, err);
+        if (r < 0)
+                return r;
         r = rp_package_write(o->output, m, o->key, fd, err);
         if (r < 0)
                 return r;

@@ -12,6 +12,7 @@
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "package/erofs.h"
+#include "package/package_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/cose.h"
 #include "rampart/package.h"
@@ -23,8 +24,6 @@
 /* Limits for the whole COSE item, before rp_cose_sign1_decode sees it. */
 #define COSE_MAX_DEPTH 16
 #define COSE_MAX_ITEMS 4096
-/* Image bytes are hashed in chunks of this size. */
-#define CHUNK_SIZE (1024 * 1024)
 
 struct rp_package {
         rp_package_manifest *manifest;
@@ -33,6 +32,8 @@ struct rp_package {
         const uint8_t *buf;           /* the package in memory (borrowed), or NULL */
         uint64_t size;                /* bytes in the file or buffer */
         uint64_t image_offset;        /* first byte after the COSE item */
+        bool signature_verified;      /* the manifest is signed by a key the caller gave */
+        bool image_verified;          /* ... and the image bytes matched it */
 };
 
 const char *rp_image_type_name(rp_image_type type) {
@@ -299,9 +300,9 @@ void rp_package_free(rp_package *p) {
 static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err);
 
 /* Parses the COSE envelope in window (the first window_len of the file's
- * p->size bytes); with pub, checks the signature before
- * the signed manifest is parsed, so bytes nobody vouched for never reach the
- * manifest and app-manifest parsers. */
+ * p->size bytes); with pub, checks the signature before the signed manifest
+ * is parsed, so bytes nobody vouched for never reach the manifest and
+ * app-manifest parsers, and marks the package's signature verified. */
 static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, const rp_key *pub,
                           rp_error *err) {
         if (p->size == 0)
@@ -349,6 +350,7 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
                 r = verify_cose(p->cose, pub, err);
                 if (r < 0)
                         return r;
+                p->signature_verified = true;
         }
         r = rp_package_manifest_parse(p->cose->payload, p->cose->payload_len, &p->manifest, err);
         if (r < 0)
@@ -375,42 +377,29 @@ static int open_file(const char *path, const rp_key *pub, rp_package **ret, rp_e
         _cleanup_(rp_package_freep) rp_package *p = calloc(1, sizeof *p);
         if (!p)
                 return rp_error_set(err, -ENOMEM, "out of memory");
-        /* O_NONBLOCK: a FIFO in place of the file must not hang us (it is
-         * refused below); reads of regular files are unaffected. */
-        p->fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-        if (p->fd < 0)
-                return rp_error_set_errno(err, -errno, "%s: cannot open", path);
         struct stat st;
-        if (fstat(p->fd, &st) < 0)
-                return rp_error_set_errno(err, -errno, "%s: cannot stat", path);
-        if (S_ISDIR(st.st_mode))
-                return rp_error_set(err, -EISDIR, "%s: is a directory, expected an image package file", path);
-        if (!S_ISREG(st.st_mode))
-                return rp_error_set(err, -EINVAL, "%s: not a regular file", path);
+        p->fd = rp_open_regular(AT_FDCWD, path, 0, &st, err);
+        if (p->fd < 0)
+                return p->fd;
         p->size = (uint64_t) st.st_size;
 
-        size_t want = p->size < RP_COSE_MAX_SIZE ? (size_t) p->size : RP_COSE_MAX_SIZE, got = 0;
+        size_t want = p->size < RP_COSE_MAX_SIZE ? (size_t) p->size : RP_COSE_MAX_SIZE;
         _cleanup_free_ uint8_t *window = malloc(want ? want : 1);
         if (!window)
                 return rp_error_set(err, -ENOMEM, "out of memory");
-        while (got < want) {
-                ssize_t k = pread(p->fd, window + got, want - got, (off_t) got);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return rp_error_set_errno(err, -errno, "%s: read failed", path);
-                if (k == 0)
-                        return rp_error_set(err, -EBADMSG, "%s: the file shrank while being read", path);
-                got += (size_t) k;
-        }
-        int r = parse_envelope(p, window, want, pub, err);
+        int r = rp_pread_all(p->fd, window, want, 0);
+        if (r == -EBADMSG)
+                return rp_error_set(err, r, "%s: the file shrank while being read", path);
+        if (r < 0)
+                return rp_error_set_errno(err, r, "%s: read failed", path);
+        r = parse_envelope(p, window, want, pub, err);
         if (r < 0)
                 return rp_error_prefix(err, "%s: ", path);
         *ret = TAKE_PTR(p);
         return 0;
 }
 
-int rp_package_open(const char *path, rp_package **ret, rp_error *err) {
+int rp_package_open_unverified(const char *path, rp_package **ret, rp_error *err) {
         return open_file(path, NULL, ret, err);
 }
 
@@ -418,19 +407,48 @@ int rp_package_open_signed(const char *path, const rp_key *pub, rp_package **ret
         return open_file(path, pub, ret, err);
 }
 
+static int verify_image(rp_package *p, rp_error *err);
+
 int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **ret, rp_error *err) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         int r = open_file(path, pub, &p, err);
         if (r < 0)
                 return r;
-        r = rp_package_verify_image(p, err);
+        r = verify_image(p, err);
         if (r < 0)
                 return rp_error_prefix(err, "%s: ", path);
         *ret = TAKE_PTR(p);
         return 0;
 }
 
-const rp_package_manifest *rp_package_get_manifest(const rp_package *p) {
+/* The gates: what trusts the manifest needs the signature, what trusts the
+ * image needs the image checked too. */
+static int require_signature(const rp_package *p, const char *what, rp_error *err) {
+        if (!p->signature_verified)
+                return rp_error_set(err, -EPERM, "%s: the package's signature has not been verified "
+                                    "(open it with rp_package_open_verified)", what);
+        return 0;
+}
+
+static int require_verified(const rp_package *p, const char *what, rp_error *err) {
+        int r = require_signature(p, what, err);
+        if (r < 0)
+                return r;
+        if (!p->image_verified)
+                return rp_error_set(err, -EPERM, "%s: the package's image has not been verified "
+                                    "(open it with rp_package_open_verified)", what);
+        return 0;
+}
+
+int rp_package_get_manifest(const rp_package *p, const rp_package_manifest **ret, rp_error *err) {
+        int r = require_signature(p, "the image manifest", err);
+        if (r < 0)
+                return r;
+        *ret = p->manifest;
+        return 0;
+}
+
+const rp_package_manifest *rp_package_unverified_manifest(const rp_package *p) {
         return p->manifest;
 }
 
@@ -444,8 +462,12 @@ const uint8_t *rp_package_kid(const rp_package *p, size_t *ret_len) {
         return p->cose->kid;
 }
 
-uint64_t rp_package_image_offset(const rp_package *p) {
-        return p->image_offset;
+int rp_package_image_offset(const rp_package *p, uint64_t *ret, rp_error *err) {
+        int r = require_verified(p, "the image", err);
+        if (r < 0)
+                return r;
+        *ret = p->image_offset;
+        return 0;
 }
 
 uint64_t rp_package_image_bytes(const rp_package *p) {
@@ -454,10 +476,6 @@ uint64_t rp_package_image_bytes(const rp_package *p) {
 
 static const char *alg_name(int alg) {
         return alg == RP_COSE_ALG_ES256 ? "ES256" : alg == RP_COSE_ALG_EDDSA ? "Ed25519" : "an unknown algorithm";
-}
-
-int rp_package_verify_signature(const rp_package *p, const rp_key *pub, rp_error *err) {
-        return verify_cose(p->cose, pub, err);
 }
 
 static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err) {
@@ -491,32 +509,42 @@ static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err)
                             "or the signature was modified", given);
 }
 
-/* Reads up to n image bytes at offset off (from the image start). */
-static int read_image(rp_package *p, uint64_t off, uint8_t *buf, size_t n, rp_error *err) {
-        uint64_t at = p->image_offset + off;
-        if (p->buf) {
-                memcpy(buf, p->buf + at, n);
+int rp_package_check_digest(const uint8_t want[RP_SHA256_LEN], const uint8_t got[RP_SHA256_LEN],
+                            const char *why, rp_error *err) {
+        if (rp_memeq_consttime(want, got, RP_SHA256_LEN))
                 return 0;
-        }
-        size_t got = 0;
-        while (got < n) {
-                ssize_t k = pread(p->fd, buf + got, n - got, (off_t) (at + got));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return rp_error_set_errno(err, -errno, "reading the image failed");
-                if (k == 0)
-                        return rp_error_set(err, -EBADMSG, "the package shrank while being read");
-                got += (size_t) k;
-        }
-        return 0;
+        char w[2 * RP_SHA256_LEN + 1], g[2 * RP_SHA256_LEN + 1];
+        rp_hex_encode_buf(want, RP_SHA256_LEN, w);
+        rp_hex_encode_buf(got, RP_SHA256_LEN, g);
+        return rp_error_set(err, -EKEYREJECTED, "image digest mismatch: %s (manifest says sha256 %s, "
+                            "the image hashes to %s)", why, w, g);
 }
 
-typedef int (*image_sink)(void *userdata, const uint8_t *buf, size_t len, rp_error *err);
+/* What stream_image does with each chunk: keeps the first bytes for the
+ * erofs check and passes the chunk on to the caller's sink. */
+typedef struct image_walk {
+        uint8_t head[RP_EROFS_SUPER_OFFSET + 4];
+        size_t head_len;
+        rp_chunk_sink sink;
+        void *userdata;
+        bool sink_failed;
+} image_walk;
 
-/* Checks the image bytes against the manifest, passing each chunk to sink
- * (if any) as it goes. */
-static int stream_image(rp_package *p, image_sink sink, void *userdata, rp_error *err) {
+static int walk_chunk(void *userdata, const uint8_t *buf, size_t len, rp_error *err) {
+        image_walk *w = userdata;
+        if (w->head_len < sizeof w->head) {
+                size_t k = sizeof w->head - w->head_len < len ? sizeof w->head - w->head_len : len;
+                memcpy(w->head + w->head_len, buf, k);
+                w->head_len += k;
+        }
+        int r = w->sink ? w->sink(w->userdata, buf, len, err) : 0;
+        w->sink_failed = r < 0;
+        return r;
+}
+
+/* Checks the image bytes against the signed manifest (size, digest, erofs
+ * magic), passing each chunk to sink (if any) as it goes. */
+static int stream_image(rp_package *p, rp_chunk_sink sink, void *userdata, rp_error *err) {
         const rp_package_manifest *m = p->manifest;
         uint64_t have = p->size - p->image_offset;
         if (have < m->image_size)
@@ -526,72 +554,54 @@ static int stream_image(rp_package *p, image_sink sink, void *userdata, rp_error
                 return rp_error_set(err, -EBADMSG, "padded package: %ju unexpected bytes follow the %ju image bytes",
                                     (uintmax_t) (have - m->image_size), (uintmax_t) m->image_size);
 
-        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
-        int r = rp_sha256_new(&h);
-        if (r < 0)
-                return rp_error_set(err, r, "cannot start SHA-256");
-        size_t cap = m->image_size < CHUNK_SIZE ? (size_t) m->image_size : CHUNK_SIZE;
-        _cleanup_free_ uint8_t *chunk = malloc(cap);
-        if (!chunk)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        uint8_t head[RP_EROFS_SUPER_OFFSET + 4];
-        size_t head_len = 0;
-
-        for (uint64_t off = 0; off < m->image_size; ) {
-                size_t n = m->image_size - off < cap ? (size_t) (m->image_size - off) : cap;
-                r = read_image(p, off, chunk, n, err);
-                if (r < 0)
-                        return r;
-                if (head_len < sizeof head) {
-                        size_t k = sizeof head - head_len < n ? sizeof head - head_len : n;
-                        memcpy(head + head_len, chunk, k);
-                        head_len += k;
-                }
-                r = rp_sha256_update(h, chunk, n);
+        image_walk w = { .sink = sink, .userdata = userdata };
+        uint8_t digest[RP_SHA256_LEN];
+        int r;
+        if (p->buf) {
+                const uint8_t *img = p->buf + p->image_offset;
+                r = rp_sha256(img, (size_t) m->image_size, digest);
                 if (r < 0)
                         return rp_error_set(err, r, "SHA-256 failed");
-                if (sink) {
-                        r = sink(userdata, chunk, n, err);
-                        if (r < 0)
-                                return r;
-                }
-                off += n;
+                r = walk_chunk(&w, img, (size_t) m->image_size, err);
+        } else {
+                r = rp_sha256_fd(p->fd, p->image_offset, m->image_size, walk_chunk, &w, digest, err);
+                if (r < 0 && !w.sink_failed)
+                        rp_error_prefix(err, "reading the image: ");
         }
-
-        uint8_t digest[RP_SHA256_LEN];
-        r = rp_sha256_final(h, digest);
         if (r < 0)
-                return rp_error_set(err, r, "SHA-256 failed");
-        if (!rp_memeq_consttime(digest, m->image_sha256, RP_SHA256_LEN)) {
-                char want[2 * RP_SHA256_LEN + 1], got[2 * RP_SHA256_LEN + 1];
-                rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, want);
-                rp_hex_encode_buf(digest, RP_SHA256_LEN, got);
-                return rp_error_set(err, -EKEYREJECTED, "image digest mismatch: the image bytes were modified "
-                                    "(manifest says sha256 %s, the image hashes to %s)", want, got);
-        }
-        if (m->type != RP_IMAGE_TYPE_OS && !rp_erofs_has_magic(head, head_len))
+                return r;
+
+        r = rp_package_check_digest(m->image_sha256, digest, "the image bytes were modified", err);
+        if (r < 0)
+                return r;
+        if (m->type != RP_IMAGE_TYPE_OS && !rp_erofs_has_magic(w.head, w.head_len))
                 return rp_error_set(err, -EINVAL, "the %s image is not an erofs filesystem (no superblock magic)",
                                     rp_image_type_name(m->type));
+        p->image_verified = true;
         return 0;
 }
 
-int rp_package_verify_image(rp_package *p, rp_error *err) {
+static int verify_image(rp_package *p, rp_error *err) {
+        int r = require_signature(p, "the image", err);
+        if (r < 0)
+                return r;
         return stream_image(p, NULL, NULL, err);
 }
 
 int rp_package_verify(rp_package *p, const rp_key *pub, rp_error *err) {
-        int r = rp_package_verify_signature(p, pub, err);
+        int r = verify_cose(p->cose, pub, err);
         if (r < 0)
                 return r;
-        return rp_package_verify_image(p, err);
+        p->signature_verified = true;
+        return verify_image(p, err);
 }
 
 static int write_sink(void *userdata, const uint8_t *buf, size_t len, rp_error *err) {
         return rp_atomic_file_write(userdata, buf, len, err);
 }
 
-int rp_package_extract_image(rp_package *p, const rp_key *pub, const char *path, rp_error *err) {
-        int r = rp_package_verify_signature(p, pub, err);
+int rp_package_extract_image(rp_package *p, const char *path, rp_error *err) {
+        int r = require_signature(p, "extracting the image", err);
         if (r < 0)
                 return r;
         rp_atomic_file af = RP_ATOMIC_FILE_INIT;

@@ -289,7 +289,7 @@ static int open_package(const read_args *a, rp_package **ret_pkg, rp_key **ret_k
                         return r;
         }
         _cleanup_(rp_package_freep) rp_package *pkg = NULL;
-        int r = key ? rp_package_open_verified(a->path, key, &pkg, err) : rp_package_open(a->path, &pkg, err);
+        int r = key ? rp_package_open_verified(a->path, key, &pkg, err) : rp_package_open_unverified(a->path, &pkg, err);
         if (r < 0)
                 return r;
         *ret_pkg = TAKE_PTR(pkg);
@@ -298,7 +298,8 @@ static int open_package(const read_args *a, rp_package **ret_pkg, rp_key **ret_k
 }
 
 static int print_package(const read_args *a, const rp_package *pkg, const rp_key *key) {
-        const rp_package_manifest *m = rp_package_get_manifest(pkg);
+        /* Verified when key is set; the output says which. */
+        const rp_package_manifest *m = rp_package_unverified_manifest(pkg);
         char digest[2 * RP_SHA256_LEN + 1], kid[2 * RP_KEY_ID_LEN + 1] = "none", given[2 * RP_KEY_ID_LEN + 1];
         char when[64], num[64];
         size_t kid_len;
@@ -400,7 +401,10 @@ static int verify(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, NULL);
 
-        const rp_package_manifest *m = rp_package_get_manifest(pkg);
+        const rp_package_manifest *m;
+        r = rp_package_get_manifest(pkg, &m, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
         if (key_id_hex(key, kid) < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
@@ -454,12 +458,15 @@ static int extract(int argc, char **argv) {
         r = rp_package_open_signed(a.path, key, &pkg, &err);
         if (r < 0)
                 return cli_fail(r, &err, NULL);
-        const rp_package_manifest *m = rp_package_get_manifest(pkg);
+        const rp_package_manifest *m;
+        r = rp_package_get_manifest(pkg, &m, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
         _cleanup_free_ char *out = NULL;
         if (asprintf(&out, "%s/%s.%s", a.output_dir, m->component_id,
                      m->type == RP_IMAGE_TYPE_OS ? "img" : "erofs") < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
-        r = rp_package_extract_image(pkg, key, out, &err);
+        r = rp_package_extract_image(pkg, out, &err);
         if (r < 0) {
                 rp_error_prefix(&err, "%s: ", a.path);
                 return cli_fail(r, &err, NULL);

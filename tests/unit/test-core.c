@@ -81,6 +81,34 @@ static void test_read_file_limits(void **state) {
         free(buf);
 }
 
+/* A file whose size fstat reports as 0 (as /proc files do) or that grows
+ * while being read: read to its end, or refused, never cut at the size
+ * fstat gave. */
+static void test_read_file_growing(void **state) {
+        struct stat st;
+        assert_int_equal(stat("/proc/self/status", &st), 0);
+        if (st.st_size != 0)
+                skip();
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        rp_error err = {0};
+        assert_int_equal(rp_read_file("/proc/self/status", 64 * 1024, &buf, &len, &err), 0);
+        /* The whole file: from its first line to its last, which comes
+         * after well over a page of one-page-at-a-time reads. */
+        assert_true(len > 512);
+        assert_memory_equal(buf, "Name:", 5);
+        assert_non_null(strstr((char *) buf, "\nnonvoluntary_ctxt_switches:"));
+        assert_int_equal(buf[len - 1], '\n');
+        assert_int_equal(strlen((char *) buf), len);
+        free(buf);
+
+        /* Larger than the limit: refused, not truncated to it. */
+        buf = (uint8_t *) "untouched";
+        assert_int_equal(rp_read_file("/proc/self/status", 100, &buf, &len, &err), -EFBIG);
+        assert_non_null(strstr(err.message, "larger than the limit of 100 bytes"));
+        assert_string_equal((char *) buf, "untouched");
+}
+
 static unsigned count_entries(const char *dir) {
         unsigned n = 0;
         DIR *d = opendir(dir);
@@ -179,6 +207,7 @@ int main(void) {
                 cmocka_unit_test(test_error_set_and_prefix),
                 cmocka_unit_test(test_error_prefix_truncates),
                 cmocka_unit_test(test_read_file_limits),
+                cmocka_unit_test(test_read_file_growing),
                 cmocka_unit_test(test_atomic_write),
                 cmocka_unit_test(test_hex),
                 cmocka_unit_test(test_guid),

@@ -374,6 +374,207 @@ static void test_mkfs_failure_and_cleanup(void **state) {
         assert_true(dir_is_empty(work));
 }
 
+typedef struct copy_seen {
+        int calls;
+        bool has_root_file, readme_normalised;
+        int result;
+} copy_seen;
+
+static int look_at_copy(int root_fd, void *userdata, rp_error *err) {
+        copy_seen *c = userdata;
+        struct stat st;
+        c->calls++;
+        c->has_root_file = fstatat(root_fd, "app_manifest.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
+        c->readme_normalised = fstatat(root_fd, "README", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                               (st.st_mode & 07777) == 0644;
+        if (c->result < 0)
+                return rp_error_set(err, c->result, "the copy was refused");
+        return 0;
+}
+
+/* check_copy sees the staged copy (with the root file written and modes
+ * normalised, which the source does not have), not the source; its refusal
+ * stops the build and leaves nothing behind. */
+static void test_check_copy(void **state) {
+        _cleanup_free_ char *d = make_app("checkcopy");
+        _cleanup_free_ char *readme = test_path(d, "README");
+        assert_int_equal(chmod(readme, 0600), 0);
+        _cleanup_free_ char *work = new_dir("checkcopy-work");
+        copy_seen seen = {0};
+        rp_erofs_options o = default_opts();
+        o.tmp_parent = work;
+        o.check_copy = look_at_copy;
+        o.check_copy_userdata = &seen;
+        size_t len;
+        free(build_ok(d, &o, &len));
+        assert_int_equal(seen.calls, 1);
+        assert_true(seen.has_root_file);
+        assert_true(seen.readme_normalised);
+
+        seen = (copy_seen) { .result = -EINVAL };
+        build_fails(d, &o, -EINVAL, "the copy was refused");
+        assert_int_equal(seen.calls, 1);
+        assert_true(dir_is_empty(work));
+}
+
+/* An mkfs.erofs stand-in that does what script says. */
+static char *fake_mkfs(const char *name, const char *script) {
+        put(test_tmpdir(), name, script, 0755);
+        return test_path(test_tmpdir(), name);
+}
+
+/* Sets PATH and checks what rp_erofs_find_mkfs finds (want NULL: nothing). */
+static void expect_found(const char *path, const char *want) {
+        assert_int_equal(setenv("PATH", path, 1), 0);
+        char *found = NULL;
+        rp_error err = {0};
+        int r = rp_erofs_find_mkfs(&found, &err);
+        if (!want) {
+                if (r != -ENOENT)
+                        fail_msg("PATH=%s: expected nothing, found %s", path, found ? found : "?");
+                assert_null(found);
+                assert_non_null(strstr(err.message, "mkfs.erofs not found in PATH"));
+                return;
+        }
+        if (r < 0)
+                fail_msg("PATH=%s: expected %s, got %s", path, want, err.message);
+        assert_string_equal(found, want);
+        free(found);
+}
+
+/* How mkfs.erofs is found: $RAMPART_MKFS_EROFS if set and not empty, else
+ * the first executable regular file named mkfs.erofs in an absolute $PATH
+ * entry; relative and empty entries (the current directory) are never
+ * searched, and without $PATH a fixed list of system directories is. */
+static void test_find_mkfs_rule(void **state) {
+        const char *tmp = test_tmpdir();
+        _cleanup_free_ char *plain = new_dir("path-plain"), *isdir = new_dir("path-dir"), *good = new_dir("path-good"),
+                            *rel = new_dir("path-rel");
+        put(plain, "mkfs.erofs", "#!/bin/sh\n", 0644);          /* not executable */
+        sub(isdir, "mkfs.erofs");                                 /* a directory */
+        put(good, "mkfs.erofs", "#!/bin/sh\n", 0755);
+        put(rel, "mkfs.erofs", "#!/bin/sh\n", 0755);
+        put(tmp, "mkfs.erofs", "#!/bin/sh\n", 0755);             /* in the current directory */
+        _cleanup_free_ char *good_tool = test_path(good, "mkfs.erofs"), *rel_tool = test_path(rel, "mkfs.erofs");
+
+        char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+        char cwd[4096];
+        assert_non_null(getcwd(cwd, sizeof cwd));
+        assert_int_equal(chdir(tmp), 0);
+        assert_int_equal(unsetenv(RP_EROFS_MKFS_ENV), 0);
+
+        /* Relative entries, ".", and empty entries are skipped. */
+        expect_found("path-rel", NULL);
+        expect_found("./path-rel", NULL);
+        expect_found(".", NULL);
+        expect_found("", NULL);
+        expect_found(":", NULL);
+        expect_found("path-rel::.", NULL);
+        /* An absolute entry after them is used. */
+        expect_found("path-rel:.::" , NULL);
+        char list[8192];
+        snprintf(list, sizeof list, "path-rel:.::%s", good);
+        expect_found(list, good_tool);
+        /* Not executable, or a directory: the search goes on. */
+        snprintf(list, sizeof list, "%s:%s:%s:%s", plain, isdir, good, rel);
+        expect_found(list, good_tool);
+        /* The first match wins. */
+        snprintf(list, sizeof list, "%s:%s", rel, good);
+        expect_found(list, rel_tool);
+
+        /* $RAMPART_MKFS_EROFS wins over PATH; empty means unset. */
+        assert_int_equal(setenv(RP_EROFS_MKFS_ENV, good_tool, 1), 0);
+        expect_found("path-rel", good_tool);
+        assert_int_equal(setenv(RP_EROFS_MKFS_ENV, "", 1), 0);
+        expect_found("path-rel", NULL);
+        assert_int_equal(unsetenv(RP_EROFS_MKFS_ENV), 0);
+
+        /* No PATH at all: the system directories, never the current one. */
+        assert_int_equal(unsetenv("PATH"), 0);
+        char *found = NULL;
+        rp_error err = {0};
+        int r = rp_erofs_find_mkfs(&found, &err);
+        if (r == 0) {
+                assert_true(found[0] == '/');
+                assert_true(strncmp(found, tmp, strlen(tmp)) != 0);
+                free(found);
+        } else
+                assert_int_equal(r, -ENOENT);
+
+        assert_int_equal(chdir(cwd), 0);
+        if (old_path)
+                setenv("PATH", old_path, 1);
+        free(old_path);
+}
+
+/* An mkfs.erofs that writes something else than an erofs image, or that is
+ * killed: refused, saying what happened, with nothing left behind. */
+static void test_mkfs_garbage_or_killed(void **state) {
+        _cleanup_free_ char *d = make_app("mkfsbad");
+        _cleanup_free_ char *work = new_dir("mkfsbad-work");
+        rp_erofs_options o = default_opts();
+        o.tmp_parent = work;
+
+        /* The image path is the last argument but one. */
+        _cleanup_free_ char *short_garbage = fake_mkfs("mkfs-short",
+                "#!/bin/sh\neval \"img=\\${$(($# - 1))}\"\nprintf 'not an image' > \"$img\"\n");
+        o.mkfs_path = short_garbage;
+        build_fails(d, &o, -EIO, "mkfs-short succeeded but wrote something that is not an erofs image (12 bytes");
+        assert_true(dir_is_empty(work));
+
+        _cleanup_free_ char *zeros = fake_mkfs("mkfs-zeros",
+                "#!/bin/sh\neval \"img=\\${$(($# - 1))}\"\nhead -c 8192 /dev/zero > \"$img\"\n");
+        o.mkfs_path = zeros;
+        build_fails(d, &o, -EIO, "mkfs-zeros succeeded but wrote something that is not an erofs image "
+                    "(8192 bytes, no erofs superblock magic)");
+        assert_true(dir_is_empty(work));
+
+        _cleanup_free_ char *killed = fake_mkfs("mkfs-killed", "#!/bin/sh\necho 'starting'\nkill -KILL $$\n");
+        o.mkfs_path = killed;
+        build_fails(d, &o, -EIO, "mkfs-killed was killed by signal 9 (Killed): starting");
+        assert_true(dir_is_empty(work));
+}
+
+/* Link targets that are unprintable or too long are refused, and the
+ * message shows them escaped (and cut), never raw. */
+static void test_symlink_target_text(void **state) {
+        rp_erofs_options o = default_opts();
+        rp_error err = {0};
+        int fd = -1;
+
+        _cleanup_free_ char *d = make_app("linktext");
+        link_(d, "share/bad", "data\x1b[2J\xff.txt");
+        assert_int_equal(rp_erofs_build(d, &o, &fd, &err), -EINVAL);
+        if (!strstr(err.message, "share/bad: symbolic link target 'data\\x1b[2J\\xff.txt' is not printable"))
+                fail_msg("message: %s", err.message);
+        assert_null(strchr(err.message, 0x1b));
+        assert_null(strchr(err.message, 0xff));
+
+        /* 1024 bytes are fine, 1025 are not: "../" then slashes, then
+         * "README", from share/. */
+        char target[RP_EROFS_LINK_TARGET_MAX + 1];
+        memset(target, '/', RP_EROFS_LINK_TARGET_MAX);
+        memcpy(target, "..", 2);
+        memcpy(target + RP_EROFS_LINK_TARGET_MAX - 6, "README", 6);
+        target[RP_EROFS_LINK_TARGET_MAX] = '\0';
+        _cleanup_free_ char *ok = make_app("linklong-ok");
+        link_(ok, "share/long", target);
+        size_t len;
+        free(build_ok(ok, &o, &len));
+
+        char longer[RP_EROFS_LINK_TARGET_MAX + 2] = "\x07";
+        memcpy(longer + 1, target, sizeof target);
+        _cleanup_free_ char *bad = make_app("linklong-bad");
+        link_(bad, "share/long", longer);
+        rp_error_clear(&err);
+        assert_int_equal(rp_erofs_build(bad, &o, &fd, &err), -EFBIG);
+        if (!strstr(err.message, "share/long: symbolic link target '\\x07..////") ||
+            !strstr(err.message, "...' is longer than the limit of 1024 bytes"))
+                fail_msg("message: %s", err.message);
+        assert_null(strchr(err.message, 0x07));
+        assert_int_equal(fd, -1);
+}
+
 /* Mounts the image (as root, where loop mounts are permitted) and checks
  * what the device will see. */
 static void test_mounted_contents(void **state) {
@@ -428,6 +629,10 @@ int main(void) {
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_missing_mkfs),
                 cmocka_unit_test(test_mkfs_failure_and_cleanup),
+                cmocka_unit_test(test_check_copy),
+                cmocka_unit_test(test_find_mkfs_rule),
+                cmocka_unit_test(test_mkfs_garbage_or_killed),
+                cmocka_unit_test(test_symlink_target_text),
                 cmocka_unit_test(test_mounted_contents),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,7 @@
  * the build time. The reading side is tested in test-package.c. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,75 @@ static void list_dir(const char *dir, char *out, size_t size) {
         closedir(d);
 }
 
+/* Linked with --wrap=mkdtemp (tests/CMakeLists.txt): pack-application
+ * creates its working directory after reading everything it reads up
+ * front and before copying the tree, so a hook here plays an attacker who
+ * changes the tree at that moment. */
+char *__real_mkdtemp(char *tmpl);
+char *__wrap_mkdtemp(char *tmpl);
+static void (*before_copy)(const char *dir);
+static const char *before_copy_dir;
+
+char *__wrap_mkdtemp(char *tmpl) {
+        if (before_copy) {
+                before_copy(before_copy_dir);
+                before_copy = NULL;
+        }
+        return __real_mkdtemp(tmpl);
+}
+
+/* bin/app, an executable, becomes a link to a data file. */
+static void swap_entry_point(const char *dir) {
+        _cleanup_free_ char *app = test_path(dir, "bin/app");
+        assert_int_equal(unlink(app), 0);
+        assert_int_equal(symlink("../data.txt", app), 0);
+}
+
+static bool mkfs_missing(void) {
+        char *mkfs = NULL;
+        rp_error err = {0};
+        if (rp_erofs_find_mkfs(&mkfs, &err) < 0) {
+                print_message("skipping: %s\n", err.message);
+                return true;
+        }
+        free(mkfs);
+        return false;
+}
+
+/* The EntryPoint is checked on the staged copy that is packed: a tree that
+ * was fine when pack-application started but whose EntryPoint is a link to
+ * a data file by the time it is copied is refused, and nothing is written. */
+static void test_entry_point_checked_on_copy(void **state) {
+        if (mkfs_missing())
+                skip();
+        const char *tmp = test_tmpdir();
+        _cleanup_free_ char *app = make_app_dir("swap-app");
+        _cleanup_free_ char *data = test_path(app, "data.txt");
+        test_write_file(data, "not a program\n", 14);
+        _cleanup_free_ char *outdir = test_path(tmp, "swap-out"), *work = test_path(tmp, "swap-work");
+        assert_int_equal(mkdir(outdir, 0755), 0);
+        assert_int_equal(mkdir(work, 0755), 0);
+        _cleanup_free_ char *man = test_path(tmp, "swap-manifest.json"), *out = test_path(outdir, "x.imagepackage");
+        test_write_file(man, APP_JSON, strlen(APP_JSON));
+        rp_pack_options o = {
+                .app_manifest_path = man, .dir = app, .key = ed25519, .output = out,
+                .version = 1, .build_time = 0, .tmp_dir = work,
+        };
+
+        rp_error err = {0};
+        before_copy = swap_entry_point;
+        before_copy_dir = app;
+        assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EINVAL);
+        assert_null(before_copy);               /* the swap did happen */
+        check_msg(&err, "EntryPoint");
+        check_msg(&err, "bin/app is a symbolic link");
+        char names[256];
+        list_dir(outdir, names, sizeof names);
+        assert_string_equal(names, "");
+        list_dir(work, names, sizeof names);
+        assert_string_equal(names, "");
+}
+
 static void test_pack_application(void **state) {
         char *mkfs = NULL;
         rp_error err = {0};
@@ -120,7 +190,7 @@ static void test_pack_application(void **state) {
         assert_memory_equal(b1, b2, l1);
 
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        assert_int_equal(rp_package_open(out1, &p, &err), 0);
+        assert_int_equal(rp_package_open_unverified(out1, &p, &err), 0);
         assert_int_equal(rp_package_verify(p, ed25519, &err), 0);
         assert_true(rp_package_image_bytes(p) % 4096 == 0);
 
@@ -144,10 +214,14 @@ static void test_pack_application(void **state) {
         assert_int_equal(rp_package_pack_application(&o, NULL, &err), -ENOENT);
         check_msg(&err, "EntryPoint '/bin/app' from");
         check_msg(&err, "does not exist in");
+        /* A link to a data file (the link itself is fine in the tree). */
+        _cleanup_free_ char *readme = test_path(app, "README");
+        test_write_file(readme, "data\n", 5);
         assert_int_equal(symlink("../README", appbin), 0);
         assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EINVAL);
         check_msg(&err, "is a symbolic link");
         assert_int_equal(unlink(appbin), 0);
+        assert_int_equal(unlink(readme), 0);
         test_write_file(appbin, "#!/bin/sh\n", 10);
         assert_int_equal(chmod(appbin, 0755), 0);
 
@@ -199,6 +273,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_build_time),
                 cmocka_unit_test(test_pack_application),
+                cmocka_unit_test(test_entry_point_checked_on_copy),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

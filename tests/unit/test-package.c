@@ -262,9 +262,9 @@ static void test_round_trip_file(void **state) {
         close(fd);
 
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        if (rp_package_open(pkg_path, &p, &err) < 0)
+        if (rp_package_open_unverified(pkg_path, &p, &err) < 0)
                 fail_msg("open: %s", err.message);
-        const rp_package_manifest *got = rp_package_get_manifest(p);
+        const rp_package_manifest *got = rp_package_unverified_manifest(p);
         assert_int_equal(got->format, 1);
         assert_string_equal(got->component_id, CID);
         assert_int_equal(got->type, RP_IMAGE_TYPE_APP);
@@ -285,9 +285,18 @@ static void test_round_trip_file(void **state) {
         assert_memory_equal(kid, id, RP_KEY_ID_LEN);
         assert_int_equal(rp_package_image_bytes(p), sizeof image);
 
-        assert_int_equal(rp_package_verify(p, es256, &err), 0);
-        /* A private key file's public half verifies too. */
-        if (rp_package_extract_image(p, es256, out_path, &err) < 0)
+        /* The public half of a private key file verifies. */
+        _cleanup_free_ char *key_path = test_path(dir, "rt.key");
+        assert_int_equal(rp_key_save_private(es256, key_path, &err), 0);
+        _cleanup_(rp_key_freep) rp_key *pub = NULL;
+        if (rp_key_load_public(key_path, &pub, &err) < 0)
+                fail_msg("load the public half: %s", err.message);
+        assert_false(rp_key_is_private(pub));
+        assert_int_equal(rp_package_verify(p, pub, &err), 0);
+        const rp_package_manifest *verified = NULL;
+        assert_int_equal(rp_package_get_manifest(p, &verified, &err), 0);
+        assert_ptr_equal(verified, got);
+        if (rp_package_extract_image(p, out_path, &err) < 0)
                 fail_msg("extract: %s", err.message);
         size_t len;
         _cleanup_free_ uint8_t *out = test_read_file(out_path, &len);
@@ -296,8 +305,10 @@ static void test_round_trip_file(void **state) {
 
         /* The file is the COSE item followed by the image, nothing else. */
         _cleanup_free_ uint8_t *all = test_read_file(pkg_path, &len);
-        assert_int_equal(len, rp_package_image_offset(p) + sizeof image);
-        assert_memory_equal(all + rp_package_image_offset(p), image, sizeof image);
+        uint64_t off = 0;
+        assert_int_equal(rp_package_image_offset(p, &off, &err), 0);
+        assert_int_equal(len, off + sizeof image);
+        assert_memory_equal(all + off, image, sizeof image);
         assert_int_equal(all[0], 0xd2);
 }
 
@@ -332,8 +343,8 @@ static void test_round_trip_variants(void **state) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         rp_error err = {0};
         assert_int_equal(rp_package_open_buffer(b.d, b.n, &p, &err), 0);
-        assert_null(rp_package_get_manifest(p)->app_manifest);
-        assert_null(rp_package_get_manifest(p)->version_name);
+        assert_null(rp_package_unverified_manifest(p)->app_manifest);
+        assert_null(rp_package_unverified_manifest(p)->version_name);
         bytes_done(&b);
 }
 
@@ -443,7 +454,8 @@ static void test_wrong_keys(void **state) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         rp_error err = {0};
         assert_int_equal(rp_package_open_buffer(b.d, b.n, &p, &err), 0);
-        assert_int_equal(rp_package_extract_image(p, es256_other, out, &err), -EKEYREJECTED);
+        assert_int_equal(rp_package_verify(p, es256_other, &err), -EKEYREJECTED);
+        assert_int_equal(rp_package_extract_image(p, out, &err), -EPERM);
         assert_int_equal(access(out, F_OK), -1);
         bytes_done(&b);
 }
@@ -463,7 +475,9 @@ static void test_open_verified_checks_signature_first(void **state) {
         rp_package *p = NULL;
         if (rp_package_open_verified(good_path, es256, &p, &err) < 0)
                 fail_msg("open_verified: %s", err.message);
-        assert_string_equal(rp_package_get_manifest(p)->name, "test-app");
+        const rp_package_manifest *got = NULL;
+        assert_int_equal(rp_package_get_manifest(p, &got, &err), 0);
+        assert_string_equal(got->name, "test-app");
         rp_package_free(p);
         p = NULL;
 
@@ -491,6 +505,90 @@ static void test_open_verified_checks_signature_first(void **state) {
         bytes_done(&b);
 }
 
+static bool dir_has_entries(const char *path) {
+        DIR *d = opendir(path);
+        assert_non_null(d);
+        bool any = false;
+        for (struct dirent *de; (de = readdir(d)); )
+                any |= !streq(de->d_name, ".") && !streq(de->d_name, "..");
+        closedir(d);
+        return any;
+}
+
+/* Nothing trusted is handed out before it is verified: the manifest needs
+ * the signature, the image's offset needs the image checked too, extract
+ * needs the signature (and checks the image itself). */
+static void test_trust_gates(void **state) {
+        _cleanup_free_ char *dir = test_path(test_tmpdir(), "gates"), *out = NULL, *pkg_path = NULL;
+        assert_int_equal(mkdir(dir, 0755), 0);
+        out = test_path(dir, "image.erofs");
+        _cleanup_free_ char *pkgdir = test_path(test_tmpdir(), "gates-pkg");
+        assert_int_equal(mkdir(pkgdir, 0755), 0);
+        pkg_path = test_path(pkgdir, "g.imagepackage");
+        rp_package_manifest m = app_manifest();
+        bytes b = make_package(es256, &m, image, sizeof image);
+        test_write_file(pkg_path, b.d, b.n);
+
+        const rp_package_manifest *got = NULL;
+        uint64_t off = 0;
+        rp_error err = {0};
+        rp_package *p = NULL;
+
+        /* Unverified, from a file or from memory: only the look. */
+        for (int from_file = 0; from_file < 2; from_file++) {
+                if (from_file)
+                        assert_int_equal(rp_package_open_unverified(pkg_path, &p, &err), 0);
+                else
+                        assert_int_equal(rp_package_open_buffer(b.d, b.n, &p, &err), 0);
+                assert_string_equal(rp_package_unverified_manifest(p)->name, "test-app");
+                assert_int_equal(rp_package_get_manifest(p, &got, &err), -EPERM);
+                check_msg(&err, "signature has not been verified");
+                assert_null(got);
+                assert_int_equal(rp_package_image_offset(p, &off, &err), -EPERM);
+                assert_int_equal(off, 0);
+                assert_int_equal(rp_package_extract_image(p, out, &err), -EPERM);
+                assert_false(dir_has_entries(dir));
+                /* A failed verification does not open the gates. */
+                assert_int_equal(rp_package_verify(p, es256_other, &err), -EKEYREJECTED);
+                assert_int_equal(rp_package_get_manifest(p, &got, &err), -EPERM);
+                assert_int_equal(rp_package_extract_image(p, out, &err), -EPERM);
+                assert_false(dir_has_entries(dir));
+                /* A successful one does. */
+                assert_int_equal(rp_package_verify(p, es256, &err), 0);
+                assert_int_equal(rp_package_get_manifest(p, &got, &err), 0);
+                assert_ptr_equal(got, rp_package_unverified_manifest(p));
+                assert_int_equal(rp_package_image_offset(p, &off, &err), 0);
+                assert_int_equal(off, b.n - sizeof image);
+                rp_package_free(p);
+                p = NULL;
+                got = NULL;
+                off = 0;
+        }
+
+        /* Signed only: the manifest, and extract (which checks the image
+         * while copying), but not the image's offset. */
+        assert_int_equal(rp_package_open_signed(pkg_path, es256, &p, &err), 0);
+        assert_int_equal(rp_package_get_manifest(p, &got, &err), 0);
+        assert_int_equal(rp_package_image_offset(p, &off, &err), -EPERM);
+        check_msg(&err, "image has not been verified");
+        assert_int_equal(rp_package_extract_image(p, out, &err), 0);
+        size_t len;
+        _cleanup_free_ uint8_t *copy = test_read_file(out, &len);
+        assert_int_equal(len, sizeof image);
+        assert_memory_equal(copy, image, len);
+        /* The image was checked while copying: now it is trusted. */
+        assert_int_equal(rp_package_image_offset(p, &off, &err), 0);
+        rp_package_free(p);
+        p = NULL;
+
+        /* Fully verified: everything. */
+        assert_int_equal(rp_package_open_verified(pkg_path, es256, &p, &err), 0);
+        assert_int_equal(rp_package_get_manifest(p, &got, &err), 0);
+        assert_int_equal(rp_package_image_offset(p, &off, &err), 0);
+        rp_package_free(p);
+        bytes_done(&b);
+}
+
 static void test_extract_refuses_bad_image(void **state) {
         _cleanup_free_ char *dir = test_path(test_tmpdir(), "extract");
         assert_int_equal(mkdir(dir, 0755), 0);
@@ -501,7 +599,12 @@ static void test_extract_refuses_bad_image(void **state) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         rp_error err = {0};
         assert_int_equal(rp_package_open_buffer(b.d, b.n, &p, &err), 0);
-        assert_int_equal(rp_package_extract_image(p, es256, out, &err), -EKEYREJECTED);
+        /* The signature is good, the image is not: verify says so, and
+         * extract (which checks while copying) refuses too. */
+        assert_int_equal(rp_package_verify(p, es256, &err), -EKEYREJECTED);
+        check_msg(&err, "image digest mismatch");
+        rp_error_clear(&err);
+        assert_int_equal(rp_package_extract_image(p, out, &err), -EKEYREJECTED);
         check_msg(&err, "image digest mismatch");
         /* Neither the file nor a temporary one. */
         DIR *d = opendir(dir);
@@ -772,20 +875,20 @@ static void test_oversized_item(void **state) {
         test_write_file(path, b.d, b.n);
         rp_package *p = NULL;
         rp_error err = {0};
-        assert_int_equal(rp_package_open(path, &p, &err), -EFBIG);
+        assert_int_equal(rp_package_open_unverified(path, &p, &err), -EFBIG);
         check_msg(&err, "big.imagepackage: not an image package: the signed manifest is larger than the limit");
         bytes_done(&b);
 
         /* An empty file, a directory, a missing file. */
         test_write_file(path, "", 0);
-        assert_int_equal(rp_package_open(path, &p, &err), -EBADMSG);
+        assert_int_equal(rp_package_open_unverified(path, &p, &err), -EBADMSG);
         check_msg(&err, "empty file, not an image package");
-        assert_int_equal(rp_package_open(test_tmpdir(), &p, &err), -EISDIR);
-        assert_int_equal(rp_package_open("/nonexistent/x.imagepackage", &p, &err), -ENOENT);
+        assert_int_equal(rp_package_open_unverified(test_tmpdir(), &p, &err), -EISDIR);
+        assert_int_equal(rp_package_open_unverified("/nonexistent/x.imagepackage", &p, &err), -ENOENT);
         /* A FIFO is refused at once, not waited on. */
         _cleanup_free_ char *fifo = test_path(test_tmpdir(), "fifo.imagepackage");
         assert_int_equal(mkfifo(fifo, 0644), 0);
-        assert_int_equal(rp_package_open(fifo, &p, &err), -EINVAL);
+        assert_int_equal(rp_package_open_unverified(fifo, &p, &err), -EINVAL);
         check_msg(&err, "not a regular file");
         assert_null(p);
 }
@@ -817,8 +920,9 @@ static void test_encode_refuses(void **state) {
         assert_true(fd >= 0);
         m = app_manifest();
         m.image_sha256[0] ^= 1;
-        assert_int_equal(rp_package_write(out, &m, es256, fd, &err), -EBADMSG);
-        check_msg(&err, "the image bytes do not hash to the manifest's image-sha256");
+        /* The same code and wording as a reader's digest mismatch. */
+        assert_int_equal(rp_package_write(out, &m, es256, fd, &err), -EKEYREJECTED);
+        check_msg(&err, "image digest mismatch: the image changed while being packed");
         assert_int_equal(access(out, F_OK), -1);
         m = app_manifest();
         m.image_size--;
@@ -845,6 +949,7 @@ int main(void) {
                 cmocka_unit_test(test_bit_flips),
                 cmocka_unit_test(test_wrong_keys),
                 cmocka_unit_test(test_open_verified_checks_signature_first),
+                cmocka_unit_test(test_trust_gates),
                 cmocka_unit_test(test_extract_refuses_bad_image),
                 cmocka_unit_test(test_not_erofs),
                 cmocka_unit_test(test_manifest_fields),

@@ -51,10 +51,10 @@ static int op_write(void *ctx) {
 
 static int op_open_extract(void *ctx) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        int r = rp_package_open(pkg_path, &p, NULL);
+        int r = rp_package_open_signed(pkg_path, key, &p, NULL);
         if (r < 0)
                 return r;
-        return rp_package_extract_image(p, key, out_path, NULL);
+        return rp_package_extract_image(p, out_path, NULL);
 }
 
 static int op_pack(void *ctx) {
