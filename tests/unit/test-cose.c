@@ -353,7 +353,7 @@ static void test_structure_refusals(void **state) {
                 { "d28443a10126a2040004004040", -EINVAL, "unprotected header: duplicate label 4" },
                 { "d28443a10126a101264040", -EINVAL, "label 1 is in both the protected and the unprotected" },
                 { "d28441a0a101264040", -EINVAL, "protected header: alg (1) is missing" },
-                                { "d28443a10122a04040", -EOPNOTSUPP, "unsupported alg -3" },
+                { "d28443a10122a04040", -EOPNOTSUPP, "unsupported alg -3" },
                 { "d28444a1013822a04040", -EOPNOTSUPP, "unsupported alg -35" },
                 { "d28445a101390100a04040", -EOPNOTSUPP, "unsupported alg -257" },
                 { "d28448a101654553323536a04040", -EOPNOTSUPP, "alg (1) is text" },
@@ -378,15 +378,14 @@ static void test_structure_refusals(void **state) {
                 /* Huge declared lengths. */
                 { "d28443a10126a05bffffffffffffffff", -EBADMSG, "declares 18446744073709551615 bytes" },
                 { "d28443a10126a05affffffff00", -EBADMSG, "declares 4294967295 bytes" },
-                { "d28443a10126bbffffffffffffffff00", -EBADMSG, "pairs" },
-                { "d29b7fffffffffffffff00", -EBADMSG, "items" },
+                { "d28443a10126bbffffffffffffffff00", -EBADMSG, "truncated: the map at byte 6 declares 18446744073709551615 pairs" },
+                { "d29b7fffffffffffffff00", -EBADMSG, "truncated: the array at byte 1 declares 9223372036854775807 items" },
                 /* Reserved additional information. */
                 { "d28443a10126a05c", -EINVAL, "reserved additional information 28" },
                 /* A float in a header. */
                 { "d28443a10126a101f93c004040", -EOPNOTSUPP, "floating-point" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                        continue;
                 _cleanup_(buf_done) buf b = {};
                 put_hex(&b, cases[i].hex);
                 if (strlen(cases[i].hex) != 2 * b.n)
