@@ -4,6 +4,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "rampart/crypto.h"
@@ -268,6 +272,35 @@ static void expect_pem_error(const char *pem, bool want_private, int code, const
                 fail_msg("message lacks '%s': %s", what, err.message);
 }
 
+/* Re-encodes the first PEM block of pem with extra bytes after its DER
+ * contents: the same label, still valid base64. */
+static char *pem_append_garbage(const void *pem, size_t len, const void *extra, size_t extra_len) {
+        BIO *in = BIO_new_mem_buf(pem, (int) len);
+        assert_non_null(in);
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long n = 0;
+        assert_int_equal(PEM_read_bio(in, &name, &header, &data, &n), 1);
+        BIO_free(in);
+        unsigned char *longer = OPENSSL_malloc((size_t) n + extra_len);
+        assert_non_null(longer);
+        memcpy(longer, data, (size_t) n);
+        memcpy(longer + n, extra, extra_len);
+        BIO *out = BIO_new(BIO_s_mem());
+        assert_non_null(out);
+        assert_true(PEM_write_bio(out, name, header, longer, n + (long) extra_len) > 0);
+        char *text = NULL;
+        long tn = BIO_get_mem_data(out, &text);
+        char *ret = strndup(text, (size_t) tn);
+        assert_non_null(ret);
+        BIO_free(out);
+        OPENSSL_free(longer);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        return ret;
+}
+
 static void test_pem_refusals(void **state) {
         expect_pem_error("", true, -EINVAL, "empty");
         expect_pem_error("hello", true, -EINVAL, "not PEM");
@@ -292,13 +325,21 @@ static void test_pem_refusals(void **state) {
         rp_key *k = NULL;
         assert_int_equal(rp_key_from_pem(huge, big, true, &k, NULL), -EFBIG);
 
-        /* A valid key followed by garbage inside the base64 block. */
-        _cleanup_free_ char *path = test_data_path("keys/es256.pem");
-        size_t len;
-        _cleanup_free_ uint8_t *pem = test_read_file(path, &len);
-        _cleanup_(rp_key_freep) rp_key *ok = NULL;
-        assert_int_equal(rp_key_from_pem(pem, len, true, &ok, NULL), 0);
-        assert_int_equal(rp_key_get_type(ok), RP_KEY_ES256);
+        /* A valid key followed by garbage inside the base64 block: the file
+         * decodes to the key's DER and then three more bytes. */
+        const char *files[] = { "keys/es256.pem", "keys/es256.pub" };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                bool want_private = i == 0;
+                _cleanup_free_ char *path = test_data_path(files[i]);
+                size_t len;
+                _cleanup_free_ uint8_t *pem = test_read_file(path, &len);
+                _cleanup_(rp_key_freep) rp_key *ok = NULL;
+                assert_int_equal(rp_key_from_pem(pem, len, want_private, &ok, NULL), 0);
+                _cleanup_free_ char *bad = pem_append_garbage(pem, len, "\x00\x01\x02", 3);
+                expect_pem_error(bad, want_private, -EBADMSG,
+                                 want_private ? "trailing bytes after the key in the PRIVATE KEY block"
+                                              : "trailing bytes after the key in the PUBLIC KEY block");
+        }
 }
 
 static void test_sha256(void **state) {
