@@ -488,7 +488,7 @@ static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err)
                                     "key id %s (a claim only a valid signature would prove), not the given key "
                                     "(key id %s)", signer, given);
         return rp_error_set(err, -EKEYREJECTED, "signature does not verify with key id %s: the signed manifest "
-                            "or the signature was modified", given);
+                            "or the signature was modified (%s)", given, rp_error_message(&e, r));
 }
 
 /* Reads up to n image bytes at offset off (from the image start). */

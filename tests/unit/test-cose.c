@@ -521,6 +521,32 @@ static void test_hostile_sizes(void **state) {
         expect_decode_error(&kid, -EFBIG, "kid (4) is 300 bytes, the limit is 256");
 }
 
+/* ES256 malleability: replacing s by n - s in a genuine message gives,
+ * without the key, a second valid ECDSA signature. It must be refused. */
+static void test_high_s_refused(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ES256);
+        rp_error err = {0};
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len;
+        assert_int_equal(rp_cose_sign1_create(k, "t/t", "payload", 7, NULL, 0, &out, &len, &err), 0);
+        /* The signature is the last 64 bytes; s is its second half. */
+        uint8_t *s = out + len - 32;
+        uint8_t n[32];
+        assert_int_equal(rp_hex_decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", n, 32), 0);
+        int borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+                int d = n[i] - s[i] - borrow;
+                borrow = d < 0;
+                s[i] = (uint8_t) (d + (borrow ? 256 : 0));
+        }
+        _cleanup_(buf_done) buf b = {};
+        put(&b, out, len);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = decode_ok(&b);
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), -EKEYREJECTED);
+        if (!strstr(err.message, "COSE_Sign1: ES256 signature has a high s"))
+                fail_msg("high-S twin: %s", err.message);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip_es256),
@@ -533,6 +559,7 @@ int main(void) {
                 cmocka_unit_test(test_tampering),
                 cmocka_unit_test(test_truncation),
                 cmocka_unit_test(test_hostile_sizes),
+                cmocka_unit_test(test_high_s_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

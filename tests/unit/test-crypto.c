@@ -110,13 +110,57 @@ static void test_es256_scalar_range(void **state) {
         memcpy(bad, sig, sizeof bad);
         memset(bad, 0xff, 32);
         assert_int_equal(rp_key_verify(k, "m", 1, bad, sizeof bad, NULL), -EKEYREJECTED);
-        /* s = n - 1 is in range: refused as a wrong signature, not by the range check. */
+        /* s = n - 1 is in range but high: refused by the low-S check. */
         memcpy(bad, sig, sizeof bad);
         hex_to(order, bad + 32, 32);
         bad[63] -= 1;
         rp_error_clear(&err);
         assert_int_equal(rp_key_verify(k, "m", 1, bad, sizeof bad, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "high s"));
+        /* s = 1 is low and in range: refused as a wrong signature. */
+        memcpy(bad, sig, sizeof bad);
+        memset(bad + 32, 0, 32);
+        bad[63] = 1;
+        rp_error_clear(&err);
+        assert_int_equal(rp_key_verify(k, "m", 1, bad, sizeof bad, &err), -EKEYREJECTED);
         assert_non_null(strstr(err.message, "does not verify"));
+}
+
+/* s := n - s on a 64-byte r||s signature, written here independently of
+ * lib/core: (r, n - s) is the other valid ECDSA signature of the message. */
+static void negate_s(uint8_t sig[RP_SIG_MAX]) {
+        uint8_t n[32];
+        hex_to("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", n, sizeof n);
+        int borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+                int d = n[i] - sig[32 + i] - borrow;
+                borrow = d < 0;
+                sig[32 + i] = (uint8_t) (d + (borrow ? 256 : 0));
+        }
+}
+
+/* ES256 signatures are made in the low-S form, and the high-S twin of a
+ * genuine signature (made without the key) is refused. */
+static void test_es256_low_s(void **state) {
+        rp_error err = {0};
+        _cleanup_(rp_key_freep) rp_key *k = NULL;
+        assert_int_equal(rp_key_generate(RP_KEY_ES256, &k, &err), 0);
+        uint8_t half[32];
+        hex_to("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8", half, sizeof half);
+        /* Half of all raw ECDSA signatures have a high s: 64 in a row that
+         * are all low means they are normalised (a miss is 2^-64 likely). */
+        for (int i = 0; i < 64; i++) {
+                uint8_t sig[RP_SIG_MAX];
+                size_t n;
+                assert_int_equal(rp_key_sign(k, &i, sizeof i, sig, &n, &err), 0);
+                if (memcmp(sig + 32, half, 32) > 0)
+                        fail_msg("signature %d has a high s", i);
+                assert_int_equal(rp_key_verify(k, &i, sizeof i, sig, n, &err), 0);
+                negate_s(sig);
+                rp_error_clear(&err);
+                assert_int_equal(rp_key_verify(k, &i, sizeof i, sig, n, &err), -EKEYREJECTED);
+                assert_non_null(strstr(err.message, "high s"));
+        }
 }
 
 /* A signature made by python3-cryptography over the same key. */
@@ -391,6 +435,7 @@ int main(void) {
                 cmocka_unit_test(test_ed25519_roundtrip),
                 cmocka_unit_test(test_signature_length),
                 cmocka_unit_test(test_es256_scalar_range),
+                cmocka_unit_test(test_es256_low_s),
                 cmocka_unit_test(test_es256_known_answer),
                 cmocka_unit_test(test_ed25519_known_answer),
                 cmocka_unit_test(test_save_load),

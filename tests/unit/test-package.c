@@ -836,6 +836,43 @@ static void test_encode_refuses(void **state) {
         close(fd);
 }
 
+/* ES256 malleability: (r, n - s) is a second valid signature of the same
+ * manifest, made from a genuine package without any key. Only the low-S
+ * form is accepted, so the twin package is refused, saying why. */
+static void test_high_s_twin_refused(void **state) {
+        rp_package_manifest m = app_manifest();
+        bytes b = make_package(es256, &m, image, sizeof image);
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *good_path = test_path(dir, "low-s.imagepackage"),
+                            *twin_path = test_path(dir, "high-s.imagepackage");
+        test_write_file(good_path, b.d, b.n);
+        rp_error err = {0};
+        rp_package *p = NULL;
+        if (rp_package_open_signed(good_path, es256, &p, &err) < 0)
+                fail_msg("genuine package: %s", err.message);
+        /* The signature is the last 64 bytes of the COSE_Sign1, just before
+         * the image; s is its second half. */
+        size_t sig_at = (size_t) rp_package_image_offset(p) - 64;
+        rp_package_free(p);
+        p = NULL;
+        assert_int_equal(b.d[sig_at - 2], 0x58);
+        assert_int_equal(b.d[sig_at - 1], 0x40);
+        uint8_t n[32];
+        assert_int_equal(rp_hex_decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", n, 32), 0);
+        int borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+                int d = n[i] - b.d[sig_at + 32 + i] - borrow;
+                borrow = d < 0;
+                b.d[sig_at + 32 + i] = (uint8_t) (d + (borrow ? 256 : 0));
+        }
+        test_write_file(twin_path, b.d, b.n);
+        rp_error_clear(&err);
+        assert_int_equal(rp_package_open_signed(twin_path, es256, &p, &err), -EKEYREJECTED);
+        assert_null(p);
+        check_msg(&err, "high s");
+        bytes_done(&b);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_round_trip_file),
@@ -852,6 +889,7 @@ int main(void) {
                 cmocka_unit_test(test_envelope),
                 cmocka_unit_test(test_oversized_item),
                 cmocka_unit_test(test_encode_refuses),
+                cmocka_unit_test(test_high_s_twin_refused),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
