@@ -112,6 +112,16 @@ const char *rp_key_type_name(rp_key_type type) {
         return "unknown";
 }
 
+const char *rp_cose_alg_name(int alg) {
+        switch (alg) {
+        case RP_COSE_ALG_ES256:
+                return "ES256";
+        case RP_COSE_ALG_EDDSA:
+                return "EdDSA";
+        }
+        return "unknown";
+}
+
 int rp_key_type_from_name(const char *name, rp_key_type *ret) {
         if (!name)
                 return -EINVAL;
@@ -376,9 +386,8 @@ int rp_key_save_public(const rp_key *key, const char *path, rp_error *err) {
         return save_bio(bio, path, 0644, err);
 }
 
-int rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]) {
+void rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]) {
         memcpy(ret_id, key->id, RP_KEY_ID_LEN);
-        return 0;
 }
 
 /* True if the 32-byte big-endian s is at most (n - 1) / 2. */
@@ -476,7 +485,7 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
                   const uint8_t *sig, size_t sig_len, rp_error *err) {
         const char *name = rp_key_type_name(key->type);
         if (sig_len != RP_SIG_MAX)
-                return rp_error_set(err, -EKEYREJECTED, "%s signature is %zu bytes, %s needs %d",
+                return rp_error_set(err, -EINVAL, "%s signature is %zu bytes, %s needs %d",
                                     name, sig_len, name, RP_SIG_MAX);
 
         _cleanup_(openssl_freep) unsigned char *der = NULL;

@@ -71,7 +71,7 @@ static void test_signature_length(void **state) {
         size_t lens[] = { 0, 63, 65, 70, 72 };
         for (size_t i = 0; i < ELEMENTSOF(lens); i++) {
                 rp_error_clear(&err);
-                assert_int_equal(rp_key_verify(k, "m", 1, sig, lens[i], &err), -EKEYREJECTED);
+                assert_int_equal(rp_key_verify(k, "m", 1, sig, lens[i], &err), -EINVAL);
                 char want[64];
                 snprintf(want, sizeof want, "is %zu bytes, ES256 needs 64", lens[i]);
                 assert_non_null(strstr(err.message, want));
@@ -79,7 +79,7 @@ static void test_signature_length(void **state) {
         _cleanup_(rp_key_freep) rp_key *e = NULL;
         assert_int_equal(rp_key_generate(RP_KEY_ED25519, &e, &err), 0);
         rp_error_clear(&err);
-        assert_int_equal(rp_key_verify(e, "m", 1, sig, 65, &err), -EKEYREJECTED);
+        assert_int_equal(rp_key_verify(e, "m", 1, sig, 65, &err), -EINVAL);
         assert_non_null(strstr(err.message, "Ed25519 needs 64"));
 }
 
@@ -181,8 +181,8 @@ static void test_es256_known_answer(void **state) {
         assert_int_equal(rp_key_verify(k, msg, strlen(msg), sig, sizeof sig, &err), 0);
 
         uint8_t id1[RP_KEY_ID_LEN], id2[RP_KEY_ID_LEN];
-        assert_int_equal(rp_key_id(k, id1), 0);
-        assert_int_equal(rp_key_id(p, id2), 0);
+        rp_key_id(k, id1);
+        rp_key_id(p, id2);
         assert_memory_equal(id1, id2, sizeof id1);
 }
 
@@ -208,7 +208,7 @@ static void test_ed25519_known_answer(void **state) {
                "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", spki, sizeof spki);
         uint8_t want_id[RP_KEY_ID_LEN], id[RP_KEY_ID_LEN];
         assert_int_equal(rp_sha256(spki, sizeof spki, want_id), 0);
-        assert_int_equal(rp_key_id(k, id), 0);
+        rp_key_id(k, id);
         assert_memory_equal(id, want_id, sizeof id);
 }
 
@@ -246,11 +246,11 @@ static void test_save_load(void **state) {
                 assert_false(rp_key_is_private(p3));
 
                 uint8_t id[RP_KEY_ID_LEN], id2[RP_KEY_ID_LEN], id3[RP_KEY_ID_LEN];
-                assert_int_equal(rp_key_id(k, id), 0);
-                assert_int_equal(rp_key_id(k2, id2), 0);
+                rp_key_id(k, id);
+                rp_key_id(k2, id2);
                 assert_memory_equal(id, id2, sizeof id);
-                assert_int_equal(rp_key_id(p2, id2), 0);
-                assert_int_equal(rp_key_id(p3, id3), 0);
+                rp_key_id(p2, id2);
+                rp_key_id(p3, id3);
                 assert_memory_equal(id, id2, sizeof id);
                 assert_memory_equal(id, id3, sizeof id);
 

@@ -280,7 +280,7 @@ static void test_round_trip_file(void **state) {
         size_t kid_len;
         const uint8_t *kid = rp_package_kid(p, &kid_len);
         uint8_t id[RP_KEY_ID_LEN];
-        assert_int_equal(rp_key_id(es256, id), 0);
+        rp_key_id(es256, id);
         assert_int_equal(kid_len, RP_KEY_ID_LEN);
         assert_memory_equal(kid, id, RP_KEY_ID_LEN);
         assert_int_equal(rp_package_image_bytes(p), sizeof image);
@@ -423,11 +423,11 @@ static void test_wrong_keys(void **state) {
         bytes b = make_package(es256, &m, image, sizeof image);
         char signer[2 * RP_KEY_ID_LEN + 1], other[2 * RP_KEY_ID_LEN + 1], ed[2 * RP_KEY_ID_LEN + 1];
         uint8_t id[RP_KEY_ID_LEN];
-        assert_int_equal(rp_key_id(es256, id), 0);
+        rp_key_id(es256, id);
         rp_hex_encode_buf(id, sizeof id, signer);
-        assert_int_equal(rp_key_id(es256_other, id), 0);
+        rp_key_id(es256_other, id);
         rp_hex_encode_buf(id, sizeof id, other);
-        assert_int_equal(rp_key_id(ed25519, id), 0);
+        rp_key_id(ed25519, id);
         rp_hex_encode_buf(id, sizeof id, ed);
 
         char msg[512];
@@ -725,7 +725,7 @@ static void test_envelope(void **state) {
         bytes v = {};
         append(&v, "\xd8\x12", 2);
         append(&v, b.d + 1, b.n - 1);
-        expect_open_fails(&v, -EINVAL, "the COSE_Sign1 is not in deterministic CBOR encoding");
+        expect_open_fails(&v, -EINVAL, "COSE_Sign1: tag 18 has a long-form head");
         bytes_done(&v);
         size_t plen_hdr = b.d[2] == 0x58 ? 2 + b.d[3] : 1 + (b.d[2] & 31);   /* the protected bstr */
         size_t at = 2 + plen_hdr;
@@ -733,7 +733,7 @@ static void test_envelope(void **state) {
         append(&v, b.d, at);
         append(&v, "\xa1\x05\x40", 3);                                     /* {5: h''} */
         append(&v, b.d + at + 1, b.n - at - 1);
-        expect_open_fails(&v, -EINVAL, "the COSE_Sign1 unprotected header must be empty");
+        expect_open_fails(&v, -EINVAL, "COSE_Sign1: unprotected header must be empty");
         bytes_done(&v);
         /* Found by fuzz-package: an unprotected header whose key is a map
          * with duplicate keys (it once reached a CBOR re-encoding that
