@@ -10,9 +10,10 @@
  *
  * The signature covers Sig_structure = ["Signature1", protected, external_aad,
  * payload] in deterministic CBOR. We write protected headers {1: alg,
- * 3: content type (if given), 4: kid} with an empty unprotected map, and accept
- * any well-formed header maps from others as long as alg is ES256 or EdDSA,
- * no header label is duplicated and no critical header (2) is unknown. */
+ * 3: content type (if given), 4: kid} with an empty unprotected map, and
+ * accept only messages in that profile's one byte form (docs/formats.md,
+ * COSE_Sign1): deterministic CBOR throughout, protected labels 1-4 only,
+ * an empty unprotected header, alg ES256 or EdDSA, a 64-byte signature. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,21 +25,20 @@
  * package's image bytes follow it and are not counted). */
 #define RP_COSE_MAX_SIZE (1024 * 1024)
 
-typedef struct rp_cose_sign1 {
-        int alg;                      /* from the protected header */
-        char *content_type;           /* protected header 3 as text, or NULL */
-        uint8_t *kid;                 /* header 4, or NULL */
-        size_t kid_len;
-        size_t unprotected_count;     /* labels in the unprotected header (not signed) */
-        uint8_t *payload;             /* always non-NULL (may be zero-length) */
-        size_t payload_len;
+/* A decoded COSE_Sign1, read-only: only rp_cose_sign1_decode makes one, so
+ * every one in hand passed its checks. */
+typedef struct rp_cose_sign1 rp_cose_sign1;
 
-        /* Exact bytes, as received, needed to check the signature. */
-        uint8_t *protected_raw;
-        size_t protected_len;
-        uint8_t *signature;
-        size_t signature_len;
-} rp_cose_sign1;
+/* RP_COSE_ALG_ES256 or RP_COSE_ALG_EDDSA, from the protected header. */
+int rp_cose_sign1_alg(const rp_cose_sign1 *msg);
+/* Protected header 3 as text (a content-format number as its decimal
+ * text), or NULL if absent. */
+const char *rp_cose_sign1_content_type(const rp_cose_sign1 *msg);
+/* Protected header 4, or NULL (and *ret_len 0) if absent. A hint for
+ * choosing a key, not checked against the verifying key. */
+const uint8_t *rp_cose_sign1_kid(const rp_cose_sign1 *msg, size_t *ret_len);
+/* The payload: never NULL, may be zero-length. */
+const uint8_t *rp_cose_sign1_payload(const rp_cose_sign1 *msg, size_t *ret_len);
 
 /* Signs payload with key and returns the encoded, tagged COSE_Sign1 in a
  * malloc'd buffer. content_type (may be NULL) goes into protected header 3;
@@ -52,13 +52,15 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
  * after the item are left alone and their count is not an error). Checks
  * structure only, not the signature. *ret_consumed gets the item's length.
  * Refuses: a missing tag 18, indefinite lengths, nesting deeper than 16,
- * items over RP_COSE_MAX_SIZE, unsupported alg, duplicate or unknown
- * critical headers, a detached (nil) payload. */
+ * items over RP_COSE_MAX_SIZE, unsupported alg, duplicate, unknown or
+ * unsorted protected labels, unknown critical headers, a non-empty
+ * unprotected header, any head not in its shortest form, a detached (nil)
+ * payload, a signature that is not 64 bytes. */
 int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,
                          size_t *ret_consumed, rp_error *err);
 
 /* Verifies msg's signature with pub (public or private key). The key's type
- * must match msg->alg. 0, or -EKEYREJECTED with a message. */
+ * must match the message's alg. 0, or -EKEYREJECTED with a message. */
 int rp_cose_sign1_verify(const rp_cose_sign1 *msg, const rp_key *pub,
                          const void *external_aad, size_t aad_len, rp_error *err);
 

@@ -23,6 +23,9 @@ typedef enum rp_key_type {
 #define RP_COSE_ALG_ES256 (-7)
 #define RP_COSE_ALG_EDDSA (-8)
 
+/* The algorithm's name in the COSE registry: "ES256", "EdDSA", or "unknown". */
+const char *rp_cose_alg_name(int alg);
+
 #define RP_SHA256_LEN 32
 #define RP_SIG_MAX 64        /* ES256 r||s and Ed25519 are both 64 bytes */
 #define RP_KEY_ID_LEN 32     /* SHA-256 of the DER SubjectPublicKeyInfo */
@@ -54,14 +57,17 @@ const char *rp_key_type_name(rp_key_type type);
 int rp_key_type_from_name(const char *name, rp_key_type *ret);
 int rp_key_cose_alg(const rp_key *key);
 
-/* SHA-256 of the DER SubjectPublicKeyInfo: a stable key identifier. */
-int rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]);
+/* SHA-256 of the DER SubjectPublicKeyInfo: a stable key identifier
+ * (computed when the key is made or loaded, so this cannot fail). */
+void rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]);
 
 /* Signs msg: ES256 gives the 64-byte r||s form COSE uses (not DER), Ed25519
  * gives the 64-byte signature. Needs a private key. */
 int rp_key_sign(const rp_key *key, const void *msg, size_t len,
                 uint8_t ret_sig[RP_SIG_MAX], size_t *ret_sig_len, rp_error *err);
-/* 0 if sig is a valid signature of msg, -EKEYREJECTED if not. */
+/* 0 if sig is a valid signature of msg, -EKEYREJECTED if not (for ES256,
+ * also when s is above (n - 1) / 2: only the low-S form that rp_key_sign
+ * makes is accepted), -EINVAL if sig is not RP_SIG_MAX bytes. */
 int rp_key_verify(const rp_key *key, const void *msg, size_t len,
                   const uint8_t *sig, size_t sig_len, rp_error *err);
 

@@ -105,32 +105,34 @@ static int outbuf_put(outbuf *b, const void *p, size_t n) {
         return 0;
 }
 
-/* Writes an initial byte and argument in the shortest form. */
-static int put_head(outbuf *b, unsigned major, uint64_t v) {
-        uint8_t h[9];
-        size_t n;
+size_t rp_cbor_put_head(uint8_t out[RP_CBOR_HEAD_MAX], unsigned major, uint64_t v) {
         uint8_t mt = (uint8_t) (major << 5);
+        size_t n;
         if (v < 24) {
-                h[0] = mt | (uint8_t) v;
-                n = 1;
-        } else if (v <= UINT8_MAX) {
-                h[0] = mt | 24;
-                h[1] = (uint8_t) v;
-                n = 2;
-        } else if (v <= UINT16_MAX) {
-                h[0] = mt | 25;
-                n = 3;
-        } else if (v <= UINT32_MAX) {
-                h[0] = mt | 26;
-                n = 5;
-        } else {
-                h[0] = mt | 27;
-                n = 9;
+                out[0] = mt | (uint8_t) v;
+                return 1;
         }
-        if (n > 2)
-                for (size_t i = 1; i < n; i++)
-                        h[i] = (uint8_t) (v >> (8 * (n - 1 - i)));
-        return outbuf_put(b, h, n);
+        if (v <= UINT8_MAX) {
+                out[0] = mt | 24;
+                n = 1;
+        } else if (v <= UINT16_MAX) {
+                out[0] = mt | 25;
+                n = 2;
+        } else if (v <= UINT32_MAX) {
+                out[0] = mt | 26;
+                n = 4;
+        } else {
+                out[0] = mt | 27;
+                n = 8;
+        }
+        for (size_t i = 0; i < n; i++)
+                out[1 + i] = (uint8_t) (v >> (8 * (n - 1 - i)));
+        return 1 + n;
+}
+
+static int put_head(outbuf *b, unsigned major, uint64_t v) {
+        uint8_t h[RP_CBOR_HEAD_MAX];
+        return outbuf_put(b, h, rp_cbor_put_head(h, major, v));
 }
 
 typedef struct sort_entry {

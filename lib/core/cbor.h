@@ -23,6 +23,11 @@ cbor_item_t *rp_cbor_int(int64_t v);
 cbor_item_t *rp_cbor_text(const char *s);          /* s must be UTF-8 */
 cbor_item_t *rp_cbor_bytes(const void *buf, size_t len);
 
+/* Writes the head of a data item (major type 0-7, argument v) in its
+ * shortest form to out and returns its length, 1 to RP_CBOR_HEAD_MAX. */
+#define RP_CBOR_HEAD_MAX 9
+size_t rp_cbor_put_head(uint8_t out[RP_CBOR_HEAD_MAX], unsigned major, uint64_t v);
+
 /* Adds key -> value to a definite map, taking ownership of both (they are
  * released even on failure). -ENOMEM or -EFBIG if the map is full. */
 int rp_cbor_map_put(cbor_item_t *map, cbor_item_t *key, cbor_item_t *value);

@@ -25,40 +25,38 @@
 #define KID_MAX 256
 #define CONTENT_TYPE_MAX 256
 
-static const char *alg_name(int alg) {
-        switch (alg) {
-        case RP_COSE_ALG_ES256:
-                return "ES256";
-        case RP_COSE_ALG_EDDSA:
-                return "EdDSA";
-        }
-        return "unknown";
+struct rp_cose_sign1 {
+        int alg;                      /* from the protected header */
+        char *content_type;           /* protected header 3 as text, or NULL */
+        uint8_t *kid;                 /* protected header 4, or NULL */
+        size_t kid_len;
+        uint8_t *payload;             /* always non-NULL (may be zero-length) */
+        size_t payload_len;
+
+        /* Exact bytes, as received, needed to check the signature. */
+        uint8_t *protected_raw;
+        size_t protected_len;
+        uint8_t *signature;           /* RP_SIG_MAX bytes */
+};
+
+int rp_cose_sign1_alg(const rp_cose_sign1 *msg) {
+        return msg->alg;
 }
 
-/* Appends a CBOR head in its shortest form to out (at least 9 bytes free). */
-static size_t put_head(uint8_t *out, unsigned major, uint64_t v) {
-        uint8_t mt = (uint8_t) (major << 5);
-        size_t n;
-        if (v < 24) {
-                out[0] = mt | (uint8_t) v;
-                return 1;
-        }
-        if (v <= UINT8_MAX) {
-                out[0] = mt | 24;
-                n = 1;
-        } else if (v <= UINT16_MAX) {
-                out[0] = mt | 25;
-                n = 2;
-        } else if (v <= UINT32_MAX) {
-                out[0] = mt | 26;
-                n = 4;
-        } else {
-                out[0] = mt | 27;
-                n = 8;
-        }
-        for (size_t i = 0; i < n; i++)
-                out[1 + i] = (uint8_t) (v >> (8 * (n - 1 - i)));
-        return 1 + n;
+const char *rp_cose_sign1_content_type(const rp_cose_sign1 *msg) {
+        return msg->content_type;
+}
+
+const uint8_t *rp_cose_sign1_kid(const rp_cose_sign1 *msg, size_t *ret_len) {
+        if (ret_len)
+                *ret_len = msg->kid ? msg->kid_len : 0;
+        return msg->kid;
+}
+
+const uint8_t *rp_cose_sign1_payload(const rp_cose_sign1 *msg, size_t *ret_len) {
+        if (ret_len)
+                *ret_len = msg->payload_len;
+        return msg->payload;
 }
 
 /* Sig_structure = ["Signature1", body_protected, external_aad, payload],
@@ -73,8 +71,8 @@ static int sig_structure(const uint8_t *prot, size_t prot_len, const void *aad, 
         uint8_t *buf = malloc(cap), *p = buf;
         if (!buf)
                 return -ENOMEM;
-        p += put_head(p, 4, 4);
-        p += put_head(p, 3, clen);
+        p += rp_cbor_put_head(p, 4, 4);
+        p += rp_cbor_put_head(p, 3, clen);
         memcpy(p, context, clen);
         p += clen;
         const struct {
@@ -82,7 +80,7 @@ static int sig_structure(const uint8_t *prot, size_t prot_len, const void *aad, 
                 size_t len;
         } parts[] = { { prot, prot_len }, { aad, aad_len }, { payload, payload_len } };
         for (size_t i = 0; i < ELEMENTSOF(parts); i++) {
-                p += put_head(p, 2, parts[i].len);
+                p += rp_cbor_put_head(p, 2, parts[i].len);
                 if (parts[i].len)
                         memcpy(p, parts[i].data, parts[i].len);
                 p += parts[i].len;
@@ -107,15 +105,13 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
                                     "characters", CONTENT_TYPE_MAX);
 
         uint8_t kid[RP_KEY_ID_LEN];
-        int r = rp_key_id(key, kid);
-        if (r < 0)
-                return rp_error_set(err, r, "COSE_Sign1: cannot compute the key id");
+        rp_key_id(key, kid);
 
         /* Protected header {1: alg, 3: content type, 4: kid}. */
         _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = cbor_new_definite_map(3);
         if (!hdr)
                 return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
-        r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_ALG), rp_cbor_int(rp_key_cose_alg(key)));
+        int r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_ALG), rp_cbor_int(rp_key_cose_alg(key)));
         if (r >= 0 && content_type)
                 r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_CONTENT_TYPE), rp_cbor_text(content_type));
         if (r >= 0)
@@ -279,8 +275,8 @@ static const char *item_kind(const cbor_item_t *item) {
         return "an unknown item";
 }
 
-/* Reads the protected header and fills alg, content type and kid. */
-static int parse_protected(rp_cose_sign1 *m, cbor_item_t **ret_map, rp_error *err) {
+/* Decodes the protected header's bytes into a map (exactly one item). */
+static int protected_map(const rp_cose_sign1 *m, cbor_item_t **ret, rp_error *err) {
         if (m->protected_len == 0)
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is empty; alg (1) is required "
                                     "there");
@@ -297,10 +293,41 @@ static int parse_protected(rp_cose_sign1 *m, cbor_item_t **ret_map, rp_error *er
         if (!cbor_isa_map(hdr))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is %s, expected a map",
                                     item_kind(hdr));
-        r = check_header_labels(hdr, "protected", err);
+        *ret = TAKE_PTR(hdr);
+        return 0;
+}
+
+/* The protected header's one byte form: only the labels of our profile
+ * (1 alg, 2 crit, 3 content type, 4 kid), each once, in ascending order,
+ * and every integer and length in its shortest form. */
+static int check_protected_form(const cbor_item_t *hdr, const rp_cose_sign1 *m, rp_error *err) {
+        int r = check_header_labels(hdr, "protected", err);
         if (r < 0)
                 return r;
+        struct cbor_pair *p = cbor_map_handle(hdr);
+        int64_t prev = 0;
+        for (size_t i = 0; i < cbor_map_size(hdr); i++) {
+                int64_t label;
+                char l[64];
+                label_str(p[i].key, l, sizeof l);
+                if (rp_cbor_get_int(p[i].key, &label) < 0 || label < HDR_ALG || label > HDR_KID)
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: unknown label %s (the "
+                                            "profile allows only 1 alg, 2 crit, 3 content type, 4 kid)", l);
+                /* Labels 1-4 encode in one byte each: ascending values are
+                 * the deterministic (bytewise) order. */
+                if (label < prev)
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: labels are not in "
+                                            "ascending order (%s after %" PRId64 "); deterministic CBOR sorts them",
+                                            l, prev);
+                prev = label;
+        }
+        if (!rp_cbor_is_deterministic(m->protected_raw, m->protected_len))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: not in deterministic CBOR (a "
+                                    "label, value or length is not in its shortest form)");
+        return 0;
+}
 
+static int read_alg(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
         cbor_item_t *alg = rp_cbor_map_get_int(hdr, HDR_ALG);
         if (!alg)
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: alg (1) is missing");
@@ -316,38 +343,53 @@ static int parse_protected(rp_cose_sign1 *m, cbor_item_t **ret_map, rp_error *er
                 return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: unsupported alg %" PRId64
                                     "; only ES256 (-7) and EdDSA (-8) are supported", a);
         m->alg = (int) a;
-
-        cbor_item_t *ct = rp_cbor_map_get_int(hdr, HDR_CONTENT_TYPE);
-        if (ct) {
-                uint64_t cf;
-                if (cbor_isa_string(ct)) {
-                        size_t n = cbor_string_length(ct);
-                        const char *s = (const char *) cbor_string_handle(ct);
-                        if (n == 0 || n > CONTENT_TYPE_MAX || !rp_str_is_printable(s, n))
-                                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) "
-                                                    "must be 1 to %d printable UTF-8 characters", CONTENT_TYPE_MAX);
-                        m->content_type = strndup(s, n);
-                } else if (rp_cbor_get_uint(ct, &cf) == 0 && cf <= UINT16_MAX) {
-                        /* A CoAP content-format number: kept as its decimal text. */
-                        if (asprintf(&m->content_type, "%" PRIu64, cf) < 0)
-                                m->content_type = NULL;
-                } else
-                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) is %s, "
-                                            "expected text or a content-format number (0-65535)", item_kind(ct));
-                if (!m->content_type)
-                        return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
-        }
-
-        *ret_map = TAKE_PTR(hdr);
         return 0;
 }
 
-/* Checks crit (2): only in the protected header, a non-empty array of labels
- * that we process and that are present in the protected header. */
-static int check_crit(const cbor_item_t *prot, const cbor_item_t *unprot, rp_error *err) {
-        if (rp_cbor_map_get_int(unprot, HDR_CRIT))
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header: crit (2) must be in the "
-                                    "protected header");
+/* Content type (3): text, or a CoAP content-format number kept as its
+ * decimal text. */
+static int read_content_type(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
+        cbor_item_t *ct = rp_cbor_map_get_int(hdr, HDR_CONTENT_TYPE);
+        if (!ct)
+                return 0;
+        uint64_t cf;
+        if (cbor_isa_string(ct)) {
+                size_t n = cbor_string_length(ct);
+                const char *s = (const char *) cbor_string_handle(ct);
+                if (n == 0 || n > CONTENT_TYPE_MAX || !rp_str_is_printable(s, n))
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) must be "
+                                            "1 to %d printable UTF-8 characters", CONTENT_TYPE_MAX);
+                m->content_type = strndup(s, n);
+        } else if (rp_cbor_get_uint(ct, &cf) == 0 && cf <= UINT16_MAX) {
+                if (asprintf(&m->content_type, "%" PRIu64, cf) < 0)
+                        m->content_type = NULL;
+        } else
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) is %s, "
+                                    "expected text or a content-format number (0-65535)", item_kind(ct));
+        if (!m->content_type)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        return 0;
+}
+
+/* kid (4): a hint for picking a key, not checked against it. */
+static int read_kid(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
+        cbor_item_t *kid = rp_cbor_map_get_int(hdr, HDR_KID);
+        if (!kid)
+                return 0;
+        if (!cbor_isa_bytestring(kid))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: kid (4) is %s, expected a byte "
+                                    "string", item_kind(kid));
+        if (cbor_bytestring_length(kid) > KID_MAX)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: protected header: kid (4) is %zu bytes, the limit is "
+                                    "%d", cbor_bytestring_length(kid), KID_MAX);
+        if (bytes_copy(kid, &m->kid, &m->kid_len) < 0)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        return 0;
+}
+
+/* crit (2): a non-empty array of labels that we process and that are
+ * present in the protected header. */
+static int check_crit(const cbor_item_t *prot, rp_error *err) {
         cbor_item_t *crit = rp_cbor_map_get_int(prot, HDR_CRIT);
         if (!crit)
                 return 0;
@@ -374,31 +416,26 @@ static int check_crit(const cbor_item_t *prot, const cbor_item_t *unprot, rp_err
         return 0;
 }
 
-int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,
-                         size_t *ret_consumed, rp_error *err) {
-        if (!buf || len == 0)
-                return rp_error_set(err, -EBADMSG, "COSE_Sign1: empty input");
+/* Reads the protected header: its form, then alg, content type, kid, crit. */
+static int parse_protected(rp_cose_sign1 *m, rp_error *err) {
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = NULL;
+        int r = protected_map(m, &hdr, err);
+        if (r >= 0)
+                r = check_protected_form(hdr, m, err);
+        if (r >= 0)
+                r = read_alg(hdr, m, err);
+        if (r >= 0)
+                r = read_content_type(hdr, m, err);
+        if (r >= 0)
+                r = read_kid(hdr, m, err);
+        if (r >= 0)
+                r = check_crit(hdr, err);
+        return r;
+}
 
-        /* Look at the outer head first, for a clear message about tags. */
-        uint8_t ib = buf[0];
-        if (ib >> 5 == 4)
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: untagged; expected tag 18 before the array "
-                                    "(untagged messages are not accepted)");
-        if (ib >> 5 != 6)
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: not a COSE_Sign1 (expected tag 18, found initial "
-                                    "byte 0x%02x)", ib);
-
-        /* Scan at most the size limit: a longer item is refused unread. */
-        size_t scan = len > RP_COSE_MAX_SIZE ? RP_COSE_MAX_SIZE : len;
-        rp_error sub = {};
-        _cleanup_(rp_cbor_decrefp) cbor_item_t *item = NULL;
-        size_t used;
-        int r = rp_cbor_decode(buf, scan, COSE_MAX_DEPTH, COSE_MAX_ITEMS, &item, &used, &sub);
-        if (r == -EBADMSG && scan < len)
-                return rp_error_set(err, -EFBIG, "COSE_Sign1: larger than the limit of %d bytes", RP_COSE_MAX_SIZE);
-        if (r < 0)
-                return rp_error_set(err, r, "COSE_Sign1: %s", sub.message);
-
+/* The outer shape: tag 18 around [bstr, map, bstr, bstr]. On success *ret
+ * points at the array's four elements (borrowed from item). */
+static int check_shape(const cbor_item_t *item, cbor_item_t ***ret, rp_error *err) {
         uint64_t tag = cbor_tag_value(item);
         if (tag != COSE_TAG_SIGN1)
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: tag %ju, expected 18%s", (uintmax_t) tag,
@@ -427,64 +464,100 @@ int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,
         if (!cbor_isa_bytestring(e[3]))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: signature is %s, expected a byte string",
                                     item_kind(e[3]));
+        /* Nothing unsigned rides along: anyone could add to, change or
+         * remove an unprotected header without the key. */
+        if (cbor_map_size(e[1]) != 0)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header must be empty (it is not signed), "
+                                    "it has %zu labels", cbor_map_size(e[1]));
+        *ret = e;   /* arr's reference is dropped; item still holds one */
+        return 0;
+}
 
+/* Checks that the head at buf[*pos] is the shortest one for (major, v), then
+ * steps over it and skip bytes of content. The bytes passed rp_cbor_check. */
+static int check_head(const uint8_t *buf, size_t *pos, unsigned major, uint64_t v, size_t skip, const char *what,
+                      rp_error *err) {
+        uint8_t want[9];
+        size_t want_len = rp_cbor_put_head(want, major, v);
+        unsigned ai = buf[*pos] & 31;
+        size_t have_len = ai < 24 ? 1 : 1 + ((size_t) 1 << (ai - 24));
+        if (have_len != want_len || memcmp(buf + *pos, want, want_len) != 0)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: %s has a long-form head (%zu bytes where %zu will "
+                                    "do); only the deterministic encoding is accepted", what, have_len, want_len);
+        *pos += have_len + skip;
+        return 0;
+}
+
+/* The message's one byte form: with the shape checked, the item is in
+ * deterministic CBOR exactly when every head is in its shortest form. */
+static int check_heads(const uint8_t *buf, const rp_cose_sign1 *m, rp_error *err) {
+        size_t pos = 0;
+        int r = check_head(buf, &pos, 6, COSE_TAG_SIGN1, 0, "tag 18", err);
+        if (r >= 0)
+                r = check_head(buf, &pos, 4, 4, 0, "the array", err);
+        if (r >= 0)
+                r = check_head(buf, &pos, 2, m->protected_len, m->protected_len, "the protected header's byte string",
+                               err);
+        if (r >= 0)
+                r = check_head(buf, &pos, 5, 0, 0, "the unprotected header", err);
+        if (r >= 0)
+                r = check_head(buf, &pos, 2, m->payload_len, m->payload_len, "the payload's byte string", err);
+        if (r >= 0)
+                r = check_head(buf, &pos, 2, RP_SIG_MAX, RP_SIG_MAX, "the signature's byte string", err);
+        return r;
+}
+
+/* Builds the message from the four checked elements. */
+static int unpack(cbor_item_t **e, rp_cose_sign1 **ret, rp_error *err) {
         _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = calloc(1, sizeof *m);
-        if (!m)
+        size_t sig_len = 0;
+        if (!m || bytes_copy(e[0], &m->protected_raw, &m->protected_len) < 0 ||
+            bytes_copy(e[2], &m->payload, &m->payload_len) < 0 || bytes_copy(e[3], &m->signature, &sig_len) < 0)
                 return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
-        if (bytes_copy(e[0], &m->protected_raw, &m->protected_len) < 0 ||
-            bytes_copy(e[2], &m->payload, &m->payload_len) < 0 ||
-            bytes_copy(e[3], &m->signature, &m->signature_len) < 0)
-                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
-
-        _cleanup_(rp_cbor_decrefp) cbor_item_t *prot = NULL;
-        r = parse_protected(m, &prot, err);
+        int r = parse_protected(m, err);
         if (r < 0)
                 return r;
-        cbor_item_t *unprot = e[1];
-        r = check_header_labels(unprot, "unprotected", err);
+        if (sig_len != RP_SIG_MAX)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: signature is %zu bytes, %s needs %d", sig_len,
+                                    rp_cose_alg_name(m->alg), RP_SIG_MAX);
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,
+                         size_t *ret_consumed, rp_error *err) {
+        if (!buf || len == 0)
+                return rp_error_set(err, -EBADMSG, "COSE_Sign1: empty input");
+
+        /* Look at the outer head first, for a clear message about tags. */
+        uint8_t ib = buf[0];
+        if (ib >> 5 == 4)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: untagged; expected tag 18 before the array "
+                                    "(untagged messages are not accepted)");
+        if (ib >> 5 != 6)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: not a COSE_Sign1 (expected tag 18, found initial "
+                                    "byte 0x%02x)", ib);
+
+        /* Scan at most the size limit: a longer item is refused unread. */
+        size_t scan = len > RP_COSE_MAX_SIZE ? RP_COSE_MAX_SIZE : len;
+        rp_error sub = {};
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *item = NULL;
+        size_t used;
+        int r = rp_cbor_decode(buf, scan, COSE_MAX_DEPTH, COSE_MAX_ITEMS, &item, &used, &sub);
+        if (r == -EBADMSG && scan < len)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: larger than the limit of %d bytes", RP_COSE_MAX_SIZE);
+        if (r < 0)
+                return rp_error_set(err, r, "COSE_Sign1: %s", sub.message);
+
+        cbor_item_t **e = NULL;
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = NULL;
+        r = check_shape(item, &e, err);
+        if (r >= 0)
+                r = unpack(e, &m, err);
+        if (r >= 0)
+                r = check_heads(buf, m, err);
         if (r < 0)
                 return r;
-        m->unprotected_count = cbor_map_size(unprot);
-        /* A label may appear in one of the two maps only (RFC 9052 3). */
-        struct cbor_pair *up = cbor_map_handle(unprot);
-        struct cbor_pair *pp = cbor_map_handle(prot);
-        for (size_t i = 0; i < cbor_map_size(unprot); i++)
-                for (size_t j = 0; j < cbor_map_size(prot); j++)
-                        if (label_eq(up[i].key, pp[j].key)) {
-                                char l[64];
-                                label_str(up[i].key, l, sizeof l);
-                                return rp_error_set(err, -EINVAL, "COSE_Sign1: label %s is in both the protected "
-                                                    "and the unprotected header", l);
-                        }
-        r = check_crit(prot, unprot, err);
-        if (r < 0)
-                return r;
-
-        /* kid (4) may be in either header; it is a hint for picking a key. */
-        cbor_item_t *kid = rp_cbor_map_get_int(prot, HDR_KID);
-        const char *kid_where = "protected";
-        if (!kid) {
-                kid = rp_cbor_map_get_int(unprot, HDR_KID);
-                kid_where = "unprotected";
-        }
-        if (kid) {
-                if (!cbor_isa_bytestring(kid))
-                        return rp_error_set(err, -EINVAL, "COSE_Sign1: %s header: kid (4) is %s, expected a byte "
-                                            "string", kid_where, item_kind(kid));
-                if (cbor_bytestring_length(kid) > KID_MAX)
-                        return rp_error_set(err, -EFBIG, "COSE_Sign1: %s header: kid (4) is %zu bytes, the limit "
-                                            "is %d", kid_where, cbor_bytestring_length(kid), KID_MAX);
-                if (bytes_copy(kid, &m->kid, &m->kid_len) < 0)
-                        return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
-        }
-        if (rp_cbor_map_get_int(unprot, HDR_ALG))
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header: alg (1) must only be in the "
-                                    "protected header");
-
-        if (m->signature_len != RP_SIG_MAX)
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: signature is %zu bytes, %s needs %d",
-                                    m->signature_len, alg_name(m->alg), RP_SIG_MAX);
-
         *ret = TAKE_PTR(m);
         if (ret_consumed)
                 *ret_consumed = used;
@@ -496,10 +569,8 @@ int rp_cose_sign1_verify(const rp_cose_sign1 *msg, const rp_key *pub,
         int key_alg = rp_key_cose_alg(pub);
         if (msg->alg != key_alg)
                 return rp_error_set(err, -EKEYREJECTED, "COSE_Sign1: alg is %s (%d) but the key is %s (alg %d)",
-                                    alg_name(msg->alg), msg->alg, rp_key_type_name(rp_key_get_type(pub)), key_alg);
-        if (msg->signature_len != RP_SIG_MAX)
-                return rp_error_set(err, -EKEYREJECTED, "COSE_Sign1: signature is %zu bytes, %s needs %d",
-                                    msg->signature_len, alg_name(msg->alg), RP_SIG_MAX);
+                                    rp_cose_alg_name(msg->alg), msg->alg, rp_key_type_name(rp_key_get_type(pub)),
+                                    key_alg);
 
         _cleanup_free_ uint8_t *tbs = NULL;
         size_t tbs_len;
@@ -508,11 +579,8 @@ int rp_cose_sign1_verify(const rp_cose_sign1 *msg, const rp_key *pub,
         if (r < 0)
                 return rp_error_set(err, r, r == -EFBIG ? "COSE_Sign1: external_aad is too large"
                                                         : "COSE_Sign1: out of memory");
-        r = rp_key_verify(pub, tbs, tbs_len, msg->signature, msg->signature_len, err);
-        if (r < 0) {
-                if (err)
-                        rp_error_prefix(err, "COSE_Sign1: ");
-                return r;
-        }
-        return 0;
+        r = rp_key_verify(pub, tbs, tbs_len, msg->signature, RP_SIG_MAX, err);
+        if (r < 0 && err)
+                rp_error_prefix(err, "COSE_Sign1: ");
+        return r;
 }

@@ -43,6 +43,12 @@ static const uint8_t p256_order[P256_LEN] = {
         0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 };
 
+/* (n - 1) / 2: the largest s of a low-S ES256 signature. */
+static const uint8_t p256_half_order[P256_LEN] = {
+        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+};
+
 static void evp_pkey_freep(EVP_PKEY **p) {
         EVP_PKEY_free(*p);
 }
@@ -102,6 +108,16 @@ const char *rp_key_type_name(rp_key_type type) {
                 return "ES256";
         case RP_KEY_ED25519:
                 return "Ed25519";
+        }
+        return "unknown";
+}
+
+const char *rp_cose_alg_name(int alg) {
+        switch (alg) {
+        case RP_COSE_ALG_ES256:
+                return "ES256";
+        case RP_COSE_ALG_EDDSA:
+                return "EdDSA";
         }
         return "unknown";
 }
@@ -370,12 +386,18 @@ int rp_key_save_public(const rp_key *key, const char *path, rp_error *err) {
         return save_bio(bio, path, 0644, err);
 }
 
-int rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]) {
+void rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]) {
         memcpy(ret_id, key->id, RP_KEY_ID_LEN);
-        return 0;
 }
 
-/* ES256: DER ECDSA-Sig-Value <-> the fixed 64-byte r||s that COSE uses. */
+/* True if the 32-byte big-endian s is at most (n - 1) / 2. */
+static bool p256_s_is_low(const uint8_t s[P256_LEN]) {
+        return memcmp(s, p256_half_order, P256_LEN) <= 0;
+}
+
+/* ES256: DER ECDSA-Sig-Value <-> the fixed 64-byte r||s that COSE uses.
+ * Gives the low-S form: (r, s) and (r, n - s) are both valid signatures of
+ * the same message, and only the one with s <= (n - 1) / 2 is accepted. */
 static int es256_der_to_raw(const unsigned char *der, size_t der_len, uint8_t raw[2 * P256_LEN]) {
         const unsigned char *p = der;
         _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long) der_len);
@@ -385,6 +407,15 @@ static int es256_der_to_raw(const unsigned char *der, size_t der_len, uint8_t ra
         ECDSA_SIG_get0(sig, &r, &s);
         if (BN_bn2binpad(r, raw, P256_LEN) != P256_LEN || BN_bn2binpad(s, raw + P256_LEN, P256_LEN) != P256_LEN)
                 return -ERANGE;
+        if (!p256_s_is_low(raw + P256_LEN)) {
+                /* s = n - s, on the 32-byte big-endian form (s < n). */
+                unsigned borrow = 0;
+                for (size_t i = P256_LEN; i-- > 0;) {
+                        unsigned d = (unsigned) p256_order[i] - raw[P256_LEN + i] - borrow;
+                        raw[P256_LEN + i] = (uint8_t) d;
+                        borrow = d >> 8 & 1;
+                }
+        }
         return 0;
 }
 
@@ -454,7 +485,7 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
                   const uint8_t *sig, size_t sig_len, rp_error *err) {
         const char *name = rp_key_type_name(key->type);
         if (sig_len != RP_SIG_MAX)
-                return rp_error_set(err, -EKEYREJECTED, "%s signature is %zu bytes, %s needs %d",
+                return rp_error_set(err, -EINVAL, "%s signature is %zu bytes, %s needs %d",
                                     name, sig_len, name, RP_SIG_MAX);
 
         _cleanup_(openssl_freep) unsigned char *der = NULL;
@@ -464,6 +495,10 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
                 if (!p256_scalar_in_range(sig) || !p256_scalar_in_range(sig + P256_LEN))
                         return rp_error_set(err, -EKEYREJECTED,
                                             "ES256 signature is invalid: r or s is zero or not below the group order");
+                if (!p256_s_is_low(sig + P256_LEN))
+                        return rp_error_set(err, -EKEYREJECTED,
+                                            "ES256 signature has a high s (above (n - 1) / 2); only the low-S form "
+                                            "is accepted, so that no second valid signature can be made from it");
                 int r = es256_raw_to_der(sig, &der, &check_len);
                 if (r < 0)
                         return rp_error_set(err, r, "out of memory");

@@ -14,8 +14,6 @@
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
-#define _unused_ __attribute__((unused))
-#define _noreturn_ __attribute__((noreturn))
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -35,13 +33,6 @@
                 _fd_;                       \
         })
 
-/* Defines `static inline void name##p(type **p)` calling func(*p) if set. */
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)           \
-        static inline void func##p(type *p) {             \
-                if (*p)                                   \
-                        func(*p);                         \
-        }
-
 static inline void freep(void *p) {
         free(*(void **)p);
 }
@@ -52,11 +43,5 @@ static inline void closep(int *fd) {
                 close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
-
-static inline void fclosep(FILE **f) {
-        if (*f)
-                fclose(*f);
-}
-#define _cleanup_fclose_ _cleanup_(fclosep)
 
 #define streq(a, b) (strcmp((a), (b)) == 0)

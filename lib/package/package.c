@@ -325,18 +325,9 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
         if (consumed != item_len)
                 return rp_error_set(err, -EBADMSG, "not an image package: inconsistent COSE_Sign1 length");
 
-        /* One byte form per package, and nothing unsigned riding along. The
-         * unprotected header must be the empty map (checked first, so the
-         * determinism test below only re-encodes a tag, an array, three byte
-         * strings and that empty map). */
-        if (p->cose->unprotected_count != 0)
-                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 unprotected header "
-                                    "must be empty");
-        if (!rp_cbor_is_deterministic(window, item_len))
-                return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 is not in deterministic "
-                                    "CBOR encoding");
-
-        const char *ct = p->cose->content_type;
+        /* The decoder has checked the one byte form: deterministic CBOR
+         * and nothing unsigned riding along (an empty unprotected header). */
+        const char *ct = rp_cose_sign1_content_type(p->cose);
         if (!ct)
                 return rp_error_set(err, -EINVAL, "not an image package: the COSE_Sign1 has no content type");
         if (!streq(ct, RP_PACKAGE_CONTENT_TYPE)) {
@@ -352,7 +343,9 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
                         return r;
                 p->signature_verified = true;
         }
-        r = rp_package_manifest_parse(p->cose->payload, p->cose->payload_len, &p->manifest, err);
+        size_t payload_len;
+        const uint8_t *payload = rp_cose_sign1_payload(p->cose, &payload_len);
+        r = rp_package_manifest_parse(payload, payload_len, &p->manifest, err);
         if (r < 0)
                 return r;
         p->image_offset = consumed;
@@ -453,13 +446,11 @@ const rp_package_manifest *rp_package_unverified_manifest(const rp_package *p) {
 }
 
 int rp_package_alg(const rp_package *p) {
-        return p->cose->alg;
+        return rp_cose_sign1_alg(p->cose);
 }
 
 const uint8_t *rp_package_kid(const rp_package *p, size_t *ret_len) {
-        if (ret_len)
-                *ret_len = p->cose->kid ? p->cose->kid_len : 0;
-        return p->cose->kid;
+        return rp_cose_sign1_kid(p->cose, ret_len);
 }
 
 int rp_package_image_offset(const rp_package *p, uint64_t *ret, rp_error *err) {
@@ -474,39 +465,35 @@ uint64_t rp_package_image_bytes(const rp_package *p) {
         return p->size - p->image_offset;
 }
 
-static const char *alg_name(int alg) {
-        return alg == RP_COSE_ALG_ES256 ? "ES256" : alg == RP_COSE_ALG_EDDSA ? "Ed25519" : "an unknown algorithm";
-}
-
 static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err) {
         uint8_t id[RP_KEY_ID_LEN];
         char given[2 * RP_KEY_ID_LEN + 1], signer[2 * RP_KEY_ID_LEN + 1] = "unknown";
-        int r = rp_key_id(pub, id);
-        if (r < 0)
-                return rp_error_set_errno(err, r, "cannot compute the key id");
+        rp_key_id(pub, id);
         rp_hex_encode_buf(id, sizeof id, given);
-        bool kid_known = c->kid && c->kid_len == RP_KEY_ID_LEN;
+        size_t kid_len;
+        const uint8_t *kid = rp_cose_sign1_kid(c, &kid_len);
+        bool kid_known = kid && kid_len == RP_KEY_ID_LEN;
         if (kid_known)
-                rp_hex_encode_buf(c->kid, c->kid_len, signer);
+                rp_hex_encode_buf(kid, kid_len, signer);
 
-        int alg = rp_key_cose_alg(pub);
-        if (alg != c->alg)
+        if (rp_key_cose_alg(pub) != rp_cose_sign1_alg(c))
                 return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package is signed with "
                                     "%s (key id %s), the given key is %s (key id %s)",
-                                    alg_name(c->alg), signer, alg_name(alg), given);
+                                    rp_cose_alg_name(rp_cose_sign1_alg(c)), signer,
+                                    rp_key_type_name(rp_key_get_type(pub)), given);
 
         rp_error e = {0};
-        r = rp_cose_sign1_verify(c, pub, NULL, 0, &e);
+        int r = rp_cose_sign1_verify(c, pub, NULL, 0, &e);
         if (r == 0)
                 return 0;
         if (r != -EKEYREJECTED)
                 return rp_error_set(err, r, "signature not verified: %s", rp_error_message(&e, r));
-        if (kid_known && memcmp(c->kid, id, RP_KEY_ID_LEN) != 0)
+        if (kid_known && memcmp(kid, id, RP_KEY_ID_LEN) != 0)
                 return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package claims signer "
                                     "key id %s (a claim only a valid signature would prove), not the given key "
                                     "(key id %s)", signer, given);
         return rp_error_set(err, -EKEYREJECTED, "signature does not verify with key id %s: the signed manifest "
-                            "or the signature was modified", given);
+                            "or the signature was modified (%s)", given, rp_error_message(&e, r));
 }
 
 int rp_package_check_digest(const uint8_t want[RP_SHA256_LEN], const uint8_t got[RP_SHA256_LEN],

@@ -97,13 +97,10 @@ static void format_time(uint64_t t, char *out, size_t size) {
                 snprintf(out, size, "%" PRIu64, t);
 }
 
-static int key_id_hex(const rp_key *key, char out[2 * RP_KEY_ID_LEN + 1]) {
+static void key_id_hex(const rp_key *key, char out[2 * RP_KEY_ID_LEN + 1]) {
         uint8_t id[RP_KEY_ID_LEN];
-        int r = rp_key_id(key, id);
-        if (r < 0)
-                return r;
+        rp_key_id(key, id);
         rp_hex_encode_buf(id, sizeof id, out);
-        return 0;
 }
 
 static int pack_application(int argc, char **argv) {
@@ -200,9 +197,7 @@ static int pack_application(int argc, char **argv) {
                 return cli_fail(r, &err, NULL);
 
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
-        r = key_id_hex(key, kid);
-        if (r < 0)
-                return cli_fail(r, NULL, NULL);
+        key_id_hex(key, kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
 
         if (json)
@@ -308,8 +303,8 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
         hex(k, kid_len, kid, sizeof kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
         format_time(m->build_time, when, sizeof when);
-        if (key && key_id_hex(key, given) < 0)
-                return cli_fail(-ENOMEM, NULL, NULL);
+        if (key)
+                key_id_hex(key, given);
 
         if (a->format == CLI_FORMAT_JSON) {
                 json_t *am = NULL;
@@ -406,8 +401,7 @@ static int verify(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, NULL);
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
-        if (key_id_hex(key, kid) < 0)
-                return cli_fail(-ENOMEM, NULL, NULL);
+        key_id_hex(key, kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
         if (a.format == CLI_FORMAT_JSON)
                 return cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",

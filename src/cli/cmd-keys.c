@@ -107,9 +107,7 @@ static int keys_generate(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, NULL);
         uint8_t id[RP_KEY_ID_LEN];
-        r = rp_key_id(key, id);
-        if (r < 0)
-                return cli_fail(r, NULL, NULL);
+        rp_key_id(key, id);
         char hex[2 * RP_KEY_ID_LEN + 1];
         rp_hex_encode_buf(id, sizeof id, hex);
 
@@ -185,9 +183,7 @@ static int keys_show(int argc, char **argv) {
                 return cli_fail(r, &err, NULL);
 
         uint8_t id[RP_KEY_ID_LEN];
-        r = rp_key_id(key, id);
-        if (r < 0)
-                return cli_fail(r, NULL, NULL);
+        rp_key_id(key, id);
         char hex[2 * RP_KEY_ID_LEN + 1];
         rp_hex_encode_buf(id, sizeof id, hex);
         const char *type = rp_key_type_name(rp_key_get_type(key));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cbor.h"
 #include "core/macro.h"
 #include "rampart/cose.h"
 #include "fuzz-keys.h"
@@ -24,7 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
                 return 0;
         }
-        if (used == 0 || used > size || !msg->payload || !msg->protected_raw || !msg->signature)
+        if (used == 0 || used > size || !rp_cose_sign1_payload(msg, NULL))
+                abort();
+        int alg = rp_cose_sign1_alg(msg);
+        if (alg != RP_COSE_ALG_ES256 && alg != RP_COSE_ALG_EDDSA)
+                abort();
+        /* Only the one byte form is accepted: the item is deterministic CBOR. */
+        if (!rp_cbor_is_deterministic(data, used))
                 abort();
         for (size_t i = 0; i < FUZZ_KEYS; i++) {
                 int r = rp_cose_sign1_verify(msg, keys[i], NULL, 0, &err);

@@ -23,6 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KEYS = os.path.join(HERE, "..", "data", "keys")
 
 
+P256_ORDER = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
+
+
 def load_key(path):
     with open(path, "rb") as f:
         return serialization.load_pem_private_key(f.read(), password=None)
@@ -47,6 +50,8 @@ def sign1(key, payload, content_type=CT, tagged=True, unprotected=None):
         sig = key.sign(tbs)
     else:
         r, s = decode_dss_signature(key.sign(tbs, ec.ECDSA(hashes.SHA256())))
+        # The low-S form (docs/formats.md, Keys): (r, n - s) is valid too.
+        s = min(s, P256_ORDER - s)
         sig = r.to_bytes(32, "big") + s.to_bytes(32, "big")
     body = [protected, unprotected or {}, payload, sig]
     return det(cbor2.CBORTag(18, body) if tagged else body)

@@ -74,7 +74,9 @@ static int do_verify(int argc, char **argv) {
                 fprintf(stderr, "cose-tool: %s\n", rp_error_message(&err, r));
                 return 1;
         }
-        _cleanup_free_ char *hex = rp_hex_encode(msg->payload, msg->payload_len);
+        size_t payload_len;
+        const uint8_t *payload = rp_cose_sign1_payload(msg, &payload_len);
+        _cleanup_free_ char *hex = rp_hex_encode(payload, payload_len);
         if (!hex)
                 return 1;
         printf("%s\n", hex);

@@ -5,9 +5,15 @@ interop tests, written from the RFC on python3-cryptography and python3-cbor2
 (run it with /usr/bin/python3). The Sig_structure is encoded by hand here,
 not by a COSE library and not by cbor2.
 
-  cose_py.py sign KEY.pem PAYLOAD_FILE OUT [AAD_HEX]
+  cose_py.py sign KEY.pem PAYLOAD_FILE OUT [AAD_HEX] [--loose] [--high-s]
   cose_py.py verify PUB.pem IN [AAD_HEX]       prints the payload as hex
   cose_py.py check-protected IN                 our header is deterministic
+
+sign writes what rampart's profile accepts (docs/formats.md): alg and kid
+protected in deterministic CBOR, an empty unprotected header, ES256 in the
+low-S form. --loose puts kid in the unprotected header instead; --high-s
+writes the other valid ES256 signature, (r, n - s). Both are for checking
+that rampart refuses them.
 
 Exit 0 on success, 1 when the message is refused, 2 on bad usage.
 """
@@ -58,21 +64,25 @@ def alg_of(key):
     raise Refused('unsupported key type')
 
 
-def sign(key_file, payload_file, out_file, aad):
+def sign(key_file, payload_file, out_file, aad, loose=False, high_s=False):
     with open(key_file, 'rb') as f:
         key = serialization.load_pem_private_key(f.read(), password=None)
     with open(payload_file, 'rb') as f:
         payload = f.read()
     alg = alg_of(key)
-    # Header choices unlike rampart's own: alg only, kid unprotected.
-    protected = cbor2.dumps({1: alg})
+    # A kid unlike rampart's own (not a key id): it is only a hint.
+    protected = head(5, 1) + head(0, 1) + head(1, -1 - alg) if loose else \
+        head(5, 2) + head(0, 1) + head(1, -1 - alg) + head(0, 4) + head(2, 6) + b'python'
     tbs = sig_structure(protected, aad, payload)
     if alg == ALG_ES256:
         r, s = decode_dss_signature(key.sign(tbs, ec.ECDSA(hashes.SHA256())))
+        if (s > P256_ORDER // 2) != high_s:
+            s = P256_ORDER - s
         sig = r.to_bytes(32, 'big') + s.to_bytes(32, 'big')
     else:
         sig = key.sign(tbs)
-    msg = cbor2.dumps(cbor2.CBORTag(18, [protected, {4: b'python'}, payload, sig]))
+    unprotected = {4: b'python'} if loose else {}
+    msg = cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload, sig]))
     with open(out_file, 'wb') as f:
         f.write(msg)
 
@@ -138,9 +148,12 @@ def check_protected(in_file):
 
 
 def main(argv):
+    flags = [a for a in argv if a in ('--loose', '--high-s')]
+    argv = [a for a in argv if a not in flags]
     try:
         if len(argv) in (4, 5) and argv[0] == 'sign':
-            sign(argv[1], argv[2], argv[3], bytes.fromhex(argv[4]) if len(argv) == 5 else b'')
+            sign(argv[1], argv[2], argv[3], bytes.fromhex(argv[4]) if len(argv) == 5 else b'',
+                 loose='--loose' in flags, high_s='--high-s' in flags)
         elif len(argv) in (3, 4) and argv[0] == 'verify':
             verify(argv[1], argv[2], bytes.fromhex(argv[3]) if len(argv) == 4 else b'')
         elif len(argv) == 2 and argv[0] == 'check-protected':

@@ -51,6 +51,12 @@ expect_ok "rampart verifies it with the same aad" "$COSE_TOOL" verify "$T/k.pub"
 expect_fail "rampart refuses it without the aad" 1 "does not verify" \
   "$COSE_TOOL" verify "$T/k.pub" "$T/theirs-aad.cbor"
 
+# cose-js's usual style puts kid in the unprotected header, outside
+# rampart's profile: refused (the default output above conforms).
+expect_ok "cose-js signs in its usual style" "${JS[@]}" sign "$T/k" "$T/payload" "$T/loose.cbor" --loose
+expect_fail "rampart refuses an unprotected kid, saying why" 1 "unprotected header must be empty" \
+  "$COSE_TOOL" verify "$T/k.pub" "$T/loose.cbor"
+
 # cose-js can also write untagged messages; rampart refuses them by design.
 expect_ok "cose-js signs untagged" "${JS[@]}" sign "$T/k" "$T/payload" "$T/untagged.cbor" --untagged
 fb=$(first_byte "$T/untagged.cbor")

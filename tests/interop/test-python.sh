@@ -37,7 +37,17 @@ for type in es256 ed25519; do
     "$COSE_TOOL" verify "$T/$type.pub" "$T/$type-theirs-badsig.cbor" c0ffee
   expect_fail "$type: rampart refuses a wrong aad" 1 "does not verify" \
     "$COSE_TOOL" verify "$T/$type.pub" "$T/$type-theirs.cbor"
+  # Outside rampart's profile: kid in the (unsigned) unprotected header.
+  expect_ok "$type: python signs with kid unprotected" "${PYC[@]}" sign "$T/$type" "$T/payload" "$T/$type-loose.cbor" --loose
+  expect_fail "$type: rampart refuses a non-empty unprotected header" 1 "unprotected header must be empty" \
+    "$COSE_TOOL" verify "$T/$type.pub" "$T/$type-loose.cbor"
 done
+
+# The high-S twin of a valid ES256 signature: valid ECDSA, refused by rampart.
+expect_ok "python signs with a high s" "${PYC[@]}" sign "$T/es256" "$T/payload" "$T/es256-high-s.cbor" --high-s
+expect_ok "python itself accepts the high-S signature" "${PYC[@]}" verify "$T/es256.pub" "$T/es256-high-s.cbor"
+expect_fail "rampart refuses the high-S signature" 1 "COSE_Sign1: ES256 signature has a high s" \
+  "$COSE_TOOL" verify "$T/es256.pub" "$T/es256-high-s.cbor"
 
 # Algorithm confusion: an EdDSA message checked with an ES256 key, both sides.
 expect_fail "rampart refuses an EdDSA message for an ES256 key" 1 "alg is EdDSA \(-8\) but the key is ES256" \

@@ -4,6 +4,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "rampart/crypto.h"
@@ -67,7 +71,7 @@ static void test_signature_length(void **state) {
         size_t lens[] = { 0, 63, 65, 70, 72 };
         for (size_t i = 0; i < ELEMENTSOF(lens); i++) {
                 rp_error_clear(&err);
-                assert_int_equal(rp_key_verify(k, "m", 1, sig, lens[i], &err), -EKEYREJECTED);
+                assert_int_equal(rp_key_verify(k, "m", 1, sig, lens[i], &err), -EINVAL);
                 char want[64];
                 snprintf(want, sizeof want, "is %zu bytes, ES256 needs 64", lens[i]);
                 assert_non_null(strstr(err.message, want));
@@ -75,7 +79,7 @@ static void test_signature_length(void **state) {
         _cleanup_(rp_key_freep) rp_key *e = NULL;
         assert_int_equal(rp_key_generate(RP_KEY_ED25519, &e, &err), 0);
         rp_error_clear(&err);
-        assert_int_equal(rp_key_verify(e, "m", 1, sig, 65, &err), -EKEYREJECTED);
+        assert_int_equal(rp_key_verify(e, "m", 1, sig, 65, &err), -EINVAL);
         assert_non_null(strstr(err.message, "Ed25519 needs 64"));
 }
 
@@ -106,13 +110,57 @@ static void test_es256_scalar_range(void **state) {
         memcpy(bad, sig, sizeof bad);
         memset(bad, 0xff, 32);
         assert_int_equal(rp_key_verify(k, "m", 1, bad, sizeof bad, NULL), -EKEYREJECTED);
-        /* s = n - 1 is in range: refused as a wrong signature, not by the range check. */
+        /* s = n - 1 is in range but high: refused by the low-S check. */
         memcpy(bad, sig, sizeof bad);
         hex_to(order, bad + 32, 32);
         bad[63] -= 1;
         rp_error_clear(&err);
         assert_int_equal(rp_key_verify(k, "m", 1, bad, sizeof bad, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "high s"));
+        /* s = 1 is low and in range: refused as a wrong signature. */
+        memcpy(bad, sig, sizeof bad);
+        memset(bad + 32, 0, 32);
+        bad[63] = 1;
+        rp_error_clear(&err);
+        assert_int_equal(rp_key_verify(k, "m", 1, bad, sizeof bad, &err), -EKEYREJECTED);
         assert_non_null(strstr(err.message, "does not verify"));
+}
+
+/* s := n - s on a 64-byte r||s signature, written here independently of
+ * lib/core: (r, n - s) is the other valid ECDSA signature of the message. */
+static void negate_s(uint8_t sig[RP_SIG_MAX]) {
+        uint8_t n[32];
+        hex_to("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551", n, sizeof n);
+        int borrow = 0;
+        for (int i = 31; i >= 0; i--) {
+                int d = n[i] - sig[32 + i] - borrow;
+                borrow = d < 0;
+                sig[32 + i] = (uint8_t) (d + (borrow ? 256 : 0));
+        }
+}
+
+/* ES256 signatures are made in the low-S form, and the high-S twin of a
+ * genuine signature (made without the key) is refused. */
+static void test_es256_low_s(void **state) {
+        rp_error err = {0};
+        _cleanup_(rp_key_freep) rp_key *k = NULL;
+        assert_int_equal(rp_key_generate(RP_KEY_ES256, &k, &err), 0);
+        uint8_t half[32];
+        hex_to("7fffffff800000007fffffffffffffffde737d56d38bcf4279dce5617e3192a8", half, sizeof half);
+        /* Half of all raw ECDSA signatures have a high s: 64 in a row that
+         * are all low means they are normalised (a miss is 2^-64 likely). */
+        for (int i = 0; i < 64; i++) {
+                uint8_t sig[RP_SIG_MAX];
+                size_t n;
+                assert_int_equal(rp_key_sign(k, &i, sizeof i, sig, &n, &err), 0);
+                if (memcmp(sig + 32, half, 32) > 0)
+                        fail_msg("signature %d has a high s", i);
+                assert_int_equal(rp_key_verify(k, &i, sizeof i, sig, n, &err), 0);
+                negate_s(sig);
+                rp_error_clear(&err);
+                assert_int_equal(rp_key_verify(k, &i, sizeof i, sig, n, &err), -EKEYREJECTED);
+                assert_non_null(strstr(err.message, "high s"));
+        }
 }
 
 /* A signature made by python3-cryptography over the same key. */
@@ -133,8 +181,8 @@ static void test_es256_known_answer(void **state) {
         assert_int_equal(rp_key_verify(k, msg, strlen(msg), sig, sizeof sig, &err), 0);
 
         uint8_t id1[RP_KEY_ID_LEN], id2[RP_KEY_ID_LEN];
-        assert_int_equal(rp_key_id(k, id1), 0);
-        assert_int_equal(rp_key_id(p, id2), 0);
+        rp_key_id(k, id1);
+        rp_key_id(p, id2);
         assert_memory_equal(id1, id2, sizeof id1);
 }
 
@@ -160,7 +208,7 @@ static void test_ed25519_known_answer(void **state) {
                "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", spki, sizeof spki);
         uint8_t want_id[RP_KEY_ID_LEN], id[RP_KEY_ID_LEN];
         assert_int_equal(rp_sha256(spki, sizeof spki, want_id), 0);
-        assert_int_equal(rp_key_id(k, id), 0);
+        rp_key_id(k, id);
         assert_memory_equal(id, want_id, sizeof id);
 }
 
@@ -198,11 +246,11 @@ static void test_save_load(void **state) {
                 assert_false(rp_key_is_private(p3));
 
                 uint8_t id[RP_KEY_ID_LEN], id2[RP_KEY_ID_LEN], id3[RP_KEY_ID_LEN];
-                assert_int_equal(rp_key_id(k, id), 0);
-                assert_int_equal(rp_key_id(k2, id2), 0);
+                rp_key_id(k, id);
+                rp_key_id(k2, id2);
                 assert_memory_equal(id, id2, sizeof id);
-                assert_int_equal(rp_key_id(p2, id2), 0);
-                assert_int_equal(rp_key_id(p3, id3), 0);
+                rp_key_id(p2, id2);
+                rp_key_id(p3, id3);
                 assert_memory_equal(id, id2, sizeof id);
                 assert_memory_equal(id, id3, sizeof id);
 
@@ -268,6 +316,35 @@ static void expect_pem_error(const char *pem, bool want_private, int code, const
                 fail_msg("message lacks '%s': %s", what, err.message);
 }
 
+/* Re-encodes the first PEM block of pem with extra bytes after its DER
+ * contents: the same label, still valid base64. */
+static char *pem_append_garbage(const void *pem, size_t len, const void *extra, size_t extra_len) {
+        BIO *in = BIO_new_mem_buf(pem, (int) len);
+        assert_non_null(in);
+        char *name = NULL, *header = NULL;
+        unsigned char *data = NULL;
+        long n = 0;
+        assert_int_equal(PEM_read_bio(in, &name, &header, &data, &n), 1);
+        BIO_free(in);
+        unsigned char *longer = OPENSSL_malloc((size_t) n + extra_len);
+        assert_non_null(longer);
+        memcpy(longer, data, (size_t) n);
+        memcpy(longer + n, extra, extra_len);
+        BIO *out = BIO_new(BIO_s_mem());
+        assert_non_null(out);
+        assert_true(PEM_write_bio(out, name, header, longer, n + (long) extra_len) > 0);
+        char *text = NULL;
+        long tn = BIO_get_mem_data(out, &text);
+        char *ret = strndup(text, (size_t) tn);
+        assert_non_null(ret);
+        BIO_free(out);
+        OPENSSL_free(longer);
+        OPENSSL_free(name);
+        OPENSSL_free(header);
+        OPENSSL_free(data);
+        return ret;
+}
+
 static void test_pem_refusals(void **state) {
         expect_pem_error("", true, -EINVAL, "empty");
         expect_pem_error("hello", true, -EINVAL, "not PEM");
@@ -292,13 +369,21 @@ static void test_pem_refusals(void **state) {
         rp_key *k = NULL;
         assert_int_equal(rp_key_from_pem(huge, big, true, &k, NULL), -EFBIG);
 
-        /* A valid key followed by garbage inside the base64 block. */
-        _cleanup_free_ char *path = test_data_path("keys/es256.pem");
-        size_t len;
-        _cleanup_free_ uint8_t *pem = test_read_file(path, &len);
-        _cleanup_(rp_key_freep) rp_key *ok = NULL;
-        assert_int_equal(rp_key_from_pem(pem, len, true, &ok, NULL), 0);
-        assert_int_equal(rp_key_get_type(ok), RP_KEY_ES256);
+        /* A valid key followed by garbage inside the base64 block: the file
+         * decodes to the key's DER and then three more bytes. */
+        const char *files[] = { "keys/es256.pem", "keys/es256.pub" };
+        for (size_t i = 0; i < ELEMENTSOF(files); i++) {
+                bool want_private = i == 0;
+                _cleanup_free_ char *path = test_data_path(files[i]);
+                size_t len;
+                _cleanup_free_ uint8_t *pem = test_read_file(path, &len);
+                _cleanup_(rp_key_freep) rp_key *ok = NULL;
+                assert_int_equal(rp_key_from_pem(pem, len, want_private, &ok, NULL), 0);
+                _cleanup_free_ char *bad = pem_append_garbage(pem, len, "\x00\x01\x02", 3);
+                expect_pem_error(bad, want_private, -EBADMSG,
+                                 want_private ? "trailing bytes after the key in the PRIVATE KEY block"
+                                              : "trailing bytes after the key in the PUBLIC KEY block");
+        }
 }
 
 static void test_sha256(void **state) {
@@ -350,6 +435,7 @@ int main(void) {
                 cmocka_unit_test(test_ed25519_roundtrip),
                 cmocka_unit_test(test_signature_length),
                 cmocka_unit_test(test_es256_scalar_range),
+                cmocka_unit_test(test_es256_low_s),
                 cmocka_unit_test(test_es256_known_answer),
                 cmocka_unit_test(test_ed25519_known_answer),
                 cmocka_unit_test(test_save_load),
