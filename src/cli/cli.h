@@ -62,9 +62,22 @@ int cli_print_json(json_t *j);
  * terminal. */
 void cli_print_row(int width, const char *key, const char *value);
 
-/* Writes s to stdout (or f) with control characters escaped as \xNN. */
+/* Writes s to stdout (or f) with control characters escaped: C0 controls,
+ * DEL and bytes that are not UTF-8 as \xNN; C1 controls and bidirectional
+ * controls (U+202A..U+202E, U+2066..U+2069) as \uNNNN. */
 void cli_print_safe(const char *s);
 void cli_print_safe_to(FILE *f, const char *s);
+
+/* Text from outside (a path, a name) for JSON output: NULL gives null, valid
+ * UTF-8 a string, and anything else a string with each byte that is not
+ * UTF-8 replaced by U+FFFD. Returns NULL only when out of memory. JSON
+ * output never fails for such text: pair it with cli_json_raw(). */
+json_t *cli_json_text(const char *s);
+
+/* If s is not valid UTF-8, adds "KEY_hex" (s's exact bytes in hex) to the
+ * object j, so the JSON keeps what cli_json_text() replaced. Returns j, or
+ * NULL (and drops j) when j is NULL or out of memory. */
+json_t *cli_json_raw(json_t *j, const char *key, const char *s);
 
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);

@@ -117,7 +117,9 @@ static int write_header(const rp_hwdef *h, size_t file, const char *out, rp_erro
         r = rp_write_file_atomic(out, text, len, 0644, err);
         if (r < 0)
                 return r;
-        printf("wrote %s\n", out);
+        printf("wrote ");
+        cli_print_safe(out);
+        printf("\n");
         return 0;
 }
 
@@ -206,8 +208,9 @@ static int show_help(void) {
 
 static json_t *peripheral_json(const rp_hwdef *h, const rp_hwdef_peripheral *p) {
         const rp_hwdef_peripheral *root = rp_hwdef_root(h, p);
-        json_t *o = json_pack("{s:s, s:s, s:s}", "Name", p->name, "Type", p->type,
-                              "File", rp_hwdef_file_path(h, p->file));
+        json_t *o = cli_json_raw(json_pack("{s:s, s:s, s:o}", "Name", p->name, "Type", p->type,
+                                           "File", cli_json_text(rp_hwdef_file_path(h, p->file))),
+                                 "File", rp_hwdef_file_path(h, p->file));
         if (!o)
                 return NULL;
         int r = 0;
@@ -249,7 +252,8 @@ static int verb_show(int argc, char **argv) {
                 json_t *files = json_array(), *periphs = json_array();
                 bool ok = files && periphs;
                 for (size_t i = 0; ok && i < rp_hwdef_n_files(h); i++) {
-                        json_t *f = json_pack("{s:s}", "Path", rp_hwdef_file_path(h, i));
+                        json_t *f = cli_json_raw(json_pack("{s:o}", "Path", cli_json_text(rp_hwdef_file_path(h, i))),
+                                                 "Path", rp_hwdef_file_path(h, i));
                         if (f && rp_hwdef_file_description(h, i))
                                 json_object_set_new(f, "Description", json_string(rp_hwdef_file_description(h, i)));
                         ok = json_array_append_new(files, f) == 0;

@@ -206,8 +206,8 @@ static int pack_application(int argc, char **argv) {
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
 
         if (json)
-                return cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:s, s:s}",
-                                                "output", output,
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:s, s:s}",
+                                                "output", cli_json_text(output),
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
                                                 "name", m->name,
@@ -216,9 +216,11 @@ static int pack_application(int argc, char **argv) {
                                                 "image_size", (json_int_t) m->image_size,
                                                 "image_sha256", digest,
                                                 "algorithm", alg_name(rp_key_cose_alg(key)),
-                                                "key_id", kid));
+                                                "key_id", kid), "output", output));
         char num[64];
-        printf("Packed %s\n", output);
+        printf("Packed ");
+        cli_print_safe(output);
+        printf("\n");
         cli_print_row(ROW, "Component id:", m->component_id);
         cli_print_row(ROW, "Name:", m->name);
         cli_print_row(ROW, "Type:", rp_image_type_name(m->type));
@@ -317,8 +319,8 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
                         if (!am)
                                 am = json_stringn(m->app_manifest, m->app_manifest_len);
                 }
-                return cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:I, s:s, s:s, s:s, s:s?, s:o?}",
-                                                "file", a->path,
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:I, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:I, s:s, s:s, s:s, s:s?, s:o?}",
+                                                "file", cli_json_text(a->path),
                                                 "format", (json_int_t) m->format,
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
@@ -332,7 +334,7 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
                                                 "key_id", kid,
                                                 "signature", key ? "verified" : "not-checked",
                                                 "verified_with", key ? given : NULL,
-                                                "app_manifest", am));
+                                                "app_manifest", am), "file", a->path));
         }
 
         cli_print_row(ROW, "File:", a->path);
@@ -406,8 +408,8 @@ static int verify(int argc, char **argv) {
                 return cli_fail(-ENOMEM, NULL, NULL);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
         if (a.format == CLI_FORMAT_JSON)
-                return cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
-                                                "file", a.path,
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+                                                "file", cli_json_text(a.path),
                                                 "verified", 1,
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
@@ -415,7 +417,7 @@ static int verify(int argc, char **argv) {
                                                 "version", (json_int_t) m->version,
                                                 "image_size", (json_int_t) m->image_size,
                                                 "image_sha256", digest,
-                                                "key_id", kid));
+                                                "key_id", kid), "file", a.path));
         printf("OK: ");
         cli_print_safe(a.path);
         printf(": %s ", rp_image_type_name(m->type));
@@ -464,7 +466,9 @@ static int extract(int argc, char **argv) {
                 rp_error_prefix(&err, "%s: ", a.path);
                 return cli_fail(r, &err, NULL);
         }
-        printf("Extracted %s\n", out);
+        printf("Extracted ");
+        cli_print_safe(out);
+        printf("\n");
         return CLI_EXIT_OK;
 }
 

@@ -114,9 +114,10 @@ static int keys_generate(int argc, char **argv) {
         rp_hex_encode_buf(id, sizeof id, hex);
 
         if (json)
-                return cli_print_json(json_pack("{s:s, s:s, s:s, s:s}",
-                                                "private_key", out, "public_key", pub,
-                                                "type", rp_key_type_name(type), "key_id", hex));
+                return cli_print_json(cli_json_raw(cli_json_raw(json_pack("{s:o, s:o, s:s, s:s}",
+                                                "private_key", cli_json_text(out), "public_key", cli_json_text(pub),
+                                                "type", rp_key_type_name(type), "key_id", hex),
+                                                "private_key", out), "public_key", pub));
         printf("Wrote the %s private key to ", rp_key_type_name(type));
         cli_print_safe(out);
         printf(" (mode 0600)\nWrote the public key to ");
@@ -194,9 +195,10 @@ static int keys_show(int argc, char **argv) {
         bool priv = rp_key_is_private(key);
 
         if (fmt == CLI_FORMAT_JSON)
-                return cli_print_json(json_pack("{s:s, s:s, s:i, s:b, s:s}",
-                                                "file", path, "type", type, "cose_alg", rp_key_cose_alg(key),
-                                                "private", priv, "key_id", hex));
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:s, s:i, s:b, s:s}",
+                                                "file", cli_json_text(path), "type", type,
+                                                "cose_alg", rp_key_cose_alg(key), "private", priv,
+                                                "key_id", hex), "file", path));
         cli_print_row(9, "File:", path);
         cli_print_row(9, "Type:", type);
         cli_print_row(9, "Holds:", priv ? "private key (and its public key)" : "public key only");
