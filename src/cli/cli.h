@@ -82,6 +82,40 @@ json_t *cli_json_raw(json_t *j, const char *key, const char *s);
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);
 
+/* What an existing file at an output path must be for a command to replace
+ * it without --force (output-file.c). */
+typedef enum cli_output_kind {
+        CLI_OUTPUT_NEW,         /* nothing: any existing file needs --force */
+        CLI_OUTPUT_PACKAGE,     /* an image package */
+        CLI_OUTPUT_HEADER,      /* a header whose first line is RP_HWDEF_HEADER_MARKER */
+        CLI_OUTPUT_EROFS,       /* an erofs image */
+} cli_output_kind;
+
+typedef struct cli_output {
+        const char *path;
+        const char *what;       /* for messages: "the package" */
+        const char *option;     /* the option that names it, for hints: "-o" */
+        cli_output_kind kind;
+        bool force;             /* --force: replace a file of another kind */
+} cli_output;
+
+/* An input of the command: a file no output may replace. */
+typedef struct cli_input {
+        const char *what;       /* for messages: "the signing key (--key)" */
+        const char *path;
+        bool tree;              /* a directory: no file in it may be replaced either */
+} cli_input;
+
+/* Called before writing out->path. Refuses (reports, returns CLI_EXIT_FAIL)
+ * if the output is the same file as an input, or as a file inside an input
+ * tree: device and inode compared, symlinks followed, so another name, a
+ * hard link or a symlink is caught; --force does not change this. Unless
+ * out->force, also refuses to replace an existing file (or symlink) that is
+ * not of out->kind. Returns CLI_EXIT_OK otherwise. Inputs that do not exist
+ * are skipped. This guards against mistakes, not against a race with
+ * someone who can write to the output's directory. */
+int cli_check_output(const cli_output *out, const cli_input *inputs, size_t n_inputs);
+
 /* The command groups, one file each. */
 int cmd_keys(int argc, char **argv);
 int cmd_image_package(int argc, char **argv);

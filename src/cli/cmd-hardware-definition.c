@@ -23,6 +23,7 @@ typedef struct hw_opts {
         const char *output;       /* -o FILE (generate-header) or FORMAT (show) */
         const char *output_dir;
         const char *path;
+        bool force;
 } hw_opts;
 
 /* Parses the options both verbs share; returns -1 to continue, or an exit
@@ -33,6 +34,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, bool generate, hw_
                 { "hardware-definitions-dir", required_argument, NULL, 'I' },
                 { "output",                   required_argument, NULL, 'o' },
                 { "output-dir",               required_argument, NULL, 'd' },
+                { "force",                    no_argument,       NULL, 'f' },
                 { "help",                     no_argument,       NULL, 'h' },
                 {}
         };
@@ -53,6 +55,11 @@ static int parse_opts(const char *cmd, int argc, char **argv, bool generate, hw_
                         if (!generate)
                                 return cli_usage_error(cmd, "unknown option '--output-dir'");
                         o->output_dir = optarg;
+                        break;
+                case 'f':
+                        if (!generate)
+                                return cli_usage_error(cmd, "unknown option '--force'");
+                        o->force = true;
                         break;
                 case 'h':
                         return help();
@@ -76,9 +83,12 @@ static int generate_help(void) {
                "By default the headers of the definition and of every definition it imports\n"
                "go to inc/hw/ beside DEFINITION (so \"#include \\\"hw/NAME.h\\\"\" works with\n"
                "-I that/inc), each named after its JSON file.\n\n"
+               "A header rampart generated (its first line says so) is replaced; any other\n"
+               "existing file needs --force. The definition files are never replaced.\n\n"
                "Options:\n"
                "  -o, --output FILE      Write only DEFINITION's header, to FILE\n"
                "      --output-dir DIR   Write the headers to DIR instead of inc/hw/\n"
+               "      --force            Replace files that are not headers rampart generated\n"
                "  -I, --hardware-definitions-dir DIR\n"
                "                         Also look for imported definitions in DIR (may be\n"
                "                         given more than once)\n"
@@ -106,6 +116,20 @@ static int mkdir_p(const char *path, rp_error *err) {
         if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
                 return rp_error_set(err, -ENOTDIR, "%s: not a directory", path);
         return 0;
+}
+
+/* Refuses an output that is one of the definition's files or a file of
+ * another kind (cli_check_output). */
+static int check_header_output(const rp_hwdef *h, const hw_opts *o, const char *out) {
+        size_t n = rp_hwdef_n_files(h);
+        _cleanup_free_ cli_input *inputs = calloc(n, sizeof *inputs);
+        if (!inputs)
+                return cli_fail(-ENOMEM, NULL, NULL);
+        for (size_t i = 0; i < n; i++)
+                inputs[i] = (cli_input) { i == 0 ? "the hardware definition" : "an imported hardware definition",
+                                          rp_hwdef_file_path(h, i), false };
+        const cli_output co = { out, "the header", o->output ? "-o" : "--output-dir", CLI_OUTPUT_HEADER, o->force };
+        return cli_check_output(&co, inputs, n);
 }
 
 static int write_header(const rp_hwdef *h, size_t file, const char *out, rp_error *err) {
@@ -139,6 +163,9 @@ static int verb_generate_header(int argc, char **argv) {
                 return cli_fail(r, &err, NULL);
 
         if (o.output) {
+                r = check_header_output(h, &o, o.output);
+                if (r != CLI_EXIT_OK)
+                        return r;
                 r = write_header(h, 0, o.output, &err);
                 return r < 0 ? cli_fail(r, &err, NULL) : CLI_EXIT_OK;
         }
@@ -177,16 +204,26 @@ static int verb_generate_header(int argc, char **argv) {
                                 break;
                         }
         }
+        /* Every output is checked before the first is written. */
+        char **outs = calloc(n, sizeof(char *));
+        if (!outs)
+                exit_code = cli_fail(-ENOMEM, NULL, NULL);
         for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
-                _cleanup_free_ char *out = NULL;
-                if (asprintf(&out, "%s/%s", dir, names[i]) < 0) {
+                if (asprintf(&outs[i], "%s/%s", dir, names[i]) < 0) {
+                        outs[i] = NULL;
                         exit_code = cli_fail(-ENOMEM, NULL, NULL);
                         break;
                 }
-                r = write_header(h, i, out, &err);
+                exit_code = check_header_output(h, &o, outs[i]);
+        }
+        for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
+                r = write_header(h, i, outs[i], &err);
                 if (r < 0)
                         exit_code = cli_fail(r, &err, NULL);
         }
+        for (size_t i = 0; outs && i < n; i++)
+                free(outs[i]);
+        free(outs);
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
         free(names);

@@ -32,7 +32,10 @@ static int help_pack(void) {
                "      --image-version N    the version number devices compare against rollback (default 1)\n"
                "      --version-name TEXT  a version for people, e.g. 1.4.2 (optional)\n"
                "      --json               print the summary as JSON\n"
+               "      --force              replace OUTPUT even if it is not an image package\n"
                "  -h, --help               show this help\n\n"
+               "OUTPUT may replace an existing image package; any other file needs --force, and\n"
+               "the key, the manifest and the files in DIR are never replaced.\n"
                "The build time is $SOURCE_DATE_EPOCH when set (for reproducible builds), else now.\n"
                "mkfs.erofs comes from erofs-utils (scripts/install-deps); $RAMPART_MKFS_EROFS\n"
                "names another one.\n");
@@ -64,13 +67,15 @@ static int help_verify(void) {
 }
 
 static int help_extract(void) {
-        printf("Usage: rampart image-package extract PACKAGE --key-pub KEY --output-dir DIR\n\n"
+        printf("Usage: rampart image-package extract PACKAGE --key-pub KEY --output-dir DIR [--force]\n\n"
                "Verifies the signature with KEY, then copies the image bytes to\n"
                "DIR/COMPONENT-ID.erofs (DIR/COMPONENT-ID.img for os images) while checking them;\n"
-               "the file appears only if the image verifies.\n\n"
+               "the file appears only if the image verifies. An existing erofs image there is\n"
+               "replaced; any other file needs --force; PACKAGE and KEY are never replaced.\n\n"
                "Options:\n"
                "      --key-pub KEY        public key to verify with (PEM)\n"
                "      --output-dir DIR     an existing directory\n"
+               "      --force              replace the output file even if it is not an erofs image\n"
                "  -h, --help               show this help\n");
         return CLI_EXIT_OK;
 }
@@ -115,13 +120,14 @@ static int pack_application(int argc, char **argv) {
                 { "image-version", required_argument, NULL, 'V' },
                 { "version-name",  required_argument, NULL, 'N' },
                 { "json",          no_argument,       NULL, 'j' },
+                { "force",         no_argument,       NULL, 'f' },
                 { "help",          no_argument,       NULL, 'h' },
                 {}
         };
         const char *cmd = "image-package pack-application";
         const char *manifest = NULL, *dir = NULL, *key_path = NULL, *output = NULL, *version_name = NULL;
         uint64_t version = 1;
-        bool json = false;
+        bool json = false, force = false;
 
         if (cli_wants_help(argc, argv))
                 return help_pack();
@@ -160,6 +166,9 @@ static int pack_application(int argc, char **argv) {
                 case 'j':
                         json = true;
                         break;
+                case 'f':
+                        force = true;
+                        break;
                 default:
                         return cli_bad_option(cmd, c, argv);
                 }
@@ -174,6 +183,15 @@ static int pack_application(int argc, char **argv) {
                 return cli_usage_error(cmd, "--key is required");
         if (!output)
                 return cli_usage_error(cmd, "-o OUTPUT is required");
+        const cli_input inputs[] = {
+                { "the signing key (--key)", key_path, false },
+                { "the app manifest (--manifest)", manifest, false },
+                { "the app directory (--dir)", dir, true },
+        };
+        const cli_output out = { output, "the package", "-o", CLI_OUTPUT_PACKAGE, force };
+        int x = cli_check_output(&out, inputs, ELEMENTSOF(inputs));
+        if (x != CLI_EXIT_OK)
+                return x;
 
         rp_error err = {0};
         _cleanup_(rp_key_freep) rp_key *key = NULL;
@@ -241,6 +259,7 @@ typedef struct read_args {
         const char *key_pub;
         const char *output_dir;
         cli_format format;
+        bool force;
 } read_args;
 
 static int parse_read_args(const char *cmd, bool allow_format, bool allow_output_dir,
@@ -249,6 +268,7 @@ static int parse_read_args(const char *cmd, bool allow_format, bool allow_output
                 { "key-pub",    required_argument, NULL, 'k' },
                 { "output",     required_argument, NULL, 'o' },
                 { "output-dir", required_argument, NULL, 'D' },
+                { "force",      no_argument,       NULL, 'f' },
                 { "help",       no_argument,       NULL, 'h' },
                 {}
         };
@@ -269,6 +289,11 @@ static int parse_read_args(const char *cmd, bool allow_format, bool allow_output
                         if (!allow_output_dir)
                                 return cli_usage_error(cmd, "unknown option '--output-dir'");
                         a->output_dir = optarg;
+                        break;
+                case 'f':
+                        if (!allow_output_dir)
+                                return cli_usage_error(cmd, "unknown option '--force'");
+                        a->force = true;
                         break;
                 default:
                         return cli_bad_option(cmd, c, argv);
@@ -461,6 +486,15 @@ static int extract(int argc, char **argv) {
         if (asprintf(&out, "%s/%s.%s", a.output_dir, m->component_id,
                      m->type == RP_IMAGE_TYPE_OS ? "img" : "erofs") < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
+        const cli_input inputs[] = {
+                { "the package", a.path, false },
+                { "the public key (--key-pub)", a.key_pub, false },
+        };
+        const cli_output o = { out, "the image", "--output-dir", m->type == RP_IMAGE_TYPE_OS ? CLI_OUTPUT_NEW :
+                               CLI_OUTPUT_EROFS, a.force };
+        r = cli_check_output(&o, inputs, ELEMENTSOF(inputs));
+        if (r != CLI_EXIT_OK)
+                return r;
         r = rp_package_extract_image(pkg, key, out, &err);
         if (r < 0) {
                 rp_error_prefix(&err, "%s: ", a.path);

@@ -32,11 +32,6 @@ static int generate_help(void) {
         return CLI_EXIT_OK;
 }
 
-static bool path_exists(const char *path) {
-        struct stat st;
-        return lstat(path, &st) == 0;
-}
-
 static int keys_generate(int argc, char **argv) {
         const char *cmd = "keys generate";
         static const struct option opts[] = {
@@ -87,13 +82,17 @@ static int keys_generate(int argc, char **argv) {
         _cleanup_free_ char *pub = NULL;
         if (asprintf(&pub, "%s.pub", out) < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
-        if (!force)
-                for (const char *p = out; p; p = p == out ? pub : NULL)
-                        if (path_exists(p)) {
-                                rp_error err = {};
-                                rp_error_set(&err, -EEXIST, "%s already exists; not replacing it", p);
-                                return cli_fail(-EEXIST, &err, "use --force to replace the key pair");
-                        }
+        /* KEY.pub must not be KEY itself under another name. */
+        const cli_input priv_in = { "the private key (-o)", out, false };
+        const cli_output outs[] = {
+                { out, "the private key", "-o", CLI_OUTPUT_NEW, force },
+                { pub, "the public key", "-o", CLI_OUTPUT_NEW, force },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(outs); i++) {
+                int x = cli_check_output(&outs[i], &priv_in, i);
+                if (x != CLI_EXIT_OK)
+                        return x;
+        }
 
         rp_error err = {};
         _cleanup_(rp_key_freep) rp_key *key = NULL;

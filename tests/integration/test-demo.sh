@@ -6,10 +6,10 @@ expect_ok "scripts/demo" bash "$RAMPART_SOURCE_DIR/scripts/demo" "$RAMPART_BUILD
 expect_out "the demo packs" "^Packed hello.imagepackage$"
 expect_out "the demo verifies" "^OK: hello.imagepackage: app hello "
 for reason in "image digest mismatch" "signature does not verify" "truncated package" \
-              "padded package: 5 unexpected bytes" "not the given key"; do
+              "padded package: 5 unexpected bytes" "not the given key" "is the signing key (--key)"; do
   expect_line "the demo refuses: $reason" out "(refused, as it should be: $reason)"
 done
-[ "$(grep -c '^(refused, as it should be' "$T/out")" = 5 ] && ok || fail "the demo should show 5 refusals"
+[ "$(grep -c '^(refused, as it should be' "$T/out")" = 6 ] && ok || fail "the demo should show 6 refusals"
 expect_out "the demo finishes" "^demo: done$"
 
 # The demo stops when a refusal is not the one it names: a usage error (exit

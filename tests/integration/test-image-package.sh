@@ -201,7 +201,7 @@ no_files "$T/out-dir" && ok || fail "a failed pack left files: $(ls -A "$T/out-d
 expect_fail "output inside the app directory" 1 "is inside the app directory" \
   pack --key "$T/dev.key" -o "$APP/approot/x.imagepackage"
 [ ! -e "$APP/approot/x.imagepackage" ] && ok || { rm -f "$APP/approot/x.imagepackage"; fail "wrote into the app directory"; }
-expect_fail "output over the manifest" 1 "app_manifest.json: refusing to write the package over the app manifest" \
+expect_fail "output over the manifest" 1 "app_manifest.json: is the app manifest \(--manifest\) .*; writing the package there would replace it" \
   "$RAMPART" image-package pack-application --manifest "$T/bad/app_manifest.json" --dir "$APP/approot" \
   --key "$T/dev.key" -o "$T/bad/app_manifest.json"
 expect_fail "output is a directory" 1 "out-dir: is a directory, expected the package file to write" pack --key "$T/dev.key" -o "$T/out-dir"
