@@ -102,6 +102,10 @@ static size_t utf8_next(const unsigned char *p, size_t n, uint32_t *cp) {
         return len;
 }
 
+size_t rp_utf8_decode(const char *p, size_t n, uint32_t *ret_cp) {
+        return n == 0 ? 0 : utf8_next((const unsigned char *) p, n, ret_cp);
+}
+
 bool rp_utf8_is_valid(const char *buf, size_t len) {
         const unsigned char *p = (const unsigned char *) buf;
         while (len > 0) {
@@ -121,6 +125,8 @@ bool rp_str_is_printable(const char *s, size_t len) {
                 uint32_t cp;
                 size_t k = utf8_next(p, len, &cp);
                 if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
+                        return false;
+                if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
                         return false;
                 p += k;
                 len -= k;

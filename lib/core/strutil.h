@@ -22,9 +22,15 @@ int rp_hex_decode(const char *s, uint8_t *out, size_t out_len);
 int rp_guid_normalize(const char *s, char out[RP_GUID_STRLEN + 1]);
 bool rp_guid_is_valid(const char *s);
 
+/* Decodes the UTF-8 sequence at p (n bytes available) into *ret_cp and
+ * returns its length, or 0 if it is malformed (truncated, overlong, a
+ * surrogate, beyond U+10FFFF) or n is 0. */
+size_t rp_utf8_decode(const char *p, size_t n, uint32_t *ret_cp);
+
 /* True if buf[0..len) is well-formed UTF-8 without NUL bytes. */
 bool rp_utf8_is_valid(const char *buf, size_t len);
 
-/* True if s is valid UTF-8 and holds no control characters (C0, DEL, C1),
- * so it is safe to print to a terminal. */
+/* True if s is valid UTF-8 and holds no control characters (C0, DEL, C1)
+ * and no bidirectional controls (U+202A..U+202E, U+2066..U+2069, which make
+ * a terminal show text in another order), so it is safe to print. */
 bool rp_str_is_printable(const char *s, size_t len);

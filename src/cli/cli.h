@@ -62,12 +62,59 @@ int cli_print_json(json_t *j);
  * terminal. */
 void cli_print_row(int width, const char *key, const char *value);
 
-/* Writes s to stdout (or f) with control characters escaped as \xNN. */
+/* Writes s to stdout (or f) with control characters escaped: C0 controls,
+ * DEL and bytes that are not UTF-8 as \xNN; C1 controls and bidirectional
+ * controls (U+202A..U+202E, U+2066..U+2069) as \uNNNN. */
 void cli_print_safe(const char *s);
 void cli_print_safe_to(FILE *f, const char *s);
 
+/* Text from outside (a path, a name) for JSON output: NULL gives null, valid
+ * UTF-8 a string, and anything else a string with each byte that is not
+ * UTF-8 replaced by U+FFFD. Returns NULL only when out of memory. JSON
+ * output never fails for such text: pair it with cli_json_raw(). */
+json_t *cli_json_text(const char *s);
+
+/* If s is not valid UTF-8, adds "KEY_hex" (s's exact bytes in hex) to the
+ * object j, so the JSON keeps what cli_json_text() replaced. Returns j, or
+ * NULL (and drops j) when j is NULL or out of memory. */
+json_t *cli_json_raw(json_t *j, const char *key, const char *s);
+
 /* True if argv holds -h or --help before any "--". */
 bool cli_wants_help(int argc, char **argv);
+
+/* What an existing file at an output path must be for a command to replace
+ * it without --force (output-file.c). */
+typedef enum cli_output_kind {
+        CLI_OUTPUT_NEW,         /* nothing: any existing file needs --force */
+        CLI_OUTPUT_PACKAGE,     /* an image package */
+        CLI_OUTPUT_HEADER,      /* a header whose first line is RP_HWDEF_HEADER_MARKER */
+        CLI_OUTPUT_EROFS,       /* an erofs image */
+} cli_output_kind;
+
+typedef struct cli_output {
+        const char *path;
+        const char *what;       /* for messages: "the package" */
+        const char *option;     /* the option that names it, for hints: "-o" */
+        cli_output_kind kind;
+        bool force;             /* --force: replace a file of another kind */
+} cli_output;
+
+/* An input of the command: a file no output may replace. */
+typedef struct cli_input {
+        const char *what;       /* for messages: "the signing key (--key)" */
+        const char *path;
+        bool tree;              /* a directory: no file in it may be replaced either */
+} cli_input;
+
+/* Called before writing out->path. Refuses (reports, returns CLI_EXIT_FAIL)
+ * if the output is the same file as an input, or as a file inside an input
+ * tree: device and inode compared, symlinks followed, so another name, a
+ * hard link or a symlink is caught; --force does not change this. Unless
+ * out->force, also refuses to replace an existing file (or symlink) that is
+ * not of out->kind. Returns CLI_EXIT_OK otherwise. Inputs that do not exist
+ * are skipped. This guards against mistakes, not against a race with
+ * someone who can write to the output's directory. */
+int cli_check_output(const cli_output *out, const cli_input *inputs, size_t n_inputs);
 
 /* The command groups, one file each. */
 int cmd_keys(int argc, char **argv);

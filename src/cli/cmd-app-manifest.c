@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "core/fileio.h"
 #include "core/macro.h"
+#include "core/strutil.h"
 #include "rampart/app_manifest.h"
 #include "rampart/hwdef.h"
 
@@ -153,6 +155,24 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
                 printf("  (nothing)\n");
 }
 
+/* Loads the manifest at path. Its "Source" (the path) must be UTF-8 for JSON
+ * output, so for -o json a path that is not is named by its U+FFFD form
+ * (the exact bytes go to "Source_hex"); tables and errors escape it. */
+static int load_manifest(const char *path, cli_format format, rp_app_manifest **ret, rp_error *err) {
+        if (format != CLI_FORMAT_JSON || rp_utf8_is_valid(path, strlen(path)))
+                return rp_app_manifest_load(path, ret, err);
+        json_t *name = cli_json_text(path);
+        if (!name)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        _cleanup_free_ uint8_t *data = NULL;
+        size_t len;
+        int r = rp_read_file(path, RP_APP_MANIFEST_MAX_SIZE, &data, &len, err);
+        if (r == 0)
+                r = rp_app_manifest_parse((const char *) data, len, json_string_value(name), ret, err);
+        json_decref(name);
+        return r;
+}
+
 static int verb_check(int argc, char **argv) {
         static const struct option options[] = {
                 { "hardware-definition",      required_argument, NULL, 'H' },
@@ -200,7 +220,7 @@ static int verb_check(int argc, char **argv) {
 
         rp_error err = {};
         _cleanup_(rp_app_manifest_freep) rp_app_manifest *m = NULL;
-        int r = rp_app_manifest_load(path, &m, &err);
+        int r = load_manifest(path, format, &m, &err);
         if (r < 0)
                 return cli_fail(r, &err, r == -ENOENT ? "check the path of the manifest" : NULL);
 
@@ -217,11 +237,11 @@ static int verb_check(int argc, char **argv) {
 
         if (format == CLI_FORMAT_JSON) {
                 json_t *j = rp_app_manifest_to_json(m);
-                if (j && hwdef_path && json_object_set_new(j, "HardwareDefinition", json_string(hwdef_path)) < 0) {
+                if (j && hwdef_path && json_object_set_new(j, "HardwareDefinition", cli_json_text(hwdef_path)) < 0) {
                         json_decref(j);
                         j = NULL;
                 }
-                return cli_print_json(j);
+                return cli_print_json(cli_json_raw(cli_json_raw(j, "Source", path), "HardwareDefinition", hwdef_path));
         }
         print_table(m, hwdef_path);
         size_t unresolved = rp_app_manifest_n_unresolved(m);

@@ -23,6 +23,7 @@ typedef struct hw_opts {
         const char *output;       /* -o FILE (generate-header) or FORMAT (show) */
         const char *output_dir;
         const char *path;
+        bool force;
 } hw_opts;
 
 /* Parses the options both verbs share; returns -1 to continue, or an exit
@@ -33,6 +34,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, bool generate, hw_
                 { "hardware-definitions-dir", required_argument, NULL, 'I' },
                 { "output",                   required_argument, NULL, 'o' },
                 { "output-dir",               required_argument, NULL, 'd' },
+                { "force",                    no_argument,       NULL, 'f' },
                 { "help",                     no_argument,       NULL, 'h' },
                 {}
         };
@@ -53,6 +55,11 @@ static int parse_opts(const char *cmd, int argc, char **argv, bool generate, hw_
                         if (!generate)
                                 return cli_usage_error(cmd, "unknown option '--output-dir'");
                         o->output_dir = optarg;
+                        break;
+                case 'f':
+                        if (!generate)
+                                return cli_usage_error(cmd, "unknown option '--force'");
+                        o->force = true;
                         break;
                 case 'h':
                         return help();
@@ -76,9 +83,12 @@ static int generate_help(void) {
                "By default the headers of the definition and of every definition it imports\n"
                "go to inc/hw/ beside DEFINITION (so \"#include \\\"hw/NAME.h\\\"\" works with\n"
                "-I that/inc), each named after its JSON file.\n\n"
+               "A header rampart generated (its first line says so) is replaced; any other\n"
+               "existing file needs --force. The definition files are never replaced.\n\n"
                "Options:\n"
                "  -o, --output FILE      Write only DEFINITION's header, to FILE\n"
                "      --output-dir DIR   Write the headers to DIR instead of inc/hw/\n"
+               "      --force            Replace files that are not headers rampart generated\n"
                "  -I, --hardware-definitions-dir DIR\n"
                "                         Also look for imported definitions in DIR (may be\n"
                "                         given more than once)\n"
@@ -108,6 +118,20 @@ static int mkdir_p(const char *path, rp_error *err) {
         return 0;
 }
 
+/* Refuses an output that is one of the definition's files or a file of
+ * another kind (cli_check_output). */
+static int check_header_output(const rp_hwdef *h, const hw_opts *o, const char *out) {
+        size_t n = rp_hwdef_n_files(h);
+        _cleanup_free_ cli_input *inputs = calloc(n, sizeof *inputs);
+        if (!inputs)
+                return cli_fail(-ENOMEM, NULL, NULL);
+        for (size_t i = 0; i < n; i++)
+                inputs[i] = (cli_input) { i == 0 ? "the hardware definition" : "an imported hardware definition",
+                                          rp_hwdef_file_path(h, i), false };
+        const cli_output co = { out, "the header", o->output ? "-o" : "--output-dir", CLI_OUTPUT_HEADER, o->force };
+        return cli_check_output(&co, inputs, n);
+}
+
 static int write_header(const rp_hwdef *h, size_t file, const char *out, rp_error *err) {
         _cleanup_free_ char *text = NULL;
         size_t len;
@@ -117,7 +141,9 @@ static int write_header(const rp_hwdef *h, size_t file, const char *out, rp_erro
         r = rp_write_file_atomic(out, text, len, 0644, err);
         if (r < 0)
                 return r;
-        printf("wrote %s\n", out);
+        printf("wrote ");
+        cli_print_safe(out);
+        printf("\n");
         return 0;
 }
 
@@ -137,6 +163,9 @@ static int verb_generate_header(int argc, char **argv) {
                 return cli_fail(r, &err, NULL);
 
         if (o.output) {
+                r = check_header_output(h, &o, o.output);
+                if (r != CLI_EXIT_OK)
+                        return r;
                 r = write_header(h, 0, o.output, &err);
                 return r < 0 ? cli_fail(r, &err, NULL) : CLI_EXIT_OK;
         }
@@ -175,16 +204,26 @@ static int verb_generate_header(int argc, char **argv) {
                                 break;
                         }
         }
+        /* Every output is checked before the first is written. */
+        char **outs = calloc(n, sizeof(char *));
+        if (!outs)
+                exit_code = cli_fail(-ENOMEM, NULL, NULL);
         for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
-                _cleanup_free_ char *out = NULL;
-                if (asprintf(&out, "%s/%s", dir, names[i]) < 0) {
+                if (asprintf(&outs[i], "%s/%s", dir, names[i]) < 0) {
+                        outs[i] = NULL;
                         exit_code = cli_fail(-ENOMEM, NULL, NULL);
                         break;
                 }
-                r = write_header(h, i, out, &err);
+                exit_code = check_header_output(h, &o, outs[i]);
+        }
+        for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
+                r = write_header(h, i, outs[i], &err);
                 if (r < 0)
                         exit_code = cli_fail(r, &err, NULL);
         }
+        for (size_t i = 0; outs && i < n; i++)
+                free(outs[i]);
+        free(outs);
         for (size_t i = 0; i < n; i++)
                 free(names[i]);
         free(names);
@@ -206,8 +245,9 @@ static int show_help(void) {
 
 static json_t *peripheral_json(const rp_hwdef *h, const rp_hwdef_peripheral *p) {
         const rp_hwdef_peripheral *root = rp_hwdef_root(h, p);
-        json_t *o = json_pack("{s:s, s:s, s:s}", "Name", p->name, "Type", p->type,
-                              "File", rp_hwdef_file_path(h, p->file));
+        json_t *o = cli_json_raw(json_pack("{s:s, s:s, s:o}", "Name", p->name, "Type", p->type,
+                                           "File", cli_json_text(rp_hwdef_file_path(h, p->file))),
+                                 "File", rp_hwdef_file_path(h, p->file));
         if (!o)
                 return NULL;
         int r = 0;
@@ -249,7 +289,8 @@ static int verb_show(int argc, char **argv) {
                 json_t *files = json_array(), *periphs = json_array();
                 bool ok = files && periphs;
                 for (size_t i = 0; ok && i < rp_hwdef_n_files(h); i++) {
-                        json_t *f = json_pack("{s:s}", "Path", rp_hwdef_file_path(h, i));
+                        json_t *f = cli_json_raw(json_pack("{s:o}", "Path", cli_json_text(rp_hwdef_file_path(h, i))),
+                                                 "Path", rp_hwdef_file_path(h, i));
                         if (f && rp_hwdef_file_description(h, i))
                                 json_object_set_new(f, "Description", json_string(rp_hwdef_file_description(h, i)));
                         ok = json_array_append_new(files, f) == 0;

@@ -32,7 +32,10 @@ static int help_pack(void) {
                "      --image-version N    the version number devices compare against rollback (default 1)\n"
                "      --version-name TEXT  a version for people, e.g. 1.4.2 (optional)\n"
                "      --json               print the summary as JSON\n"
+               "      --force              replace OUTPUT even if it is not an image package\n"
                "  -h, --help               show this help\n\n"
+               "OUTPUT may replace an existing image package; any other file needs --force, and\n"
+               "the key, the manifest and the files in DIR are never replaced.\n"
                "The build time is $SOURCE_DATE_EPOCH when set (for reproducible builds), else now.\n"
                "mkfs.erofs comes from erofs-utils (scripts/install-deps); $RAMPART_MKFS_EROFS\n"
                "names another one.\n");
@@ -64,28 +67,26 @@ static int help_verify(void) {
 }
 
 static int help_extract(void) {
-        printf("Usage: rampart image-package extract PACKAGE --key-pub KEY --output-dir DIR\n\n"
+        printf("Usage: rampart image-package extract PACKAGE --key-pub KEY --output-dir DIR [--force]\n\n"
                "Verifies the signature with KEY, then copies the image bytes to\n"
                "DIR/COMPONENT-ID.erofs (DIR/COMPONENT-ID.img for os images) while checking them;\n"
-               "the file appears only if the image verifies.\n\n"
+               "the file appears only if the image verifies. An existing erofs image there is\n"
+               "replaced; any other file needs --force; PACKAGE and KEY are never replaced.\n\n"
                "Options:\n"
                "      --key-pub KEY        public key to verify with (PEM)\n"
                "      --output-dir DIR     an existing directory\n"
+               "      --force              replace the output file even if it is not an erofs image\n"
                "  -h, --help               show this help\n");
         return CLI_EXIT_OK;
 }
 
-/* Reports the option getopt refused. */
+/* Lowercase hex of buf, or "none". */
 static void hex(const uint8_t *buf, size_t len, char *out, size_t out_size) {
         if (!buf || 2 * len + 1 > out_size) {
                 snprintf(out, out_size, "none");
                 return;
         }
         rp_hex_encode_buf(buf, len, out);
-}
-
-static const char *alg_name(int alg) {
-        return alg == RP_COSE_ALG_ES256 ? "ES256" : alg == RP_COSE_ALG_EDDSA ? "Ed25519" : "unknown";
 }
 
 static void format_time(uint64_t t, char *out, size_t size) {
@@ -112,13 +113,14 @@ static int pack_application(int argc, char **argv) {
                 { "image-version", required_argument, NULL, 'V' },
                 { "version-name",  required_argument, NULL, 'N' },
                 { "json",          no_argument,       NULL, 'j' },
+                { "force",         no_argument,       NULL, 'f' },
                 { "help",          no_argument,       NULL, 'h' },
                 {}
         };
         const char *cmd = "image-package pack-application";
         const char *manifest = NULL, *dir = NULL, *key_path = NULL, *output = NULL, *version_name = NULL;
         uint64_t version = 1;
-        bool json = false;
+        bool json = false, force = false;
 
         if (cli_wants_help(argc, argv))
                 return help_pack();
@@ -157,6 +159,9 @@ static int pack_application(int argc, char **argv) {
                 case 'j':
                         json = true;
                         break;
+                case 'f':
+                        force = true;
+                        break;
                 default:
                         return cli_bad_option(cmd, c, argv);
                 }
@@ -171,6 +176,15 @@ static int pack_application(int argc, char **argv) {
                 return cli_usage_error(cmd, "--key is required");
         if (!output)
                 return cli_usage_error(cmd, "-o OUTPUT is required");
+        const cli_input inputs[] = {
+                { "the signing key (--key)", key_path, false },
+                { "the app manifest (--manifest)", manifest, false },
+                { "the app directory (--dir)", dir, true },
+        };
+        const cli_output out = { output, "the package", "-o", CLI_OUTPUT_PACKAGE, force };
+        int x = cli_check_output(&out, inputs, ELEMENTSOF(inputs));
+        if (x != CLI_EXIT_OK)
+                return x;
 
         rp_error err = {0};
         _cleanup_(rp_key_freep) rp_key *key = NULL;
@@ -201,8 +215,8 @@ static int pack_application(int argc, char **argv) {
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
 
         if (json)
-                return cli_print_json(json_pack("{s:s, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:s, s:s}",
-                                                "output", output,
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:s, s:s}",
+                                                "output", cli_json_text(output),
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
                                                 "name", m->name,
@@ -210,10 +224,12 @@ static int pack_application(int argc, char **argv) {
                                                 "version_name", m->version_name,
                                                 "image_size", (json_int_t) m->image_size,
                                                 "image_sha256", digest,
-                                                "algorithm", alg_name(rp_key_cose_alg(key)),
-                                                "key_id", kid));
+                                                "algorithm", rp_cose_alg_name(rp_key_cose_alg(key)),
+                                                "key_id", kid), "output", output));
         char num[64];
-        printf("Packed %s\n", output);
+        printf("Packed ");
+        cli_print_safe(output);
+        printf("\n");
         cli_print_row(ROW, "Component id:", m->component_id);
         cli_print_row(ROW, "Name:", m->name);
         cli_print_row(ROW, "Type:", rp_image_type_name(m->type));
@@ -234,6 +250,7 @@ typedef struct read_args {
         const char *key_pub;
         const char *output_dir;
         cli_format format;
+        bool force;
 } read_args;
 
 static int parse_read_args(const char *cmd, bool allow_format, bool allow_output_dir,
@@ -242,6 +259,7 @@ static int parse_read_args(const char *cmd, bool allow_format, bool allow_output
                 { "key-pub",    required_argument, NULL, 'k' },
                 { "output",     required_argument, NULL, 'o' },
                 { "output-dir", required_argument, NULL, 'D' },
+                { "force",      no_argument,       NULL, 'f' },
                 { "help",       no_argument,       NULL, 'h' },
                 {}
         };
@@ -262,6 +280,11 @@ static int parse_read_args(const char *cmd, bool allow_format, bool allow_output
                         if (!allow_output_dir)
                                 return cli_usage_error(cmd, "unknown option '--output-dir'");
                         a->output_dir = optarg;
+                        break;
+                case 'f':
+                        if (!allow_output_dir)
+                                return cli_usage_error(cmd, "unknown option '--force'");
+                        a->force = true;
                         break;
                 default:
                         return cli_bad_option(cmd, c, argv);
@@ -313,8 +336,8 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
                         if (!am)
                                 am = json_stringn(m->app_manifest, m->app_manifest_len);
                 }
-                return cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:I, s:s, s:s, s:s, s:s?, s:o?}",
-                                                "file", a->path,
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:I, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:I, s:s, s:s, s:s, s:s?, s:o?}",
+                                                "file", cli_json_text(a->path),
                                                 "format", (json_int_t) m->format,
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
@@ -324,11 +347,11 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
                                                 "image_size", (json_int_t) m->image_size,
                                                 "image_sha256", digest,
                                                 "build_time", (json_int_t) m->build_time,
-                                                "algorithm", alg_name(rp_package_alg(pkg)),
+                                                "algorithm", rp_cose_alg_name(rp_package_alg(pkg)),
                                                 "key_id", kid,
                                                 "signature", key ? "verified" : "not-checked",
                                                 "verified_with", key ? given : NULL,
-                                                "app_manifest", am));
+                                                "app_manifest", am), "file", a->path));
         }
 
         cli_print_row(ROW, "File:", a->path);
@@ -348,7 +371,7 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
                 snprintf(num, sizeof num, "%zu bytes of JSON", m->app_manifest_len);
                 cli_print_row(ROW, "App manifest:", num);
         }
-        cli_print_row(ROW, "Algorithm:", alg_name(rp_package_alg(pkg)));
+        cli_print_row(ROW, "Algorithm:", rp_cose_alg_name(rp_package_alg(pkg)));
         cli_print_row(ROW, "Signer key id:", kid);
         if (key) {
                 _cleanup_free_ char *s = NULL;
@@ -404,8 +427,8 @@ static int verify(int argc, char **argv) {
         key_id_hex(key, kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
         if (a.format == CLI_FORMAT_JSON)
-                return cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
-                                                "file", a.path,
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",
+                                                "file", cli_json_text(a.path),
                                                 "verified", 1,
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
@@ -413,7 +436,7 @@ static int verify(int argc, char **argv) {
                                                 "version", (json_int_t) m->version,
                                                 "image_size", (json_int_t) m->image_size,
                                                 "image_sha256", digest,
-                                                "key_id", kid));
+                                                "key_id", kid), "file", a.path));
         printf("OK: ");
         cli_print_safe(a.path);
         printf(": %s ", rp_image_type_name(m->type));
@@ -460,12 +483,23 @@ static int extract(int argc, char **argv) {
         if (asprintf(&out, "%s/%s.%s", a.output_dir, m->component_id,
                      m->type == RP_IMAGE_TYPE_OS ? "img" : "erofs") < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
+        const cli_input inputs[] = {
+                { "the package", a.path, false },
+                { "the public key (--key-pub)", a.key_pub, false },
+        };
+        const cli_output o = { out, "the image", "--output-dir", m->type == RP_IMAGE_TYPE_OS ? CLI_OUTPUT_NEW :
+                               CLI_OUTPUT_EROFS, a.force };
+        r = cli_check_output(&o, inputs, ELEMENTSOF(inputs));
+        if (r != CLI_EXIT_OK)
+                return r;
         r = rp_package_extract_image(pkg, out, &err);
         if (r < 0) {
                 rp_error_prefix(&err, "%s: ", a.path);
                 return cli_fail(r, &err, NULL);
         }
-        printf("Extracted %s\n", out);
+        printf("Extracted ");
+        cli_print_safe(out);
+        printf("\n");
         return CLI_EXIT_OK;
 }
 

@@ -32,11 +32,6 @@ static int generate_help(void) {
         return CLI_EXIT_OK;
 }
 
-static bool path_exists(const char *path) {
-        struct stat st;
-        return lstat(path, &st) == 0;
-}
-
 static int keys_generate(int argc, char **argv) {
         const char *cmd = "keys generate";
         static const struct option opts[] = {
@@ -87,13 +82,17 @@ static int keys_generate(int argc, char **argv) {
         _cleanup_free_ char *pub = NULL;
         if (asprintf(&pub, "%s.pub", out) < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
-        if (!force)
-                for (const char *p = out; p; p = p == out ? pub : NULL)
-                        if (path_exists(p)) {
-                                rp_error err = {};
-                                rp_error_set(&err, -EEXIST, "%s already exists; not replacing it", p);
-                                return cli_fail(-EEXIST, &err, "use --force to replace the key pair");
-                        }
+        /* KEY.pub must not be KEY itself under another name. */
+        const cli_input priv_in = { "the private key (-o)", out, false };
+        const cli_output outs[] = {
+                { out, "the private key", "-o", CLI_OUTPUT_NEW, force },
+                { pub, "the public key", "-o", CLI_OUTPUT_NEW, force },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(outs); i++) {
+                int x = cli_check_output(&outs[i], &priv_in, i);
+                if (x != CLI_EXIT_OK)
+                        return x;
+        }
 
         rp_error err = {};
         _cleanup_(rp_key_freep) rp_key *key = NULL;
@@ -112,9 +111,10 @@ static int keys_generate(int argc, char **argv) {
         rp_hex_encode_buf(id, sizeof id, hex);
 
         if (json)
-                return cli_print_json(json_pack("{s:s, s:s, s:s, s:s}",
-                                                "private_key", out, "public_key", pub,
-                                                "type", rp_key_type_name(type), "key_id", hex));
+                return cli_print_json(cli_json_raw(cli_json_raw(json_pack("{s:o, s:o, s:s, s:s}",
+                                                "private_key", cli_json_text(out), "public_key", cli_json_text(pub),
+                                                "type", rp_key_type_name(type), "key_id", hex),
+                                                "private_key", out), "public_key", pub));
         printf("Wrote the %s private key to ", rp_key_type_name(type));
         cli_print_safe(out);
         printf(" (mode 0600)\nWrote the public key to ");
@@ -190,9 +190,10 @@ static int keys_show(int argc, char **argv) {
         bool priv = rp_key_is_private(key);
 
         if (fmt == CLI_FORMAT_JSON)
-                return cli_print_json(json_pack("{s:s, s:s, s:i, s:b, s:s}",
-                                                "file", path, "type", type, "cose_alg", rp_key_cose_alg(key),
-                                                "private", priv, "key_id", hex));
+                return cli_print_json(cli_json_raw(json_pack("{s:o, s:s, s:i, s:b, s:s}",
+                                                "file", cli_json_text(path), "type", type,
+                                                "cose_alg", rp_key_cose_alg(key), "private", priv,
+                                                "key_id", hex), "file", path));
         cli_print_row(9, "File:", path);
         cli_print_row(9, "Type:", type);
         cli_print_row(9, "Holds:", priv ? "private key (and its public key)" : "public key only");

@@ -56,14 +56,18 @@ int main(int argc, char **argv) {
                                 char *args[] = { argv[2], (char *) "--help", NULL };
                                 return groups[i].run(2, args);
                         }
-                fprintf(stderr, "rampart: unknown command '%s'\n", argv[2]);
+                fprintf(stderr, "rampart: unknown command '");
+                cli_print_safe_to(stderr, argv[2]);
+                fprintf(stderr, "'\n");
                 return CLI_EXIT_USAGE;
         }
         for (size_t i = 0; i < ELEMENTSOF(groups); i++)
                 if (streq(groups[i].name, cmd))
                         return groups[i].run(argc - 1, argv + 1);
 
-        fprintf(stderr, "rampart: unknown command '%s'\n", cmd);
+        fprintf(stderr, "rampart: unknown command '");
+        cli_print_safe_to(stderr, cmd);
+        fprintf(stderr, "'\n");
         help(stderr);
         return CLI_EXIT_USAGE;
 }

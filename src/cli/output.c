@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "core/macro.h"
+#include "core/strutil.h"
 
 int cli_dispatch(const char *group, const char *group_summary,
                  const cli_command *cmds, size_t n_cmds, int argc, char **argv) {
@@ -19,8 +22,11 @@ int cli_dispatch(const char *group, const char *group_summary,
                                 return cmds[i].run(argc - 1, argv + 1);
 
         FILE *out = help ? stdout : stderr;
-        if (sub && !help)
-                fprintf(stderr, "rampart %s: unknown command '%s'\n\n", group, sub);
+        if (sub && !help) {
+                fprintf(stderr, "rampart %s: unknown command '", group);
+                cli_print_safe_to(stderr, sub);
+                fprintf(stderr, "'\n\n");
+        }
         fprintf(out, "Usage: rampart %s COMMAND [OPTIONS]\n\n%s\n\nCommands:\n", group, group_summary);
         for (size_t i = 0; i < n_cmds; i++)
                 fprintf(out, "  %-22s %s\n", cmds[i].name, cmds[i].summary);
@@ -41,11 +47,14 @@ int cli_parse_format(const char *cmd, const char *s, cli_format *ret) {
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
+        /* The message may quote an argument, which may hold anything. */
         va_list ap;
-        fprintf(stderr, "rampart %s: ", cmd);
+        _cleanup_free_ char *msg = NULL;
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        int r = vasprintf(&msg, fmt, ap);
         va_end(ap);
+        fprintf(stderr, "rampart %s: ", cmd);
+        cli_print_safe_to(stderr, r < 0 ? "out of memory" : msg);
         fprintf(stderr, "\nTry 'rampart %s --help'.\n", cmd);
         return CLI_EXIT_USAGE;
 }
@@ -82,16 +91,24 @@ int cli_print_json(json_t *j) {
 }
 
 void cli_print_safe_to(FILE *f, const char *s) {
-        /* C0 controls, DEL and the C1 controls (U+0080..U+009F, which some
-         * terminals treat as escape sequences) are shown escaped. */
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p < 0x20 || *p == 0x7f)
-                        fprintf(f, "\\x%02x", *p);
-                else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-                        fprintf(f, "\\u%04x", p[1]);
-                        p++;
-                } else
-                        fputc(*p, f);
+        /* What a terminal could act on or show misleadingly is escaped: C0
+         * controls and DEL as \xNN, bytes that are not UTF-8 as \xNN (a lone
+         * 0x9b is CSI to an 8-bit terminal), C1 controls (U+0080..U+009F)
+         * and the bidirectional controls (U+202A..U+202E, U+2066..U+2069,
+         * which reorder what is shown) as \uNNNN. */
+        size_t n = strlen(s);
+        for (size_t i = 0; i < n; ) {
+                uint32_t cp;
+                size_t k = rp_utf8_decode(s + i, n - i, &cp);
+                if (k == 0 || cp < 0x20 || cp == 0x7f) {
+                        fprintf(f, "\\x%02x", (unsigned char) s[i]);
+                        k = 1;
+                } else if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+                         (cp >= 0x2066 && cp <= 0x2069))
+                        fprintf(f, "\\u%04x", (unsigned) cp);
+                else
+                        fwrite(s + i, 1, k, f);
+                i += k;
         }
 }
 
@@ -113,4 +130,45 @@ bool cli_wants_help(int argc, char **argv) {
                         return true;
         }
         return false;
+}
+
+json_t *cli_json_text(const char *s) {
+        if (!s)
+                return json_null();
+        size_t n = strlen(s);
+        if (rp_utf8_is_valid(s, n))
+                return json_stringn(s, n);
+        /* Each byte that does not start a UTF-8 sequence becomes U+FFFD (3
+         * bytes), so the copy is at most three times as long. */
+        if (n > (SIZE_MAX - 1) / 3)
+                return NULL;
+        _cleanup_free_ char *t = malloc(3 * n + 1);
+        if (!t)
+                return NULL;
+        size_t o = 0;
+        for (size_t i = 0; i < n; ) {
+                uint32_t cp;
+                size_t k = rp_utf8_decode(s + i, n - i, &cp);
+                if (k == 0) {
+                        memcpy(t + o, "\xef\xbf\xbd", 3);
+                        o += 3;
+                        i++;
+                } else {
+                        memcpy(t + o, s + i, k);
+                        o += k;
+                        i += k;
+                }
+        }
+        return json_stringn(t, o);
+}
+
+json_t *cli_json_raw(json_t *j, const char *key, const char *s) {
+        if (!j || !s || rp_utf8_is_valid(s, strlen(s)))
+                return j;
+        _cleanup_free_ char *name = NULL, *hex = rp_hex_encode(s, strlen(s));
+        if (!hex || asprintf(&name, "%s_hex", key) < 0 || json_object_set_new(j, name, json_string(hex)) < 0) {
+                json_decref(j);
+                return NULL;
+        }
+        return j;
 }

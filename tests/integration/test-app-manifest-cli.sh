@@ -10,14 +10,14 @@ json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)"
 expect_ok "check --help" "$RAMPART" app-manifest check --help
 expect_out "check --help shows usage" "Usage: rampart app-manifest check MANIFEST"
 expect_ok "app-manifest --help" "$RAMPART" app-manifest --help
-expect_out "app-manifest --help lists check" "check"
+expect_out "app-manifest --help lists check" "^  check +Validate a manifest"
 
 # Usage errors exit 2 and say how to get help.
 expect_fail "no manifest" 2 "missing the manifest file" "$RAMPART" app-manifest check
-expect_fail "two manifests" 2 "unexpected argument" "$RAMPART" app-manifest check "$M/valid/minimal.json" "$M/valid/minimal.json"
-expect_fail "bad format" 2 "Try 'rampart app-manifest check --help'" "$RAMPART" app-manifest check -o yaml "$M/valid/minimal.json"
+expect_fail "two manifests" 2 "unexpected argument '$M/valid/minimal.json' \(give one manifest\)" "$RAMPART" app-manifest check "$M/valid/minimal.json" "$M/valid/minimal.json"
+expect_fail "bad format" 2 "unknown output format 'yaml' \(use 'table' or 'json'\)" "$RAMPART" app-manifest check -o yaml "$M/valid/minimal.json"
 expect_fail "unknown option" 2 "unknown option '--frob'" "$RAMPART" app-manifest check --frob "$M/valid/minimal.json"
-expect_fail "option without value" 2 "needs a value" "$RAMPART" app-manifest check "$M/valid/minimal.json" -H
+expect_fail "option without value" 2 "option '-H' needs a value" "$RAMPART" app-manifest check "$M/valid/minimal.json" -H
 expect_fail "-I without -H" 2 "needs --hardware-definition" "$RAMPART" app-manifest check -I "$HW" "$M/valid/minimal.json"
 
 # Every valid fixture passes alone and with the reference board's profile.
@@ -34,7 +34,7 @@ expect_ok "table" "$RAMPART" app-manifest check "$M/valid/hello_highlevel.json"
 expect_out "table: name" "^Name +BlinkDemo_HighLevel$"
 expect_out "table: component id" "90644551-8233-41da-8401-95a5b0e35c87"
 expect_out "table: unresolved reference" 'Gpio +\$DEMO_LED -> unresolved \(no hardware definition given\)'
-if grep -q "not checked" "$T/err"; then ok; else fail "no note about unchecked references on stderr"; fi
+expect_err "note about unchecked references" "^note: [0-9]+ peripheral references? (was|were) not checked; pass --hardware-definition to resolve (it|them)$"
 expect_ok "table resolved" "$RAMPART" app-manifest check "$M/valid/hello_highlevel.json" -H "$PROFILE" -I "$HW/boards"
 expect_out "table: resolved reference" 'Gpio +\$DEMO_LED -> 8 \(SIMSOC_GPIO8\)'
 expect_ok "table rt" "$RAMPART" app-manifest check "$M/valid/realtime_raw.json"
@@ -80,11 +80,11 @@ expect_fail "shared block" 1 'both use "SERIAL1"' \
   "$RAMPART" app-manifest check "$M/invalid/shared_serial_block.json" -H "$PROFILE" -I "$HW/boards"
 expect_fail "board import not found" 1 'imported file "rampart_sim_board.json" not found' \
   "$RAMPART" app-manifest check "$M/valid/hello_highlevel.json" -H "$PROFILE"
-expect_fail "bad hardware definition" 1 "import cycle" \
+expect_fail "bad hardware definition" 1 "import cycle: .*cycle_a.json -> .*cycle_b.json -> .*cycle_a.json" \
   "$RAMPART" app-manifest check "$M/valid/hello_highlevel.json" -H "$HW/invalid/cycle_a.json"
 
 # Control characters in manifest text never reach the terminal raw.
 printf '{"SchemaVersion": 1, "Name": "x\\u001b[31m", "ComponentId": "3564cf72-5fc9-48e9-82a1-91230aeb4d99", "EntryPoint": "/a"}' > "$T/esc.json"
-expect_fail "escape in name" 1 "control character" "$RAMPART" app-manifest check "$T/esc.json"
-if grep -q $'\x1b' "$T/err"; then fail "raw escape printed"; else ok; fi
+expect_fail "escape in name" 1 "esc.json: Name: contains a NUL byte or control character" "$RAMPART" app-manifest check "$T/esc.json"
+expect_no_controls "escape in name: nothing raw printed"
 finish

@@ -3,10 +3,10 @@
 . "$(dirname "$0")/lib.sh"
 
 expect_ok "top-level --help" "$RAMPART" --help
-expect_out "top-level --help lists commands" "image-package"
+expect_out "top-level --help lists commands" "^  image-package +Pack, show and verify"
 expect_ok "--version" "$RAMPART" --version
 expect_out "--version prints a version" "^rampart [0-9]+\.[0-9]+\.[0-9]+"
-expect_fail "no arguments" 2 "Usage: rampart" "$RAMPART"
+expect_fail "no arguments" 2 "^Usage: rampart COMMAND" "$RAMPART"
 expect_fail "unknown command" 2 "unknown command 'frobnicate'" "$RAMPART" frobnicate
 for group in keys image-package app-manifest hardware-definition; do
   expect_ok "$group --help" "$RAMPART" "$group" --help

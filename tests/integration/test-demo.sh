@@ -1,8 +1,32 @@
 #!/usr/bin/env bash
-# scripts/demo (what 'make demo' runs) works against this build.
+# scripts/demo (what 'make demo' runs) works against this build: each step
+# happens, and each refusal is a refusal (exit 1) for the reason it names.
 . "$(dirname "$0")/lib.sh"
 expect_ok "scripts/demo" bash "$RAMPART_SOURCE_DIR/scripts/demo" "$RAMPART_BUILD_DIR"
-expect_out "the demo packs" "^Packed hello.imagepackage"
-expect_out "the demo verifies" "^OK: hello.imagepackage"
-expect_out "the demo finishes" "^demo: done"
+expect_out "the demo packs" "^Packed hello.imagepackage$"
+expect_out "the demo verifies" "^OK: hello.imagepackage: app hello "
+for reason in "image digest mismatch" "signature does not verify" "truncated package" \
+              "padded package: 5 unexpected bytes" "not the given key" "is the signing key (--key)"; do
+  expect_line "the demo refuses: $reason" out "(refused, as it should be: $reason)"
+done
+[ "$(grep -c '^(refused, as it should be' "$T/out")" = 6 ] && ok || fail "the demo should show 6 refusals"
+expect_out "the demo finishes" "^demo: done$"
+
+# The demo stops when a refusal is not the one it names: a usage error (exit
+# 2), a crash (139), or exit 1 for another reason. A stand-in rampart that
+# answers so for the tampered package shows it.
+mkdir -p "$T/fake/src/cli"
+for case in "2 image digest mismatch" "139 image digest mismatch" "1 cannot open"; do
+  read -r rc msg <<<"$case"
+  printf '#!/bin/sh\ncase "$*" in *" tampered.imagepackage "*) echo "rampart: error: %s" >&2; exit %s;; esac\nexec "%s" "$@"\n' \
+    "$msg" "$rc" "$RAMPART" >"$T/fake/src/cli/rampart"
+  chmod +x "$T/fake/src/cli/rampart"
+  drc=0
+  bash "$RAMPART_SOURCE_DIR/scripts/demo" "$T/fake" >"$T/out" 2>"$T/err" || drc=$?
+  if [ "$drc" = 1 ] && grep -qxF "demo: expected a refusal (exit 1) saying \"image digest mismatch\"; got exit $rc" "$T/err"; then
+    ok
+  else
+    fail "the demo accepted exit $rc ($msg) as the refusal it names: exit $drc, $(tail -c 300 "$T/err")"
+  fi
+done
 finish

@@ -14,12 +14,12 @@ expect_fail "generate: usage hint" 2 "Try 'rampart keys generate --help'" "$RAMP
 expect_fail "generate: unknown type" 2 "unknown key type 'rsa'" "$RAMPART" keys generate -o "$T/x" --type rsa
 expect_fail "generate: unknown option" 2 "unknown option '--frob'" "$RAMPART" keys generate -o "$T/x" --frob
 expect_fail "generate: unknown short option" 2 "unknown option '-z'" "$RAMPART" keys generate -o "$T/x" -z
-expect_fail "generate: -o needs a value" 2 "needs a value" "$RAMPART" keys generate -o
+expect_fail "generate: -o needs a value" 2 "option '-o' needs a value" "$RAMPART" keys generate -o
 expect_fail "generate: extra argument" 2 "unexpected argument 'extra'" "$RAMPART" keys generate -o "$T/x" extra
 expect_fail "show without a file" 2 "missing the KEY file" "$RAMPART" keys show
 expect_fail "show: usage hint" 2 "Try 'rampart keys show --help'" "$RAMPART" keys show
 expect_fail "show: bad format" 2 "unknown output format 'xml'" "$RAMPART" keys show "$D/es256.pem" -o xml
-expect_fail "show: two files" 2 "unexpected argument" "$RAMPART" keys show "$D/es256.pem" "$D/es256.pub"
+expect_fail "show: two files" 2 "unexpected argument '$D/es256.pub'" "$RAMPART" keys show "$D/es256.pem" "$D/es256.pub"
 
 for type in es256 ed25519; do
   k="$T/$type"
@@ -67,7 +67,7 @@ done
 touch "$T/lonely.pub"
 expect_fail "existing K.pub" 1 "lonely.pub already exists" "$RAMPART" keys generate -o "$T/lonely"
 # A missing directory fails cleanly, naming the path.
-expect_fail "missing directory" 1 "$T/no/such/dir/k" "$RAMPART" keys generate -o "$T/no/such/dir/k"
+expect_fail "missing directory" 1 "$T/no/such/dir/k: cannot create a temporary file in $T/no/such/dir: No such file" "$RAMPART" keys generate -o "$T/no/such/dir/k"
 
 # Keys made by openssl genpkey load in rampart.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ossl-ec.pem" 2>/dev/null

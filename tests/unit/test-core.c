@@ -202,6 +202,30 @@ static void test_utf8(void **state) {
         assert_false(rp_str_is_printable(LIT("del\x7f")));
 }
 
+/* Bidirectional controls reorder what a terminal shows ("evil\u202egpj.exe"
+ * reads as "evilexe.jpg"): they count as unprintable, and only they. */
+static void test_bidi_controls(void **state) {
+        static const uint32_t refused[] = { 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
+                                            0x2066, 0x2067, 0x2068, 0x2069 };
+        static const uint32_t allowed[] = { 0x2029, 0x202f, 0x2065, 0x206a, 0x200f, 0xfeff };
+        for (size_t i = 0; i < ELEMENTSOF(refused) + ELEMENTSOF(allowed); i++) {
+                bool bad = i < ELEMENTSOF(refused);
+                uint32_t cp = bad ? refused[i] : allowed[i - ELEMENTSOF(refused)];
+                char s[8] = { 'a', (char) (0xe0 | cp >> 12), (char) (0x80 | ((cp >> 6) & 0x3f)),
+                              (char) (0x80 | (cp & 0x3f)), 'b', 0 };
+                uint32_t got;
+                assert_int_equal(rp_utf8_decode(s + 1, 4, &got), 3);
+                assert_int_equal(got, cp);
+                if (bad)
+                        assert_false(rp_str_is_printable(s, 5));
+                else
+                        assert_true(rp_str_is_printable(s, 5));
+        }
+        uint32_t cp;
+        assert_int_equal(rp_utf8_decode(LIT("\xe2\x80"), &cp), 0);  /* truncated */
+        assert_int_equal(rp_utf8_decode("", 0, &cp), 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_error_set_and_prefix),
@@ -212,6 +236,7 @@ int main(void) {
                 cmocka_unit_test(test_hex),
                 cmocka_unit_test(test_guid),
                 cmocka_unit_test(test_utf8),
+                cmocka_unit_test(test_bidi_controls),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
