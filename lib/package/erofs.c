@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,7 +407,16 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
                 ssize_t k = read(rd, buf, sizeof buf);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k <= 0)
+                if (k < 0) {
+                        /* Not reading on could leave mkfs blocked on a full
+                         * pipe: stop it, then report. */
+                        int e = errno;
+                        (void) kill(pid, SIGKILL);
+                        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                                ;
+                        return rp_error_set_errno(err, -e, "reading the output of %s failed", mkfs);
+                }
+                if (k == 0)
                         break;
                 /* Keep the tail: errors come last. */
                 size_t n = (size_t) k;     /* < MKFS_OUTPUT_MAX */
