@@ -442,16 +442,20 @@ static int spawn_mkfs(const char *mkfs, const char *image, const char *tree, pid
 }
 
 /* Reads rd to its end, keeping the last MKFS_OUTPUT_MAX bytes (errors come
- * last) in out; returns how many. */
-static size_t read_tail(int rd, char out[MKFS_OUTPUT_MAX]) {
+ * last) in out, and sets *ret_len to how many; -errno if a read fails. */
+static int read_tail(int rd, char out[MKFS_OUTPUT_MAX], size_t *ret_len) {
         size_t len = 0;
         for (;;) {
                 char buf[MKFS_OUTPUT_MAX / 2];
                 ssize_t k = read(rd, buf, sizeof buf);
                 if (k < 0 && errno == EINTR)
                         continue;
-                if (k <= 0)
-                        return len;
+                if (k < 0)
+                        return -errno;
+                if (k == 0) {
+                        *ret_len = len;
+                        return 0;
+                }
                 size_t n = (size_t) k;     /* < MKFS_OUTPUT_MAX */
                 if (len + n > MKFS_OUTPUT_MAX) {
                         size_t drop = len + n - MKFS_OUTPUT_MAX;
@@ -489,7 +493,16 @@ static int run_mkfs(const char *mkfs, const char *image, const char *tree, rp_er
         if (r < 0)
                 return r;
         char out[MKFS_OUTPUT_MAX];
-        size_t len = read_tail(rd, out);
+        size_t len = 0;
+        r = read_tail(rd, out, &len);
+        if (r < 0) {
+                /* Not reading on could leave mkfs blocked on a full pipe:
+                 * stop it, then report. */
+                (void) kill(pid, SIGKILL);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return rp_error_set_errno(err, r, "reading the output of %s failed", mkfs);
+        }
         int status;
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)

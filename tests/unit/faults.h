@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* Fault injection through libfiu: make the nth call of a libc function
+ * (open, read, write, fsync, rename, malloc, fork, ...) fail while an
+ * operation runs, for every n in turn, and check that the operation reports
+ * the failure and leaves no half-written state behind.
+ *
+ * The calls are intercepted by libfiu's POSIX preload library
+ * (/usr/lib/fiu/fiu_posix_preload.so), which CTest puts in LD_PRELOAD for
+ * the unit/faults-* tests; the failure points are libfiu's names, such as
+ * "posix/io/sync/fsync" or "libc/mm/malloc". Unlike the allocation torture
+ * (torture.h), this reaches the calls libcbor, jansson and OpenSSL make on
+ * their own. libfiu wraps open() but not openat(), mkostemp() or
+ * posix_spawn(): files the library opens with openat() (rp_open_regular)
+ * are covered by tests with real missing or unreadable files instead. It
+ * cannot run under AddressSanitizer, whose malloc comes before
+ * any preloaded library, so these tests are built only without sanitizers
+ * (make test runs them in the release build). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct fault_op {
+        const char *name;
+        /* Called before every run (optional): put the files back. */
+        void (*setup)(void *ctx);
+        /* The operation: 0 or a negative errno-style code. */
+        int (*run)(void *ctx);
+        /* Called after every run with its result (optional): check what the
+         * operation left behind. nth is the failed call, 0 for the clean run. */
+        void (*check)(void *ctx, int r, size_t nth);
+        void *ctx;
+} fault_op;
+
+/* How many times op->run() calls the function behind point. */
+size_t fault_count(const fault_op *op, const char *point);
+
+/* What a run with one failed call must do. */
+typedef enum fault_expect {
+        /* Return a negative code: a failure nobody notices fails the test. */
+        FAULT_REPORTED,
+        /* Return a negative code, or succeed with a correct result (op->run
+         * must check its own result and return an error if it is wrong).
+         * For allocations inside OpenSSL, which retries or falls back on
+         * some of them. */
+        FAULT_REPORTED_OR_ABSORBED,
+        /* Succeed: short reads and writes, and EINTR, are to be retried. */
+        FAULT_RECOVERED,
+} fault_expect;
+
+/* Runs op once for each call of point that it makes (at most max_runs,
+ * spread evenly over them when there are more), failing that call with
+ * errno err, and checks the result against expect. Returns the number of
+ * runs. */
+size_t fault_run(const fault_op *op, const char *point, int err, fault_expect expect, size_t max_runs);
+
+/* fault_run(..., FAULT_REPORTED, ...). */
+static inline size_t fault_each(const fault_op *op, const char *point, int err, size_t max_runs) {
+        return fault_run(op, point, err, FAULT_REPORTED, max_runs);
+}
+
+/* True if this process can inject faults (the preload library is in place). */
+bool fault_available(void);
