@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,26 @@ int rp_error_unknown_field(rp_error *err, const char *source, const char *parent
         return rp_error_set(err, -EINVAL, "%s: %s: unknown field", source, where);
 }
 
+/* The first code point of valid UTF-8 text that rp_str_is_printable()
+ * refuses, found by asking it about each code point in turn (so there is
+ * one definition of "printable"); 0 if there is none. */
+static uint32_t first_unprintable(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s;
+        for (size_t i = 0; i < len;) {
+                size_t k = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+                if (k > len - i)
+                        k = len - i;
+                if (!rp_str_is_printable(s + i, k)) {
+                        uint32_t cp = k == 1 ? p[i] : (uint32_t) p[i] & (0x7f >> k);
+                        for (size_t j = 1; j < k; j++)
+                                cp = cp << 6 | (p[i + j] & 0x3f);
+                        return cp;
+                }
+                i += k;
+        }
+        return 0;
+}
+
 int rp_json_get_text(const json_t *v, const char *source, const char *path, size_t max, bool allow_empty,
                      const char **ret, rp_error *err) {
         if (!json_is_string(v))
@@ -119,10 +140,17 @@ int rp_json_get_text(const json_t *v, const char *source, const char *path, size
                 return rp_error_set(err, -EFBIG, "%s: %s: too long (%zu bytes, the limit is %zu)", source, path, len, max);
         if (len == 0 && !allow_empty)
                 return rp_error_set(err, -EINVAL, "%s: %s: must not be empty", source, path);
-        /* jansson guarantees UTF-8; NUL bytes and control characters
-         * (escaped as \u0000..\u001f, \u007f..\u009f) are refused here. */
-        if (strlen(s) != len || !rp_str_is_printable(s, len))
-                return rp_error_set(err, -EINVAL, "%s: %s: contains a NUL byte or control character", source, path);
+        /* jansson guarantees UTF-8; NUL bytes, control characters (escaped
+         * as \u0000..\u001f, \u007f..\u009f) and bidirectional controls
+         * are refused here. */
+        if (strlen(s) != len)
+                return rp_error_set(err, -EINVAL, "%s: %s: contains a NUL byte", source, path);
+        if (!rp_str_is_printable(s, len)) {
+                uint32_t cp = first_unprintable(s, len);
+                return rp_error_set(err, -EINVAL, "%s: %s: contains U+%04" PRIX32 " (%s)", source, path, cp,
+                                    cp >= 0x2000 ? "a bidirectional control character, which can make text show "
+                                    "in another order than it is read" : "a control character");
+        }
         *ret = s;
         return 0;
 }

@@ -206,6 +206,31 @@ static void test_top_level_refusals(void **state) {
         parse_fails("{\"SchemaVersion\": 1, \"Capabilities\": []}", -EINVAL, "Capabilities: expected an object", NULL);
 }
 
+/* The bidirectional controls make a terminal show a name in another order
+ * than it is stored ("\u202egnp.exe" shows as "exe.png"): each is refused,
+ * raw or escaped, with its code point named. */
+static const uint32_t bidi_controls[] = { 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+
+static void test_bidi_names(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(bidi_controls); i++) {
+                uint32_t cp = bidi_controls[i];
+                char needle[16], raw[4] = { (char) (0xe0 | cp >> 12), (char) (0x80 | (cp >> 6 & 0x3f)),
+                                            (char) (0x80 | (cp & 0x3f)), 0 };
+                snprintf(needle, sizeof needle, "U+%04X", (unsigned) cp);
+                _cleanup_free_ char *esc = NULL, *utf8 = NULL;
+                assert_true(asprintf(&esc, "{\"SchemaVersion\": 1, \"Name\": \"ab\\u%04xcd\"}", (unsigned) cp) > 0);
+                assert_true(asprintf(&utf8, "{\"SchemaVersion\": 1, \"Name\": \"ab%scd\"}", raw) > 0);
+                parse_fails(esc, -EINVAL, "app_manifest.json: Name: contains ", needle);
+                parse_fails(utf8, -EINVAL, "app_manifest.json: Name: contains ", needle);
+                parse_fails(esc, -EINVAL, "bidirectional", NULL);
+        }
+        /* Neighbours of the ranges are ordinary text. */
+        rp_app_manifest_free(parse_ok("{\"SchemaVersion\": 1, \"Name\": \"a\\u2029\\u202f\\u2065\\u206a\", "
+                                      "\"ComponentId\": \"" GUID "\", \"EntryPoint\": \"/bin/app\"}"));
+        parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0007b\"}", -EINVAL, "Name: contains U+0007",
+                    "a control character");
+}
+
 static void test_limits(void **state) {
         /* Total size. */
         size_t big = RP_APP_MANIFEST_MAX_SIZE + 1;
@@ -376,6 +401,7 @@ int main(void) {
                 cmocka_unit_test(test_realtime),
                 cmocka_unit_test(test_json_syntax),
                 cmocka_unit_test(test_top_level_refusals),
+                cmocka_unit_test(test_bidi_names),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_capability_refusals),
                 cmocka_unit_test(test_load),

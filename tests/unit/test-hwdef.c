@@ -197,6 +197,33 @@ static void test_peripheral_refusals(void **state) {
                   "\"AppManifestValue\": 1}", -EINVAL, "Peripherals[0]", "a Gpio peripheral");
 }
 
+/* Bidirectional controls in any text of a definition: names shown by
+ * `show`, comments and top lines copied into C headers (where they could
+ * make code read differently from how it compiles). */
+static void test_bidi(void **state) {
+        static const unsigned cps[] = { 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+        for (size_t i = 0; i < ELEMENTSOF(cps); i++) {
+                char needle[16];
+                snprintf(needle, sizeof needle, "contains U+%04X", cps[i]);
+                _cleanup_free_ char *d = NULL, *t = NULL, *c = NULL, *n = NULL, *v = NULL;
+                assert_true(asprintf(&d, "{" META ", \"Description\": {\"Name\": \"Bo\\u%04xard\"}, "
+                                     "\"Peripherals\": []}", cps[i]) > 0);
+                hw_fails(d, NULL, 0, -EINVAL, "root.json: Description.Name: ", needle);
+                assert_true(asprintf(&t, "{" META ", \"Description\": {\"MainCoreHeaderFileTopContent\": "
+                                     "[\"// ok\", \"/* x \\u%04x */\"]}, \"Peripherals\": []}", cps[i]) > 0);
+                hw_fails(t, NULL, 0, -EINVAL, "Description.MainCoreHeaderFileTopContent[1]: ", needle);
+                assert_true(asprintf(&c, "{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, "
+                                     "\"Comment\": \"\\u%04x\"}", cps[i]) > 0);
+                one_fails(c, -EINVAL, "root.json: Peripherals[0].Comment: ", needle);
+                assert_true(asprintf(&n, "{\"Name\": \"LED\\u%04x\", \"Type\": \"Gpio\", \"AppManifestValue\": 1}",
+                                     cps[i]) > 0);
+                one_fails(n, -EINVAL, "root.json: Peripherals[0].Name: ", needle);
+                assert_true(asprintf(&v, "{\"Name\": \"U\", \"Type\": \"Uart\", \"AppManifestValue\": \"S\\u%04x\"}",
+                                     cps[i]) > 0);
+                one_fails(v, -EINVAL, "root.json: Peripherals[0].AppManifestValue: ", needle);
+        }
+}
+
 static void test_cross_file(void **state) {
         /* A name defined by the root and an import. */
         hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}], \"Peripherals\": ["
@@ -458,6 +485,7 @@ int main(void) {
                 cmocka_unit_test(test_diamond),
                 cmocka_unit_test(test_document_refusals),
                 cmocka_unit_test(test_peripheral_refusals),
+                cmocka_unit_test(test_bidi),
                 cmocka_unit_test(test_cross_file),
                 cmocka_unit_test(test_imports),
                 cmocka_unit_test(test_header),
