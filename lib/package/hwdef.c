@@ -130,21 +130,19 @@ static int parse_metadata(load_ctx *ctx, const char *src, const json_t *v) {
         rp_error *err = ctx->err;
         if (!json_is_object(v))
                 return rp_error_set(err, -EINVAL, "%s: Metadata: expected an object, got %s", src, rp_json_type_name(v));
+        /* The type first, and without quoting it: until the file says it
+         * is a hardware definition, nothing of it is repeated in messages. */
+        const json_t *t = json_object_get(v, "Type"), *ver = json_object_get(v, "Version");
+        if (!t)
+                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: missing required field", src);
+        if (!json_is_string(t) || !streq(json_string_value(t), HWDEF_TYPE))
+                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: this file is not a hardware definition "
+                                    "(expected \"" HWDEF_TYPE "\")", src);
         const char *key;
         const json_t *val;
         json_object_foreach((json_t *) v, key, val)
                 if (!streq(key, "Type") && !streq(key, "Version"))
                         return rp_error_unknown_field(err, src, "Metadata", key, known, ELEMENTSOF(known));
-        const json_t *t = json_object_get(v, "Type"), *ver = json_object_get(v, "Version");
-        if (!t)
-                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: missing required field", src);
-        const char *s;
-        int r = rp_json_get_text(t, src, "Metadata.Type", 128, true, &s, err);
-        if (r < 0)
-                return r;
-        if (!streq(s, HWDEF_TYPE))
-                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: \"%s\" is not a hardware definition "
-                                    "(expected \"" HWDEF_TYPE "\")", src, s);
         if (!ver)
                 return rp_error_set(err, -EINVAL, "%s: Metadata.Version: missing required field", src);
         if (!json_is_integer(ver))
@@ -502,6 +500,15 @@ static int load_file(load_ctx *ctx, char *key, char *path, const char *data, siz
         const char *src = f->path;
         ctx->stack[ctx->depth] = file;
 
+        /* Metadata first: a JSON file of another kind is refused before
+         * any of its keys appears in a message. */
+        const json_t *meta = json_object_get(root, "Metadata");
+        if (!meta)
+                return rp_error_set(err, -EINVAL, "%s: Metadata: missing required field (is this a hardware "
+                                    "definition?)", src);
+        r = parse_metadata(ctx, src, meta);
+        if (r < 0)
+                return r;
         static const char *const known[] = { "Metadata", "Description", "Imports", "Peripherals" };
         const char *fkey;
         const json_t *val;
@@ -512,13 +519,6 @@ static int load_file(load_ctx *ctx, char *key, char *path, const char *data, siz
                 if (!ok)
                         return rp_error_unknown_field(err, src, NULL, fkey, known, ELEMENTSOF(known));
         }
-        const json_t *meta = json_object_get(root, "Metadata");
-        if (!meta)
-                return rp_error_set(err, -EINVAL, "%s: Metadata: missing required field (is this a hardware "
-                                    "definition?)", src);
-        r = parse_metadata(ctx, src, meta);
-        if (r < 0)
-                return r;
         const json_t *desc = json_object_get(root, "Description");
         if (desc) {
                 r = parse_description(ctx, f, src, desc);

@@ -18,10 +18,18 @@ int rp_json_parse_object(const char *text, size_t len, const char *source, json_
                 int code = json_error_code(&jerr) == json_error_duplicate_key ? -EEXIST : -EINVAL;
                 if (json_error_code(&jerr) == json_error_out_of_memory)
                         code = -ENOMEM;
+                /* jansson ends its message with the text it stopped at
+                 * ("near 'root'"). A file that is not JSON may be anything
+                 * (an import can name /etc/shadow), so say where and what,
+                 * never which bytes. */
+                int n = (int) strlen(jerr.text);
+                const char *near = strstr(jerr.text, " near ");
+                if (near)
+                        n = (int) (near - jerr.text);
                 if (jerr.line > 0)
-                        return rp_error_set(err, code, "%s:%d:%d: invalid JSON: %s",
-                                            source, jerr.line, jerr.column, jerr.text);
-                return rp_error_set(err, code, "%s: invalid JSON: %s", source, jerr.text);
+                        return rp_error_set(err, code, "%s:%d:%d: invalid JSON: %.*s",
+                                            source, jerr.line, jerr.column, n, jerr.text);
+                return rp_error_set(err, code, "%s: invalid JSON: %.*s", source, n, jerr.text);
         }
         if (!json_is_object(j)) {
                 const char *t = rp_json_type_name(j);

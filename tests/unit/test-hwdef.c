@@ -433,6 +433,57 @@ static void test_resolve_refusals(void **state) {
         rp_hwdef_free(h);
 }
 
+/* hw_fails, and the message must not contain secret. */
+static void hw_fails_quiet(const char *json, const rp_hwdef_file *files, size_t n, const char *n1, const char *n2,
+                           const char *secret) {
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_true(rp_hwdef_parse(json, strlen(json), "root.json", files, n, &h, &err) < 0);
+        if (!strstr(err.message, n1) || (n2 && !strstr(err.message, n2)))
+                fail_msg("message lacks '%s' or '%s': %s", n1, n2 ? n2 : "", err.message);
+        if (strstr(err.message, secret))
+                fail_msg("message repeats the file's contents ('%s'): %s", secret, err.message);
+}
+
+/* An import that is not a hardware definition (a system file, another
+ * program's JSON) is refused without repeating its bytes: where and what
+ * kind of problem only. */
+static void test_foreign_import(void **state) {
+        static const char imp[] = "{" META ", \"Imports\": [{\"Path\": \"x\"}], \"Peripherals\": []}";
+        static const struct {
+                const char *data, *n1, *n2;
+        } cases[] = {
+                { "hunter2:x:0:0::/root:/bin/sh\n", "x:1:", "invalid JSON" },     /* a passwd-like file */
+                { "\n\n  hunter2 = 1\n", "x:3:", "invalid JSON" },
+                { "{\"a\": 1} hunter2", "x:1:", "invalid JSON" },                  /* JSON, then text */
+                { "{\"a\": hunter2}", "x:1:", "invalid JSON" },
+                { "[\"hunter2\"]", "x: expected a JSON object", NULL },
+                { "{\"hunter2\": \"s3cret\"}", "x: Metadata: missing required field", NULL },   /* other JSON */
+                { "{\"Metadata\": {\"Type\": \"hunter2\"}}", "x: Metadata.Type: this file is not a hardware "
+                  "definition", NULL },
+                { "{\"Metadata\": {\"hunter2\": 1}}", "x: Metadata.Type: missing", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const rp_hwdef_file f = { "x", cases[i].data, strlen(cases[i].data) };
+                hw_fails_quiet(imp, &f, 1, cases[i].n1, cases[i].n2, "hunter");
+        }
+
+        /* The same from disk, imported by absolute path. */
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *secret = test_path(dir, "secret.txt"), *def = test_path(dir, "def.json");
+        test_write_file(secret, cases[0].data, strlen(cases[0].data));
+        _cleanup_free_ char *j = NULL;
+        assert_true(asprintf(&j, "{" META ", \"Imports\": [{\"Path\": \"%s\"}], \"Peripherals\": []}", secret) > 0);
+        test_write_file(def, j, strlen(j));
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_int_equal(rp_hwdef_load(def, NULL, &h, &err), -EINVAL);
+        if (!strstr(err.message, "secret.txt:1:") || !strstr(err.message, "invalid JSON"))
+                fail_msg("message lacks the place: %s", err.message);
+        if (strstr(err.message, "hunter"))
+                fail_msg("message repeats the file's contents: %s", err.message);
+}
+
 /* Files on disk: relative imports, search directories, missing files. */
 static void test_files(void **state) {
         const char *dir = test_tmpdir();
@@ -492,6 +543,7 @@ int main(void) {
                 cmocka_unit_test(test_resolve),
                 cmocka_unit_test(test_resolve_refusals),
                 cmocka_unit_test(test_files),
+                cmocka_unit_test(test_foreign_import),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
