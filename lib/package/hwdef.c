@@ -135,7 +135,8 @@ static int parse_metadata(load_ctx *ctx, const char *src, const json_t *v) {
         const json_t *t = json_object_get(v, "Type"), *ver = json_object_get(v, "Version");
         if (!t)
                 return rp_error_set(err, -EINVAL, "%s: Metadata.Type: missing required field", src);
-        if (!json_is_string(t) || !streq(json_string_value(t), HWDEF_TYPE))
+        if (!json_is_string(t) || json_string_length(t) != strlen(HWDEF_TYPE) ||
+            !streq(json_string_value(t), HWDEF_TYPE))
                 return rp_error_set(err, -EINVAL, "%s: Metadata.Type: this file is not a hardware definition "
                                     "(expected \"" HWDEF_TYPE "\")", src);
         const char *key;
@@ -191,16 +192,14 @@ static int parse_description(load_ctx *ctx, hw_file *f, const char *src, const j
                                         return OOM(src);
                                 f->n_top++;
                         }
+                        size_t bad;
+                        const char *why = hw_top_content_problem(f->top, f->n_top, &bad);
+                        if (why)
+                                return rp_error_set(err, -EINVAL, "%s: %s[%zu]: %s", src, path, bad, why);
                 } else
                         return rp_error_unknown_field(err, src, "Description", key, known, ELEMENTSOF(known));
         }
         return 0;
-}
-
-/* A C expression on one line that cannot end a // comment or splice lines. */
-static bool header_value_ok(const char *s) {
-        size_t n = strlen(s);
-        return n > 0 && s[n - 1] != '\\' && !strstr(s, "/*") && !strstr(s, "*/") && !strstr(s, "//");
 }
 
 static const struct {
@@ -247,6 +246,9 @@ static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const c
                         if (!rp_is_identifier(s, RP_HWDEF_MAX_NAME))
                                 return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a valid name (letters, digits "
                                                     "and '_', not starting with a digit)", src, fp, s);
+                        const char *why = streq(key, "Name") ? hw_macro_name_problem(s) : NULL;
+                        if (why)
+                                return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" %s", src, fp, s, why);
                         char **dst = streq(key, "Name") ? &p->name : streq(key, "Type") ? &p->type : &p->mapping;
                         if (dup_opt(s, dst) < 0)
                                 return OOM(src);
@@ -262,6 +264,10 @@ static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const c
                                 r = rp_json_get_text(val, src, fp, RP_APP_MANIFEST_MAX_PERIPHERAL, false, &s, err);
                                 if (r < 0)
                                         return r;
+                                if (!rp_periph_literal_ok(s))
+                                        return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a peripheral name an "
+                                                            "app manifest can hold (letters, digits and _-.:/ only)",
+                                                            src, fp, s);
                                 if (dup_opt(s, &p->string) < 0)
                                         return OOM(src);
                         } else
@@ -272,15 +278,19 @@ static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const c
                         r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_TEXT, false, &s, err);
                         if (r < 0)
                                 return r;
-                        if (!header_value_ok(s))
-                                return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" cannot be a C macro value (no "
-                                                    "comments, no trailing backslash)", src, fp, s);
+                        const char *why = hw_header_value_problem(s);
+                        if (why)
+                                return rp_error_set(err, -EINVAL, "%s: %s: cannot be a C macro value: it %s", src, fp,
+                                                    why);
                         if (dup_opt(s, &p->header_value) < 0)
                                 return OOM(src);
                 } else if (streq(key, "Comment")) {
                         r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_TEXT, true, &s, err);
                         if (r < 0)
                                 return r;
+                        const char *why = hw_comment_problem(s);
+                        if (why)
+                                return rp_error_set(err, -EINVAL, "%s: %s: %s", src, fp, why);
                         if (dup_opt(s, &p->comment) < 0)
                                 return OOM(src);
                 } else

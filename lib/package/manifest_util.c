@@ -13,7 +13,9 @@
 
 int rp_json_parse_object(const char *text, size_t len, const char *source, json_t **ret, rp_error *err) {
         json_error_t jerr;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        /* NUL is let through here (it cannot be in a key) so that the field
+         * holding it is named: rp_json_get_text() refuses it. */
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         if (!j) {
                 int code = json_error_code(&jerr) == json_error_duplicate_key ? -EEXIST : -EINVAL;
                 if (json_error_code(&jerr) == json_error_out_of_memory)
@@ -205,6 +207,13 @@ bool rp_is_identifier(const char *s, size_t max) {
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '_')
+                        return false;
+        return true;
+}
+
+bool rp_periph_literal_ok(const char *s) {
+        for (const char *p = s; *p; p++)
+                if (!is_alpha(*p) && !is_digit(*p) && !strchr("_-.:/", *p))
                         return false;
         return true;
 }

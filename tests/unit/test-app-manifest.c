@@ -183,7 +183,8 @@ static void test_top_level_refusals(void **state) {
                     -EINVAL, "Name: must not be empty", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Name\": 5}", -EINVAL, "Name: expected a string, got an integer", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0007b\"}", -EINVAL, "Name", "control character");
-        parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0000b\"}", -EINVAL, "invalid JSON", NULL);
+        parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0000b\"}", -EINVAL, "Name: contains a NUL byte", NULL);
+        parse_fails("{\"SchemaVersion\": 1, \"Na\\u0000me\": \"a\"}", -EINVAL, "invalid JSON", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u009bb\"}", -EINVAL, "Name", "control character");
         parse_fails("{\"SchemaVersion\": 1, \"EntryPoint\": \"bin/app\"}", -EINVAL, "EntryPoint", "absolute");
         parse_fails("{\"SchemaVersion\": 1, \"EntryPoint\": \"/bin/../etc/x\"}", -EINVAL, "EntryPoint", "\"..\"");

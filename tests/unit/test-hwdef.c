@@ -310,11 +310,11 @@ static void test_header(void **state) {
         assert_non_null(strstr(text, "#define APP_CS BOARD_CS\n"));
         free(text);
         assert_int_equal(rp_hwdef_generate_header(h, 2, &text, &len, &err), 0);
-        assert_non_null(strstr(text, "// chip top\n"));
-        assert_non_null(strstr(text, "// pin one\n#define CHIP_GPIO1 (1)\n"));
+        assert_non_null(strstr(text, "/* chip top */\n"));   /* a // comment, made C89 */
+        assert_non_null(strstr(text, "/* pin one */\n#define CHIP_GPIO1 (1)\n"));
         assert_non_null(strstr(text, "#define CHIP_GPIO2 (2)\n"));     /* integer value, no header value */
         assert_non_null(strstr(text, "#define CHIP_CS_A (-1)\n"));
-        assert_non_null(strstr(text, "// CHIP_PWM0: no MainCoreHeaderValue"));
+        assert_non_null(strstr(text, "/* CHIP_PWM0: no MainCoreHeaderValue"));
         /* Deterministic. */
         char *again = NULL;
         size_t len2;
@@ -330,12 +330,13 @@ static void test_header(void **state) {
         assert_int_equal(rp_hwdef_generate_header(h, 3, &text, &len, &err), -EINVAL);
         rp_hwdef_free(h);
 
-        /* A comment ending in a backslash must not continue onto the #define. */
+        /* A comment ending in a backslash must not continue onto the #define:
+         * it is a block comment, closed on its own line. */
         _cleanup_free_ char *j = one("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, "
                                      "\"Comment\": \"ends with \\\\\"}");
         h = load_mem(j, NULL, 0);
         assert_int_equal(rp_hwdef_generate_header(h, 0, &text, &len, &err), 0);
-        assert_non_null(strstr(text, "// ends with\n#define A (1)\n"));
+        assert_non_null(strstr(text, "/* ends with \\ */\n#define A (1)\n"));
         free(text);
         rp_hwdef_free(h);
 }
