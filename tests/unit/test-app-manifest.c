@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "core/macro.h"
 #include "rampart/app_manifest.h"
+#include "rampart/hwdef.h"
 #include "testlib.h"
 
 #define GUID "3a7c0e52-9b1d-4f7e-8c21-5d6e4f3a2b10"
@@ -376,23 +378,109 @@ static void test_load(void **state) {
         assert_int_equal(rp_app_manifest_load(bigp, &m, &err), -EFBIG);
 }
 
-/* Every committed fixture under tests/data/app-manifests/valid parses;
- * every one under invalid/ is refused. */
-static void test_fixtures(void **state) {
-        _cleanup_free_ char *dir = test_data_path("app-manifests");
-        static const char *const valid[] = {
-                "valid/hello_highlevel.json", "valid/realtime_raw.json", "valid/realtime_refs.json",
-                "valid/iot_device.json", "valid/every_capability.json", "valid/legacy_raw_values.json",
-                "valid/private_network.json", "valid/power_and_updates.json", "valid/minimal.json",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(valid); i++) {
-                _cleanup_free_ char *p = test_path(dir, valid[i]);
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The *.json files of dir (under tests/data), sorted, as a NULL-terminated
+ * list the caller frees with free_names(). */
+static char **json_files(const char *dir) {
+        DIR *d = opendir(dir);
+        if (!d)
+                fail_msg("cannot open %s: %s", dir, strerror(errno));
+        char **names = calloc(1, sizeof(char *));
+        size_t n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t len = strlen(e->d_name);
+                if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+                        continue;
+                names = realloc(names, (n + 2) * sizeof(char *));
+                assert_non_null(names);
+                names[n++] = strdup(e->d_name);
+                names[n] = NULL;
+        }
+        closedir(d);
+        assert_non_null(names);
+        qsort(names, n, sizeof(char *), cmp_str);
+        return names;
+}
+
+static void free_names(char **names) {
+        for (char **p = names; *p; p++)
+                free(*p);
+        free(names);
+}
+
+/* Every file under tests/data/app-manifests/valid parses. */
+static void test_fixtures_valid(void **state) {
+        _cleanup_free_ char *dir = test_data_path("app-manifests/valid");
+        char **names = json_files(dir);
+        assert_non_null(names[0]);
+        for (char **f = names; *f; f++) {
+                _cleanup_free_ char *p = test_path(dir, *f);
                 rp_error err = {0};
                 rp_app_manifest *m = NULL;
                 if (rp_app_manifest_load(p, &m, &err) < 0)
-                        fail_msg("%s", err.message);
+                        fail_msg("valid/%s: %s", *f, err.message);
                 rp_app_manifest_free(m);
         }
+        free_names(names);
+}
+
+/* Every file under tests/data/app-manifests/invalid is refused, for the
+ * reason this table gives: by the parser, or else when its references are
+ * resolved through the demo profile (tests/data/hardware-definitions). A
+ * file without an entry fails the test, so a new fixture needs one. */
+static const struct {
+        const char *file, *reason;
+} invalid_fixtures[] = {
+        { "duplicate_key.json", "invalid JSON: duplicate object key" },
+        { "duplicate_resolved_gpio.json", "Capabilities.Gpio[2]: \"$DEMO_STATUS_LED\" and Capabilities.Gpio[0] "
+          "\"$DEMO_LED\" both resolve to SIMSOC_GPIO8" },
+        { "gpio_boolean.json", "Capabilities.Gpio[2]: expected an integer or a \"$NAME\" reference, got a boolean" },
+        { "lowercase_capabilities.json", "capabilities: unknown field" },
+        { "shared_serial_block.json", "Capabilities.I2cMaster[0]: \"$DEMO_HEADER_I2C\" and Capabilities.Uart[0]" },
+        { "syntax_error.json", "syntax_error.json:6:1: invalid JSON" },
+        { "type_mismatch_reference.json", "Capabilities.Gpio[0]: \"$DEMO_UART_LOOPBACK\" is a Uart peripheral" },
+        { "unknown_reference.json", "Capabilities.Gpio[1]: \"$DEMO_NO_SUCH_PIN\" is not defined" },
+};
+
+static void test_fixtures_invalid(void **state) {
+        _cleanup_free_ char *dir = test_data_path("app-manifests/invalid");
+        _cleanup_free_ char *prof = test_data_path("hardware-definitions/profiles/demo_appliance.json");
+        _cleanup_free_ char *boards = test_data_path("hardware-definitions/boards");
+        const char *dirs[] = { boards, NULL };
+        rp_error err = {0};
+        _cleanup_(rp_hwdef_freep) rp_hwdef *h = NULL;
+        if (rp_hwdef_load(prof, dirs, &h, &err) < 0)
+                fail_msg("%s", err.message);
+
+        char **names = json_files(dir);
+        size_t seen = 0;
+        for (char **f = names; *f; f++) {
+                const char *reason = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(invalid_fixtures); i++)
+                        if (streq(*f, invalid_fixtures[i].file))
+                                reason = invalid_fixtures[i].reason;
+                if (!reason)
+                        fail_msg("invalid/%s has no entry in invalid_fixtures[]: add the reason it is refused", *f);
+                seen++;
+                _cleanup_free_ char *p = test_path(dir, *f);
+                rp_app_manifest *m = NULL;
+                err = (rp_error) {0};
+                int r = rp_app_manifest_load(p, &m, &err);
+                if (r == 0) {
+                        r = rp_app_manifest_resolve(m, h, &err);
+                        rp_app_manifest_free(m);
+                }
+                if (r == 0)
+                        fail_msg("invalid/%s was accepted", *f);
+                if (!strstr(err.message, reason))
+                        fail_msg("invalid/%s: refused for another reason than '%s': %s", *f, reason, err.message);
+        }
+        free_names(names);
+        if (seen != ELEMENTSOF(invalid_fixtures))
+                fail_msg("invalid_fixtures[] lists a file that is not in invalid/");
 }
 
 int main(void) {
@@ -406,7 +494,8 @@ int main(void) {
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_capability_refusals),
                 cmocka_unit_test(test_load),
-                cmocka_unit_test(test_fixtures),
+                cmocka_unit_test(test_fixtures_valid),
+                cmocka_unit_test(test_fixtures_invalid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
