@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "core/macro.h"
+#include "package/app_manifest_json_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/hwdef.h"
 

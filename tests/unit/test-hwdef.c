@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "core/macro.h"
+#include "package/app_manifest_json_internal.h"
 #include "rampart/hwdef.h"
 #include "testlib.h"
 
