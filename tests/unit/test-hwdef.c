@@ -486,6 +486,133 @@ static void test_foreign_import(void **state) {
                 fail_msg("message repeats the file's contents: %s", err.message);
 }
 
+/* An import's Path may be absolute: it is used as given, never joined to
+ * the importer's directory or a search directory. */
+static void test_absolute_imports(void **state) {
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *a = test_path(dir, "abs-a"), *b = test_path(dir, "abs-b");
+        assert_int_equal(mkdir(a, 0755), 0);
+        assert_int_equal(mkdir(b, 0755), 0);
+        _cleanup_free_ char *chipp = test_path(b, "chip.json"), *rootp = test_path(a, "root.json");
+        test_write_file(chipp, chip, strlen(chip));
+        _cleanup_free_ char *j = NULL;
+        assert_true(asprintf(&j, "{" META ", \"Imports\": [{\"Path\": \"%s\"}], \"Peripherals\": ["
+                             "{\"Name\": \"LED\", \"Type\": \"Gpio\", \"Mapping\": \"CHIP_GPIO1\"}]}", chipp) > 0);
+        test_write_file(rootp, j, strlen(j));
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        if (rp_hwdef_load(rootp, NULL, &h, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_string_equal(rp_hwdef_file_path(h, 1), chipp);
+        assert_int_equal(rp_hwdef_root(h, rp_hwdef_find(h, "LED"))->number, 1);
+        rp_hwdef_free(h);
+
+        /* A missing absolute path is not looked for in the search
+         * directories, even when one holds a file of that base name. */
+        _cleanup_free_ char *gone = test_path(a, "chip.json"), *j2 = NULL;
+        assert_true(asprintf(&j2, "{" META ", \"Imports\": [{\"Path\": \"%s\"}], \"Peripherals\": []}", gone) > 0);
+        test_write_file(rootp, j2, strlen(j2));
+        const char *dirs[] = { b, NULL };
+        assert_int_equal(rp_hwdef_load(rootp, dirs, &h, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "Imports[0].Path: imported file"));
+        assert_non_null(strstr(err.message, gone));
+        assert_null(strstr(err.message, "looked in"));
+
+        /* In memory, a Path (absolute or not) is matched exactly. */
+        const rp_hwdef_file mem[] = { { "/abs/chip.json", chip, sizeof chip - 1 } };
+        h = load_mem("{" META ", \"Imports\": [{\"Path\": \"/abs/chip.json\"}], \"Peripherals\": []}", mem, 1);
+        assert_string_equal(rp_hwdef_file_path(h, 1), "/abs/chip.json");
+        rp_hwdef_free(h);
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}], \"Peripherals\": []}", mem, 1, -ENOENT,
+                 "Imports[0].Path: imported file \"chip.json\" not found", NULL);
+}
+
+/* A valid definition of exactly size bytes (padded with blanks). */
+static char *padded_definition(size_t size) {
+        static const char body[] = "{" META ", \"Peripherals\": []}";
+        char *s = malloc(size + 1);
+        assert_non_null(s);
+        memset(s, ' ', size);
+        memcpy(s, body, sizeof body - 1);
+        s[size] = '\0';
+        return s;
+}
+
+/* Each file is at most RP_HWDEF_MAX_SIZE bytes: the loaded one and every
+ * import, from disk or from memory. */
+static void test_size_limit(void **state) {
+        _cleanup_free_ char *ok = padded_definition(RP_HWDEF_MAX_SIZE);
+        _cleanup_free_ char *big = padded_definition(RP_HWDEF_MAX_SIZE + 1);
+        rp_hwdef_free(load_mem(ok, NULL, 0));
+        hw_fails(big, NULL, 0, -EFBIG, "root.json: file is 1048577 bytes", "the limit is 1048576");
+        const rp_hwdef_file files[] = { { "ok.json", ok, RP_HWDEF_MAX_SIZE }, { "big.json", big, RP_HWDEF_MAX_SIZE + 1 } };
+        rp_hwdef_free(load_mem("{" META ", \"Imports\": [{\"Path\": \"ok.json\"}], \"Peripherals\": []}", files, 2));
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"big.json\"}], \"Peripherals\": []}", files, 2, -EFBIG,
+                 "big.json: file is 1048577 bytes", NULL);
+
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *bigp = test_path(dir, "big.json"), *rootp = test_path(dir, "imports-big.json");
+        test_write_file(bigp, big, RP_HWDEF_MAX_SIZE + 1);
+        static const char imp[] = "{" META ", \"Imports\": [{\"Path\": \"big.json\"}], \"Peripherals\": []}";
+        test_write_file(rootp, imp, strlen(imp));
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_int_equal(rp_hwdef_load(bigp, NULL, &h, &err), -EFBIG);
+        assert_int_equal(rp_hwdef_load(rootp, NULL, &h, &err), -EFBIG);
+        assert_non_null(strstr(err.message, "imports-big.json: Imports[0].Path: "));
+}
+
+/* At most RP_HWDEF_MAX_FILES files, imports included: the root imports k
+ * files, each of which imports one more of its own (1 + 2k files). */
+static void test_file_limit(void **state) {
+        enum { N = RP_HWDEF_MAX_FILES };
+        static char names[N][16], texts[N][256];
+        rp_hwdef_file files[N];
+        for (int i = 0; i < N; i++) {
+                snprintf(names[i], sizeof names[i], "f%d.json", i);
+                if (i < 32)
+                        snprintf(texts[i], sizeof texts[i], "{" META ", \"Imports\": [{\"Path\": \"f%d.json\"}], "
+                                 "\"Peripherals\": []}", i + 32);
+                else
+                        snprintf(texts[i], sizeof texts[i], "{" META ", \"Peripherals\": []}");
+                files[i] = (rp_hwdef_file) { names[i], texts[i], strlen(texts[i]) };
+        }
+        for (int k = 30; k <= 32; k++) {
+                char root[2048] = "{" META ", \"Imports\": [";
+                for (int i = 0; i < k; i++)
+                        snprintf(root + strlen(root), sizeof root - strlen(root), "%s{\"Path\": \"f%d.json\"}",
+                                 i ? ", " : "", i);
+                strcat(root, "], \"Peripherals\": []}");
+                /* 1 + 2k files: 61, 63 fit; 65 do not. */
+                if (1 + 2 * k <= RP_HWDEF_MAX_FILES) {
+                        rp_hwdef *h = load_mem(root, files, N);
+                        assert_int_equal(rp_hwdef_n_files(h), 1 + 2 * k);
+                        rp_hwdef_free(h);
+                } else
+                        hw_fails(root, files, N, -EFBIG, "more than 64 files in one hardware definition", NULL);
+        }
+}
+
+/* At most RP_HWDEF_MAX_PERIPHERALS per file (and four times that in all). */
+static void test_peripheral_limit(void **state) {
+        const size_t per = 80;   /* bytes of one entry below, at most */
+        for (size_t n = RP_HWDEF_MAX_PERIPHERALS; n <= RP_HWDEF_MAX_PERIPHERALS + 1; n++) {
+                char *j = malloc(n * per + 256);
+                assert_non_null(j);
+                size_t len = (size_t) sprintf(j, "{" META ", \"Peripherals\": [");
+                for (size_t i = 0; i < n; i++)
+                        len += (size_t) sprintf(j + len, "%s{\"Name\": \"P%zu\", \"Type\": \"int\", "
+                                                "\"MainCoreHeaderValue\": \"0\"}", i ? "," : "", i);
+                strcpy(j + len, "]}");
+                if (n == RP_HWDEF_MAX_PERIPHERALS)
+                        rp_hwdef_free(load_mem(j, NULL, 0));
+                else
+                        hw_fails(j, NULL, 0, -EFBIG, "root.json: Peripherals: too many entries (4097, the limit is "
+                                 "4096)", NULL);
+                free(j);
+        }
+}
+
 /* Files on disk: relative imports, search directories, missing files. */
 static void test_files(void **state) {
         const char *dir = test_tmpdir();
@@ -546,6 +673,10 @@ int main(void) {
                 cmocka_unit_test(test_resolve_refusals),
                 cmocka_unit_test(test_files),
                 cmocka_unit_test(test_foreign_import),
+                cmocka_unit_test(test_absolute_imports),
+                cmocka_unit_test(test_size_limit),
+                cmocka_unit_test(test_file_limit),
+                cmocka_unit_test(test_peripheral_limit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
