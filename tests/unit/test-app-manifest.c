@@ -162,6 +162,16 @@ static void test_json_syntax(void **state) {
         parse_fails("{\"Name\": \"a\", \"Name\": \"b\"}", -EEXIST, "duplicate", NULL);
         /* Bytes after a NUL are still seen: the length is what counts. */
         parse_fails_len("{}\0{}", 5, -EINVAL, "invalid JSON", NULL);
+        /* A file that is not JSON is not quoted in the message. */
+        for (size_t i = 0; i < 3; i++) {
+                static const char *const notjson[] = { "hunter2: s3cret\n", "{\"a\": 1} hunter2", "[hunter2]" };
+                rp_error err = {0};
+                rp_app_manifest *m = NULL;
+                assert_int_equal(rp_app_manifest_parse(notjson[i], strlen(notjson[i]), "m.json", &m, &err), -EINVAL);
+                assert_non_null(strstr(err.message, "m.json:1:"));
+                if (strstr(err.message, "hunter"))
+                        fail_msg("message repeats the file's text: %s", err.message);
+        }
         /* Not UTF-8. */
         parse_fails("{\"Name\": \"\xff\"}", -EINVAL, "invalid JSON", NULL);
 }

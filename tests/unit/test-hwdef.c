@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -613,6 +614,67 @@ static void test_peripheral_limit(void **state) {
         }
 }
 
+/* Every file under tests/data/hardware-definitions/invalid is refused for
+ * the reason its entry here gives; a file without an entry fails the test.
+ * The reference definitions load. */
+static const struct {
+        const char *file, *reason;
+} invalid_fixtures[] = {
+        { "cycle_a.json", "Imports[0].Path: import cycle: " },
+        { "cycle_b.json", "Imports[0].Path: import cycle: " },
+        { "duplicate_names.json", "duplicate_names.json: Peripherals[2]: duplicate peripheral name \"LED\"" },
+        { "mapping_type_mismatch.json", "\"MY_LED\" is a Gpio peripheral but maps to \"SIMSOC_SERIAL0_UART\"" },
+        { "missing_import.json", "Imports[0].Path: imported file \"no_such_board.json\" not found" },
+        { "wrong_metadata_type.json", "Metadata.Type: this file is not a hardware definition" },
+};
+
+static void test_fixtures(void **state) {
+        _cleanup_free_ char *dir = test_data_path("hardware-definitions/invalid");
+        DIR *d = opendir(dir);
+        if (!d)
+                fail_msg("cannot open %s: %s", dir, strerror(errno));
+        size_t seen = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t len = strlen(e->d_name);
+                if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+                        continue;
+                const char *reason = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(invalid_fixtures); i++)
+                        if (streq(e->d_name, invalid_fixtures[i].file))
+                                reason = invalid_fixtures[i].reason;
+                if (!reason)
+                        fail_msg("invalid/%s has no entry in invalid_fixtures[]: add the reason it is refused",
+                                 e->d_name);
+                seen++;
+                _cleanup_free_ char *p = test_path(dir, e->d_name);
+                rp_error err = {0};
+                rp_hwdef *h = NULL;
+                if (rp_hwdef_load(p, NULL, &h, &err) == 0)
+                        fail_msg("invalid/%s was accepted", e->d_name);
+                if (!strstr(err.message, reason))
+                        fail_msg("invalid/%s: refused for another reason than '%s': %s", e->d_name, reason,
+                                 err.message);
+        }
+        closedir(d);
+        if (seen != ELEMENTSOF(invalid_fixtures))
+                fail_msg("invalid_fixtures[] lists a file that is not in invalid/");
+
+        static const char *const valid[] = { "soc/rampart_sim_soc.json", "boards/rampart_sim_board.json",
+                                             "profiles/demo_appliance.json" };
+        _cleanup_free_ char *boards = test_data_path("hardware-definitions/boards");
+        const char *dirs[] = { boards, NULL };
+        for (size_t i = 0; i < ELEMENTSOF(valid); i++) {
+                _cleanup_free_ char *rel = NULL;
+                assert_true(asprintf(&rel, "hardware-definitions/%s", valid[i]) > 0);
+                _cleanup_free_ char *p = test_data_path(rel);
+                rp_error err = {0};
+                rp_hwdef *h = NULL;
+                if (rp_hwdef_load(p, dirs, &h, &err) < 0)
+                        fail_msg("%s", err.message);
+                rp_hwdef_free(h);
+        }
+}
+
 /* Files on disk: relative imports, search directories, missing files. */
 static void test_files(void **state) {
         const char *dir = test_tmpdir();
@@ -677,6 +739,7 @@ int main(void) {
                 cmocka_unit_test(test_size_limit),
                 cmocka_unit_test(test_file_limit),
                 cmocka_unit_test(test_peripheral_limit),
+                cmocka_unit_test(test_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
