@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "rampart/error.h"
 
 /* The largest app_manifest.json accepted. */
@@ -170,7 +168,5 @@ typedef enum rp_power_control {
 const char *rp_power_control_name(rp_power_control pc);
 bool rp_app_manifest_has_power_control(const rp_app_manifest *m, rp_power_control pc);
 
-/* The normalized manifest and what it grants, as a new JSON object that
- * the caller owns. Unresolved references appear with "resolved": false.
- * NULL when out of memory. */
-json_t *rp_app_manifest_to_json(const rp_app_manifest *m);
+/* The normalized manifest as JSON (what `rampart app-manifest check -o json`
+ * prints) is in-tree only: lib/package/app_manifest_json_internal.h. */

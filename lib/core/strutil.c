@@ -119,14 +119,19 @@ bool rp_utf8_is_valid(const char *buf, size_t len) {
         return true;
 }
 
+/* The bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069): they make a terminal show text in another order than it
+ * is stored, so a name can pass for another. */
+static bool is_bidi_control(uint32_t cp) {
+        return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 bool rp_str_is_printable(const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *) s;
         while (len > 0) {
                 uint32_t cp;
                 size_t k = utf8_next(p, len, &cp);
-                if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0))
-                        return false;
-                if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+                if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || is_bidi_control(cp))
                         return false;
                 p += k;
                 len -= k;

@@ -327,16 +327,6 @@ static int parse_app_connections(rp_app_manifest *m, const json_t *v, const char
         return 0;
 }
 
-/* A literal peripheral name: what chips call their blocks ("ISU0",
- * "ADC-CONTROLLER-0"), so letters, digits and a little punctuation. */
-static bool periph_literal_ok(const char *s) {
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                      strchr("_-.:/", *p)))
-                        return false;
-        return true;
-}
-
 static int parse_peripherals(rp_app_manifest *m, const json_t *v, const char *path, rp_periph_kind kind,
                              rp_error *err) {
         int r = rp_json_get_array(v, m->source, path, RP_APP_MANIFEST_MAX_LIST, err);
@@ -391,7 +381,7 @@ static int parse_peripherals(rp_app_manifest *m, const json_t *v, const char *pa
                         r = rp_json_get_text(e, m->source, ip, RP_APP_MANIFEST_MAX_PERIPHERAL, false, &s, err);
                         if (r < 0)
                                 return r;
-                        if (!periph_literal_ok(s))
+                        if (!rp_periph_literal_ok(s))
                                 return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a valid peripheral name "
                                                     "(letters, digits and _-.:/ only)", m->source, ip, s);
                         for (size_t j = 0; j < m->n_periph[kind]; j++)

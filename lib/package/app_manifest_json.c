@@ -6,6 +6,7 @@
 
 #include "core/macro.h"
 #include "package/app_manifest_internal.h"
+#include "package/app_manifest_json_internal.h"
 
 /* Sets key to value if everything so far worked (ok) and returns whether
  * it did. Always takes the reference to value, so nothing leaks once an

@@ -130,21 +130,20 @@ static int parse_metadata(load_ctx *ctx, const char *src, const json_t *v) {
         rp_error *err = ctx->err;
         if (!json_is_object(v))
                 return rp_error_set(err, -EINVAL, "%s: Metadata: expected an object, got %s", src, rp_json_type_name(v));
+        /* The type first, and without quoting it: until the file says it
+         * is a hardware definition, nothing of it is repeated in messages. */
+        const json_t *t = json_object_get(v, "Type"), *ver = json_object_get(v, "Version");
+        if (!t)
+                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: missing required field", src);
+        if (!json_is_string(t) || json_string_length(t) != strlen(HWDEF_TYPE) ||
+            !streq(json_string_value(t), HWDEF_TYPE))
+                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: this file is not a hardware definition "
+                                    "(expected \"" HWDEF_TYPE "\")", src);
         const char *key;
         const json_t *val;
         json_object_foreach((json_t *) v, key, val)
                 if (!streq(key, "Type") && !streq(key, "Version"))
                         return rp_error_unknown_field(err, src, "Metadata", key, known, ELEMENTSOF(known));
-        const json_t *t = json_object_get(v, "Type"), *ver = json_object_get(v, "Version");
-        if (!t)
-                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: missing required field", src);
-        const char *s;
-        int r = rp_json_get_text(t, src, "Metadata.Type", 128, true, &s, err);
-        if (r < 0)
-                return r;
-        if (!streq(s, HWDEF_TYPE))
-                return rp_error_set(err, -EINVAL, "%s: Metadata.Type: \"%s\" is not a hardware definition "
-                                    "(expected \"" HWDEF_TYPE "\")", src, s);
         if (!ver)
                 return rp_error_set(err, -EINVAL, "%s: Metadata.Version: missing required field", src);
         if (!json_is_integer(ver))
@@ -193,16 +192,14 @@ static int parse_description(load_ctx *ctx, hw_file *f, const char *src, const j
                                         return OOM(src);
                                 f->n_top++;
                         }
+                        size_t bad;
+                        const char *why = hw_top_content_problem(f->top, f->n_top, &bad);
+                        if (why)
+                                return rp_error_set(err, -EINVAL, "%s: %s[%zu]: %s", src, path, bad, why);
                 } else
                         return rp_error_unknown_field(err, src, "Description", key, known, ELEMENTSOF(known));
         }
         return 0;
-}
-
-/* A C expression on one line that cannot end a // comment or splice lines. */
-static bool header_value_ok(const char *s) {
-        size_t n = strlen(s);
-        return n > 0 && s[n - 1] != '\\' && !strstr(s, "/*") && !strstr(s, "*/") && !strstr(s, "//");
 }
 
 static const struct {
@@ -213,15 +210,12 @@ static const struct {
         { "Pwm", false }, { "Adc", false }, { "I2sSubordinate", false }, { "ExternalInterrupt", false },
 };
 
-static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const char *path, const json_t *v) {
-        static const char *const known[] = { "Name", "Type", "Mapping", "AppManifestValue", "MainCoreHeaderValue",
-                                             "Comment" };
-        rp_error *err = ctx->err;
+/* A new, empty peripheral at the end of h->periph, defined by file. It is
+ * counted at once, so that on a failure rp_hwdef_free() frees what it took. */
+static int new_peripheral(load_ctx *ctx, size_t file, const char *src, const char *path, hw_periph **ret) {
         rp_hwdef *h = ctx->h;
-        if (!json_is_object(v))
-                return rp_error_set(err, -EINVAL, "%s: %s: expected an object, got %s", src, path, rp_json_type_name(v));
         if (h->n_periph >= MAX_TOTAL_PERIPHERALS)
-                return rp_error_set(err, -EFBIG, "%s: %s: more than %d peripherals in all files", src, path,
+                return rp_error_set(ctx->err, -EFBIG, "%s: %s: more than %d peripherals in all files", src, path,
                                     MAX_TOTAL_PERIPHERALS);
         if (h->n_periph == h->cap_periph) {
                 size_t ncap = h->cap_periph ? h->cap_periph * 2 : 64;
@@ -231,64 +225,79 @@ static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const c
                 h->periph = n;
                 h->cap_periph = ncap;
         }
-        hw_periph *p = &h->periph[h->n_periph];
+        hw_periph *p = &h->periph[h->n_periph++];
         *p = (hw_periph) { .pub.file = file };
-        h->n_periph++;   /* counted now, so a failure below frees what it holds */
+        *ret = p;
+        return 0;
+}
 
-        const char *key;
-        const json_t *val;
-        char fp[256];
-        json_object_foreach((json_t *) v, key, val) {
-                const char *s = NULL;
-                int r = 0;
-                snprintf(fp, sizeof fp, "%s.%s", path, key);
-                if (streq(key, "Name") || streq(key, "Type") || streq(key, "Mapping")) {
-                        r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_NAME, false, &s, err);
-                        if (r < 0)
-                                return r;
-                        if (!rp_is_identifier(s, RP_HWDEF_MAX_NAME))
-                                return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a valid name (letters, digits "
-                                                    "and '_', not starting with a digit)", src, fp, s);
-                        char **dst = streq(key, "Name") ? &p->name : streq(key, "Type") ? &p->type : &p->mapping;
-                        if (dup_opt(s, dst) < 0)
-                                return OOM(src);
-                } else if (streq(key, "AppManifestValue")) {
-                        if (json_is_integer(val)) {
-                                int64_t x;
-                                r = rp_json_get_int(val, src, fp, 0, 65535, &x, err);
-                                if (r < 0)
-                                        return r;
-                                p->pub.number = x;
-                                p->pub.value_is_integer = true;
-                        } else if (json_is_string(val)) {
-                                r = rp_json_get_text(val, src, fp, RP_APP_MANIFEST_MAX_PERIPHERAL, false, &s, err);
-                                if (r < 0)
-                                        return r;
-                                if (dup_opt(s, &p->string) < 0)
-                                        return OOM(src);
-                        } else
-                                return rp_error_set(err, -EINVAL, "%s: %s: expected an integer or a string, got %s",
-                                                    src, fp, rp_json_type_name(val));
-                        p->pub.has_value = true;
-                } else if (streq(key, "MainCoreHeaderValue")) {
-                        r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_TEXT, false, &s, err);
-                        if (r < 0)
-                                return r;
-                        if (!header_value_ok(s))
-                                return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" cannot be a C macro value (no "
-                                                    "comments, no trailing backslash)", src, fp, s);
-                        if (dup_opt(s, &p->header_value) < 0)
-                                return OOM(src);
-                } else if (streq(key, "Comment")) {
-                        r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_TEXT, true, &s, err);
-                        if (r < 0)
-                                return r;
-                        if (dup_opt(s, &p->comment) < 0)
-                                return OOM(src);
-                } else
-                        return rp_error_unknown_field(err, src, path, key, known, ELEMENTSOF(known));
-        }
+/* Name, Type or Mapping: an identifier; a Name is also a macro the header
+ * defines. */
+static int parse_periph_name(load_ctx *ctx, hw_periph *p, const char *src, const char *fp, const char *key,
+                             const json_t *val) {
+        rp_error *err = ctx->err;
+        const char *s;
+        int r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_NAME, false, &s, err);
+        if (r < 0)
+                return r;
+        if (!rp_is_identifier(s, RP_HWDEF_MAX_NAME))
+                return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a valid name (letters, digits and '_', not "
+                                    "starting with a digit)", src, fp, s);
+        const char *why = streq(key, "Name") ? hw_macro_name_problem(s) : NULL;
+        if (why)
+                return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" %s", src, fp, s, why);
+        char **dst = streq(key, "Name") ? &p->name : streq(key, "Type") ? &p->type : &p->mapping;
+        return dup_opt(s, dst) < 0 ? OOM(src) : 0;
+}
 
+/* AppManifestValue: an integer 0-65535, or a peripheral name as a manifest
+ * literal spells it. */
+static int parse_periph_value(load_ctx *ctx, hw_periph *p, const char *src, const char *fp, const json_t *val) {
+        rp_error *err = ctx->err;
+        int r;
+        if (json_is_integer(val)) {
+                int64_t x;
+                r = rp_json_get_int(val, src, fp, 0, 65535, &x, err);
+                if (r < 0)
+                        return r;
+                p->pub.number = x;
+                p->pub.value_is_integer = true;
+        } else if (json_is_string(val)) {
+                const char *s;
+                r = rp_json_get_text(val, src, fp, RP_APP_MANIFEST_MAX_PERIPHERAL, false, &s, err);
+                if (r < 0)
+                        return r;
+                if (!rp_periph_literal_ok(s))
+                        return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a peripheral name an app manifest "
+                                            "can hold (letters, digits and _-.:/ only)", src, fp, s);
+                if (dup_opt(s, &p->string) < 0)
+                        return OOM(src);
+        } else
+                return rp_error_set(err, -EINVAL, "%s: %s: expected an integer or a string, got %s", src, fp,
+                                    rp_json_type_name(val));
+        p->pub.has_value = true;
+        return 0;
+}
+
+/* MainCoreHeaderValue or Comment: text that goes into the C header. */
+static int parse_periph_header_text(load_ctx *ctx, hw_periph *p, const char *src, const char *fp, const char *key,
+                                    const json_t *val) {
+        rp_error *err = ctx->err;
+        bool is_value = streq(key, "MainCoreHeaderValue");
+        const char *s;
+        int r = rp_json_get_text(val, src, fp, RP_HWDEF_MAX_TEXT, !is_value, &s, err);
+        if (r < 0)
+                return r;
+        const char *why = is_value ? hw_header_value_problem(s) : hw_comment_problem(s);
+        if (why)
+                return rp_error_set(err, -EINVAL, is_value ? "%s: %s: cannot be a C macro value: it %s" : "%s: %s: %s",
+                                    src, fp, why);
+        return dup_opt(s, is_value ? &p->header_value : &p->comment) < 0 ? OOM(src) : 0;
+}
+
+/* The checks between fields, once all are read. */
+static int check_peripheral(load_ctx *ctx, const hw_periph *p, const char *src, const char *path) {
+        rp_error *err = ctx->err;
         if (!p->name)
                 return rp_error_set(err, -EINVAL, "%s: %s.Name: missing required field", src, path);
         if (!p->type)
@@ -310,6 +319,40 @@ static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const c
                                 return rp_error_set(err, -EINVAL, "%s: %s.AppManifestValue: a %s peripheral needs %s "
                                                     "value", src, path, p->type,
                                                     typed_values[i].integer ? "an integer" : "a string");
+        return 0;
+}
+
+/* One entry of Peripherals. */
+static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const char *path, const json_t *v) {
+        static const char *const known[] = { "Name", "Type", "Mapping", "AppManifestValue", "MainCoreHeaderValue",
+                                             "Comment" };
+        if (!json_is_object(v))
+                return rp_error_set(ctx->err, -EINVAL, "%s: %s: expected an object, got %s", src, path,
+                                    rp_json_type_name(v));
+        hw_periph *p = NULL;
+        int r = new_peripheral(ctx, file, src, path, &p);
+        if (r < 0)
+                return r;
+
+        const char *key;
+        const json_t *val;
+        json_object_foreach((json_t *) v, key, val) {
+                char fp[256];
+                snprintf(fp, sizeof fp, "%s.%s", path, key);
+                if (streq(key, "Name") || streq(key, "Type") || streq(key, "Mapping"))
+                        r = parse_periph_name(ctx, p, src, fp, key, val);
+                else if (streq(key, "AppManifestValue"))
+                        r = parse_periph_value(ctx, p, src, fp, val);
+                else if (streq(key, "MainCoreHeaderValue") || streq(key, "Comment"))
+                        r = parse_periph_header_text(ctx, p, src, fp, key, val);
+                else
+                        r = rp_error_unknown_field(ctx->err, src, path, key, known, ELEMENTSOF(known));
+                if (r < 0)
+                        return r;
+        }
+        r = check_peripheral(ctx, p, src, path);
+        if (r < 0)
+                return r;
         p->pub.name = p->name;
         p->pub.type = p->type;
         p->pub.mapping = p->mapping;
@@ -319,31 +362,41 @@ static int parse_peripheral(load_ctx *ctx, size_t file, const char *src, const c
         return 0;
 }
 
-/* Finds and reads the file an import names. */
+/* Finds the import rel among rp_hwdef_parse()'s in-memory files. */
+static int open_import_memory(load_ctx *ctx, const char *src, const char *ipath, const char *rel,
+                              char **ret_key, char **ret_path, char **ret_data, size_t *ret_len) {
+        rp_error *err = ctx->err;
+        const rp_hwdef_file *f = NULL;
+        for (size_t i = 0; i < ctx->n_mem && !f; i++)
+                if (ctx->mem[i].path && streq(ctx->mem[i].path, rel))
+                        f = &ctx->mem[i];
+        if (!f)
+                return rp_error_set(err, -ENOENT, "%s: %s: imported file \"%s\" not found", src, ipath, rel);
+        if (f->len > RP_HWDEF_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "%s: file is %zu bytes, the limit is %d", rel, f->len,
+                                    RP_HWDEF_MAX_SIZE);
+        _cleanup_free_ char *key = strdup(rel), *p = strdup(rel);
+        _cleanup_free_ char *data = malloc(f->len + 1);
+        if (!key || !p || !data)
+                return OOM(src);
+        if (f->len)
+                memcpy(data, f->data, f->len);
+        data[f->len] = '\0';
+        *ret_key = TAKE_PTR(key);
+        *ret_path = TAKE_PTR(p);
+        *ret_data = TAKE_PTR(data);
+        *ret_len = f->len;
+        return 0;
+}
+
+/* Finds and reads the file an import names: relative to the importing
+ * file's directory, then in each search directory; an absolute path as
+ * given. */
 static int open_import(load_ctx *ctx, const hw_file *from, const char *src, const char *ipath, const char *rel,
                        char **ret_key, char **ret_path, char **ret_data, size_t *ret_len) {
         rp_error *err = ctx->err;
-        if (ctx->memory) {
-                for (size_t i = 0; i < ctx->n_mem; i++)
-                        if (ctx->mem[i].path && streq(ctx->mem[i].path, rel)) {
-                                if (ctx->mem[i].len > RP_HWDEF_MAX_SIZE)
-                                        return rp_error_set(err, -EFBIG, "%s: file is %zu bytes, the limit is %d", rel,
-                                                            ctx->mem[i].len, RP_HWDEF_MAX_SIZE);
-                                _cleanup_free_ char *key = strdup(rel), *p = strdup(rel);
-                                _cleanup_free_ char *data = malloc(ctx->mem[i].len + 1);
-                                if (!key || !p || !data)
-                                        return OOM(src);
-                                if (ctx->mem[i].len)
-                                        memcpy(data, ctx->mem[i].data, ctx->mem[i].len);
-                                data[ctx->mem[i].len] = '\0';
-                                *ret_key = TAKE_PTR(key);
-                                *ret_path = TAKE_PTR(p);
-                                *ret_data = TAKE_PTR(data);
-                                *ret_len = ctx->mem[i].len;
-                                return 0;
-                        }
-                return rp_error_set(err, -ENOENT, "%s: %s: imported file \"%s\" not found", src, ipath, rel);
-        }
+        if (ctx->memory)
+                return open_import_memory(ctx, src, ipath, rel, ret_key, ret_path, ret_data, ret_len);
 
         _cleanup_free_ char *fromdir_buf = strdup(from->path);
         if (!fromdir_buf)
@@ -502,6 +555,15 @@ static int load_file(load_ctx *ctx, char *key, char *path, const char *data, siz
         const char *src = f->path;
         ctx->stack[ctx->depth] = file;
 
+        /* Metadata first: a JSON file of another kind is refused before
+         * any of its keys appears in a message. */
+        const json_t *meta = json_object_get(root, "Metadata");
+        if (!meta)
+                return rp_error_set(err, -EINVAL, "%s: Metadata: missing required field (is this a hardware "
+                                    "definition?)", src);
+        r = parse_metadata(ctx, src, meta);
+        if (r < 0)
+                return r;
         static const char *const known[] = { "Metadata", "Description", "Imports", "Peripherals" };
         const char *fkey;
         const json_t *val;
@@ -512,13 +574,6 @@ static int load_file(load_ctx *ctx, char *key, char *path, const char *data, siz
                 if (!ok)
                         return rp_error_unknown_field(err, src, NULL, fkey, known, ELEMENTSOF(known));
         }
-        const json_t *meta = json_object_get(root, "Metadata");
-        if (!meta)
-                return rp_error_set(err, -EINVAL, "%s: Metadata: missing required field (is this a hardware "
-                                    "definition?)", src);
-        r = parse_metadata(ctx, src, meta);
-        if (r < 0)
-                return r;
         const json_t *desc = json_object_get(root, "Description");
         if (desc) {
                 r = parse_description(ctx, f, src, desc);

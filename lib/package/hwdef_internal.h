@@ -34,3 +34,21 @@ struct rp_hwdef {
 
 /* Index of the peripheral called name, or SIZE_MAX. */
 size_t hw_lookup(const rp_hwdef *h, const char *name);
+
+/* ---- What may go into a generated header (hwdef_header.c) ---------------
+ * Each returns NULL when the text can be copied into the header so that
+ * every C standard mode (C89 to C2x, strict and GNU, where trigraphs and //
+ * comments differ) reads the same definitions, or else the reason it
+ * cannot, for a message. */
+
+/* A MainCoreHeaderValue: the body of one #define. */
+const char *hw_header_value_problem(const char *s);
+/* A peripheral Comment, written as a block comment above its #define. */
+const char *hw_comment_problem(const char *s);
+/* MainCoreHeaderFileTopContent, copied verbatim: only comments and blank
+ * lines. The lines are checked together (a block comment may span lines);
+ * *ret_line is the line the reason is about. */
+const char *hw_top_content_problem(char *const *lines, size_t n, size_t *ret_line);
+/* A peripheral Name the header may #define: not `defined` and not an
+ * identifier reserved for the C implementation (__x, _X). */
+const char *hw_macro_name_problem(const char *s);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +13,25 @@
 
 int rp_json_parse_object(const char *text, size_t len, const char *source, json_t **ret, rp_error *err) {
         json_error_t jerr;
-        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+        /* NUL is let through here (it cannot be in a key) so that the field
+         * holding it is named: rp_json_get_text() refuses it. */
+        json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
         if (!j) {
                 int code = json_error_code(&jerr) == json_error_duplicate_key ? -EEXIST : -EINVAL;
                 if (json_error_code(&jerr) == json_error_out_of_memory)
                         code = -ENOMEM;
+                /* jansson ends its message with the text it stopped at
+                 * ("near 'root'"). A file that is not JSON may be anything
+                 * (an import can name /etc/shadow), so say where and what,
+                 * never which bytes. */
+                int n = (int) strlen(jerr.text);
+                const char *near = strstr(jerr.text, " near ");
+                if (near)
+                        n = (int) (near - jerr.text);
                 if (jerr.line > 0)
-                        return rp_error_set(err, code, "%s:%d:%d: invalid JSON: %s",
-                                            source, jerr.line, jerr.column, jerr.text);
-                return rp_error_set(err, code, "%s: invalid JSON: %s", source, jerr.text);
+                        return rp_error_set(err, code, "%s:%d:%d: invalid JSON: %.*s",
+                                            source, jerr.line, jerr.column, n, jerr.text);
+                return rp_error_set(err, code, "%s: invalid JSON: %.*s", source, n, jerr.text);
         }
         if (!json_is_object(j)) {
                 const char *t = rp_json_type_name(j);
@@ -109,6 +120,26 @@ int rp_error_unknown_field(rp_error *err, const char *source, const char *parent
         return rp_error_set(err, -EINVAL, "%s: %s: unknown field", source, where);
 }
 
+/* The first code point of valid UTF-8 text that rp_str_is_printable()
+ * refuses, found by asking it about each code point in turn (so there is
+ * one definition of "printable"); 0 if there is none. */
+static uint32_t first_unprintable(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s;
+        for (size_t i = 0; i < len;) {
+                size_t k = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+                if (k > len - i)
+                        k = len - i;
+                if (!rp_str_is_printable(s + i, k)) {
+                        uint32_t cp = k == 1 ? p[i] : (uint32_t) p[i] & (0x7f >> k);
+                        for (size_t j = 1; j < k; j++)
+                                cp = cp << 6 | (p[i + j] & 0x3f);
+                        return cp;
+                }
+                i += k;
+        }
+        return 0;
+}
+
 int rp_json_get_text(const json_t *v, const char *source, const char *path, size_t max, bool allow_empty,
                      const char **ret, rp_error *err) {
         if (!json_is_string(v))
@@ -119,10 +150,17 @@ int rp_json_get_text(const json_t *v, const char *source, const char *path, size
                 return rp_error_set(err, -EFBIG, "%s: %s: too long (%zu bytes, the limit is %zu)", source, path, len, max);
         if (len == 0 && !allow_empty)
                 return rp_error_set(err, -EINVAL, "%s: %s: must not be empty", source, path);
-        /* jansson guarantees UTF-8; NUL bytes and control characters
-         * (escaped as \u0000..\u001f, \u007f..\u009f) are refused here. */
-        if (strlen(s) != len || !rp_str_is_printable(s, len))
-                return rp_error_set(err, -EINVAL, "%s: %s: contains a NUL byte or control character", source, path);
+        /* jansson guarantees UTF-8; NUL bytes, control characters (escaped
+         * as \u0000..\u001f, \u007f..\u009f) and bidirectional controls
+         * are refused here. */
+        if (strlen(s) != len)
+                return rp_error_set(err, -EINVAL, "%s: %s: contains a NUL byte", source, path);
+        if (!rp_str_is_printable(s, len)) {
+                uint32_t cp = first_unprintable(s, len);
+                return rp_error_set(err, -EINVAL, "%s: %s: contains U+%04" PRIX32 " (%s)", source, path, cp,
+                                    cp >= 0x2000 ? "a bidirectional control character, which can make text show "
+                                    "in another order than it is read" : "a control character");
+        }
         *ret = s;
         return 0;
 }
@@ -169,6 +207,13 @@ bool rp_is_identifier(const char *s, size_t max) {
                 return false;
         for (size_t i = 0; i < n; i++)
                 if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '_')
+                        return false;
+        return true;
+}
+
+bool rp_periph_literal_ok(const char *s) {
+        for (const char *p = s; *p; p++)
+                if (!is_alpha(*p) && !is_digit(*p) && !strchr("_-.:/", *p))
                         return false;
         return true;
 }

@@ -58,6 +58,10 @@ int rp_json_get_array(const json_t *v, const char *source, const char *path, siz
 /* True if s is a C identifier ([A-Za-z_][A-Za-z0-9_]*) of at most max bytes. */
 bool rp_is_identifier(const char *s, size_t max);
 
+/* True if s is a literal peripheral name: what chips call their blocks
+ * ("ISU0", "ADC-CONTROLLER-0"), so letters, digits and _-.:/ only. */
+bool rp_periph_literal_ok(const char *s);
+
 /* The longest host name (RFC 1035). */
 #define RP_HOST_MAX 253
 

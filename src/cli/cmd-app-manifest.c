@@ -11,6 +11,7 @@
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "core/strutil.h"
+#include "package/app_manifest_json_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/hwdef.h"
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "package/app_manifest_json_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/hwdef.h"
 

@@ -16,6 +16,22 @@ static const char manifest[] =
         " \"EntryPoint\": \"/bin/app\", \"Capabilities\": {\"Gpio\": [\"$A\", \"$B\", 3], \"Uart\": [\"$U\"],"
         " \"I2cMaster\": [\"$I\"], \"Pwm\": [\"$P\"]}}";
 
+/* No line of a generated header may join the next one: none ends in a
+ * backslash or in the trigraph "??/", blanks after them included. */
+static void check_no_splice(const char *text) {
+        for (const char *line = text; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t n = nl ? (size_t) (nl - line) : strlen(line);
+                while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+                        n--;
+                if ((n >= 1 && line[n - 1] == '\\') || (n >= 3 && memcmp(line + n - 3, "?\?/", 3) == 0))
+                        abort();
+                if (!nl)
+                        break;
+                line = nl + 1;
+        }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         static const char *const names[] = { "a.json", "b.json", "c.json" };
         const char *parts[4];
@@ -45,8 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t f = 0; f < rp_hwdef_n_files(h); f++) {
                 char *text = NULL, *name = NULL;
                 size_t len = 0;
-                if (rp_hwdef_generate_header(h, f, &text, &len, NULL) == 0 && strlen(text) != len)
-                        abort();
+                if (rp_hwdef_generate_header(h, f, &text, &len, NULL) == 0) {
+                        if (strlen(text) != len)
+                                abort();
+                        check_no_splice(text);
+                }
                 free(text);
                 (void) rp_hwdef_header_name(h, f, &name, NULL);
                 free(name);

@@ -85,6 +85,6 @@ expect_fail "bad hardware definition" 1 "import cycle: .*cycle_a.json -> .*cycle
 
 # Control characters in manifest text never reach the terminal raw.
 printf '{"SchemaVersion": 1, "Name": "x\\u001b[31m", "ComponentId": "3564cf72-5fc9-48e9-82a1-91230aeb4d99", "EntryPoint": "/a"}' > "$T/esc.json"
-expect_fail "escape in name" 1 "esc.json: Name: contains a NUL byte or control character" "$RAMPART" app-manifest check "$T/esc.json"
+expect_fail "escape in name" 1 "esc.json: Name: contains U\\+001B \\(a control character\\)" "$RAMPART" app-manifest check "$T/esc.json"
 expect_no_controls "escape in name: nothing raw printed"
 finish

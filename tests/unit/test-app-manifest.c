@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/macro.h"
+#include "package/app_manifest_json_internal.h"
 #include "rampart/app_manifest.h"
+#include "rampart/hwdef.h"
 #include "testlib.h"
 
 #define GUID "3a7c0e52-9b1d-4f7e-8c21-5d6e4f3a2b10"
@@ -159,6 +162,16 @@ static void test_json_syntax(void **state) {
         parse_fails("{\"Name\": \"a\", \"Name\": \"b\"}", -EEXIST, "duplicate", NULL);
         /* Bytes after a NUL are still seen: the length is what counts. */
         parse_fails_len("{}\0{}", 5, -EINVAL, "invalid JSON", NULL);
+        /* A file that is not JSON is not quoted in the message. */
+        for (size_t i = 0; i < 3; i++) {
+                static const char *const notjson[] = { "hunter2: s3cret\n", "{\"a\": 1} hunter2", "[hunter2]" };
+                rp_error err = {0};
+                rp_app_manifest *m = NULL;
+                assert_int_equal(rp_app_manifest_parse(notjson[i], strlen(notjson[i]), "m.json", &m, &err), -EINVAL);
+                assert_non_null(strstr(err.message, "m.json:1:"));
+                if (strstr(err.message, "hunter"))
+                        fail_msg("message repeats the file's text: %s", err.message);
+        }
         /* Not UTF-8. */
         parse_fails("{\"Name\": \"\xff\"}", -EINVAL, "invalid JSON", NULL);
 }
@@ -183,7 +196,8 @@ static void test_top_level_refusals(void **state) {
                     -EINVAL, "Name: must not be empty", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Name\": 5}", -EINVAL, "Name: expected a string, got an integer", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0007b\"}", -EINVAL, "Name", "control character");
-        parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0000b\"}", -EINVAL, "invalid JSON", NULL);
+        parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0000b\"}", -EINVAL, "Name: contains a NUL byte", NULL);
+        parse_fails("{\"SchemaVersion\": 1, \"Na\\u0000me\": \"a\"}", -EINVAL, "invalid JSON", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u009bb\"}", -EINVAL, "Name", "control character");
         parse_fails("{\"SchemaVersion\": 1, \"EntryPoint\": \"bin/app\"}", -EINVAL, "EntryPoint", "absolute");
         parse_fails("{\"SchemaVersion\": 1, \"EntryPoint\": \"/bin/../etc/x\"}", -EINVAL, "EntryPoint", "\"..\"");
@@ -204,6 +218,31 @@ static void test_top_level_refusals(void **state) {
                     "did you mean 'EntryPoint'?");
         parse_fails("{\"SchemaVersion\": 1, \"Frobnicate\": true}", -EINVAL, "Frobnicate: unknown field", NULL);
         parse_fails("{\"SchemaVersion\": 1, \"Capabilities\": []}", -EINVAL, "Capabilities: expected an object", NULL);
+}
+
+/* The bidirectional controls make a terminal show a name in another order
+ * than it is stored ("\u202egnp.exe" shows as "exe.png"): each is refused,
+ * raw or escaped, with its code point named. */
+static const uint32_t bidi_controls[] = { 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+
+static void test_bidi_names(void **state) {
+        for (size_t i = 0; i < ELEMENTSOF(bidi_controls); i++) {
+                uint32_t cp = bidi_controls[i];
+                char needle[16], raw[4] = { (char) (0xe0 | cp >> 12), (char) (0x80 | (cp >> 6 & 0x3f)),
+                                            (char) (0x80 | (cp & 0x3f)), 0 };
+                snprintf(needle, sizeof needle, "U+%04X", (unsigned) cp);
+                _cleanup_free_ char *esc = NULL, *utf8 = NULL;
+                assert_true(asprintf(&esc, "{\"SchemaVersion\": 1, \"Name\": \"ab\\u%04xcd\"}", (unsigned) cp) > 0);
+                assert_true(asprintf(&utf8, "{\"SchemaVersion\": 1, \"Name\": \"ab%scd\"}", raw) > 0);
+                parse_fails(esc, -EINVAL, "app_manifest.json: Name: contains ", needle);
+                parse_fails(utf8, -EINVAL, "app_manifest.json: Name: contains ", needle);
+                parse_fails(esc, -EINVAL, "bidirectional", NULL);
+        }
+        /* Neighbours of the ranges are ordinary text. */
+        rp_app_manifest_free(parse_ok("{\"SchemaVersion\": 1, \"Name\": \"a\\u2029\\u202f\\u2065\\u206a\", "
+                                      "\"ComponentId\": \"" GUID "\", \"EntryPoint\": \"/bin/app\"}"));
+        parse_fails("{\"SchemaVersion\": 1, \"Name\": \"a\\u0007b\"}", -EINVAL, "Name: contains U+0007",
+                    "a control character");
 }
 
 static void test_limits(void **state) {
@@ -350,23 +389,109 @@ static void test_load(void **state) {
         assert_int_equal(rp_app_manifest_load(bigp, &m, &err), -EFBIG);
 }
 
-/* Every committed fixture under tests/data/app-manifests/valid parses;
- * every one under invalid/ is refused. */
-static void test_fixtures(void **state) {
-        _cleanup_free_ char *dir = test_data_path("app-manifests");
-        static const char *const valid[] = {
-                "valid/hello_highlevel.json", "valid/realtime_raw.json", "valid/realtime_refs.json",
-                "valid/iot_device.json", "valid/every_capability.json", "valid/legacy_raw_values.json",
-                "valid/private_network.json", "valid/power_and_updates.json", "valid/minimal.json",
-        };
-        for (size_t i = 0; i < ELEMENTSOF(valid); i++) {
-                _cleanup_free_ char *p = test_path(dir, valid[i]);
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The *.json files of dir (under tests/data), sorted, as a NULL-terminated
+ * list the caller frees with free_names(). */
+static char **json_files(const char *dir) {
+        DIR *d = opendir(dir);
+        if (!d)
+                fail_msg("cannot open %s: %s", dir, strerror(errno));
+        char **names = calloc(1, sizeof(char *));
+        size_t n = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t len = strlen(e->d_name);
+                if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+                        continue;
+                names = realloc(names, (n + 2) * sizeof(char *));
+                assert_non_null(names);
+                names[n++] = strdup(e->d_name);
+                names[n] = NULL;
+        }
+        closedir(d);
+        assert_non_null(names);
+        qsort(names, n, sizeof(char *), cmp_str);
+        return names;
+}
+
+static void free_names(char **names) {
+        for (char **p = names; *p; p++)
+                free(*p);
+        free(names);
+}
+
+/* Every file under tests/data/app-manifests/valid parses. */
+static void test_fixtures_valid(void **state) {
+        _cleanup_free_ char *dir = test_data_path("app-manifests/valid");
+        char **names = json_files(dir);
+        assert_non_null(names[0]);
+        for (char **f = names; *f; f++) {
+                _cleanup_free_ char *p = test_path(dir, *f);
                 rp_error err = {0};
                 rp_app_manifest *m = NULL;
                 if (rp_app_manifest_load(p, &m, &err) < 0)
-                        fail_msg("%s", err.message);
+                        fail_msg("valid/%s: %s", *f, err.message);
                 rp_app_manifest_free(m);
         }
+        free_names(names);
+}
+
+/* Every file under tests/data/app-manifests/invalid is refused, for the
+ * reason this table gives: by the parser, or else when its references are
+ * resolved through the demo profile (tests/data/hardware-definitions). A
+ * file without an entry fails the test, so a new fixture needs one. */
+static const struct {
+        const char *file, *reason;
+} invalid_fixtures[] = {
+        { "duplicate_key.json", "invalid JSON: duplicate object key" },
+        { "duplicate_resolved_gpio.json", "Capabilities.Gpio[2]: \"$DEMO_STATUS_LED\" and Capabilities.Gpio[0] "
+          "\"$DEMO_LED\" both resolve to SIMSOC_GPIO8" },
+        { "gpio_boolean.json", "Capabilities.Gpio[2]: expected an integer or a \"$NAME\" reference, got a boolean" },
+        { "lowercase_capabilities.json", "capabilities: unknown field" },
+        { "shared_serial_block.json", "Capabilities.I2cMaster[0]: \"$DEMO_HEADER_I2C\" and Capabilities.Uart[0]" },
+        { "syntax_error.json", "syntax_error.json:6:1: invalid JSON" },
+        { "type_mismatch_reference.json", "Capabilities.Gpio[0]: \"$DEMO_UART_LOOPBACK\" is a Uart peripheral" },
+        { "unknown_reference.json", "Capabilities.Gpio[1]: \"$DEMO_NO_SUCH_PIN\" is not defined" },
+};
+
+static void test_fixtures_invalid(void **state) {
+        _cleanup_free_ char *dir = test_data_path("app-manifests/invalid");
+        _cleanup_free_ char *prof = test_data_path("hardware-definitions/profiles/demo_appliance.json");
+        _cleanup_free_ char *boards = test_data_path("hardware-definitions/boards");
+        const char *dirs[] = { boards, NULL };
+        rp_error err = {0};
+        _cleanup_(rp_hwdef_freep) rp_hwdef *h = NULL;
+        if (rp_hwdef_load(prof, dirs, &h, &err) < 0)
+                fail_msg("%s", err.message);
+
+        char **names = json_files(dir);
+        size_t seen = 0;
+        for (char **f = names; *f; f++) {
+                const char *reason = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(invalid_fixtures); i++)
+                        if (streq(*f, invalid_fixtures[i].file))
+                                reason = invalid_fixtures[i].reason;
+                if (!reason)
+                        fail_msg("invalid/%s has no entry in invalid_fixtures[]: add the reason it is refused", *f);
+                seen++;
+                _cleanup_free_ char *p = test_path(dir, *f);
+                rp_app_manifest *m = NULL;
+                err = (rp_error) {0};
+                int r = rp_app_manifest_load(p, &m, &err);
+                if (r == 0) {
+                        r = rp_app_manifest_resolve(m, h, &err);
+                        rp_app_manifest_free(m);
+                }
+                if (r == 0)
+                        fail_msg("invalid/%s was accepted", *f);
+                if (!strstr(err.message, reason))
+                        fail_msg("invalid/%s: refused for another reason than '%s': %s", *f, reason, err.message);
+        }
+        free_names(names);
+        if (seen != ELEMENTSOF(invalid_fixtures))
+                fail_msg("invalid_fixtures[] lists a file that is not in invalid/");
 }
 
 int main(void) {
@@ -376,10 +501,12 @@ int main(void) {
                 cmocka_unit_test(test_realtime),
                 cmocka_unit_test(test_json_syntax),
                 cmocka_unit_test(test_top_level_refusals),
+                cmocka_unit_test(test_bidi_names),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_capability_refusals),
                 cmocka_unit_test(test_load),
-                cmocka_unit_test(test_fixtures),
+                cmocka_unit_test(test_fixtures_valid),
+                cmocka_unit_test(test_fixtures_invalid),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "core/macro.h"
+#include "package/app_manifest_json_internal.h"
 #include "rampart/hwdef.h"
 #include "testlib.h"
 
@@ -197,6 +199,33 @@ static void test_peripheral_refusals(void **state) {
                   "\"AppManifestValue\": 1}", -EINVAL, "Peripherals[0]", "a Gpio peripheral");
 }
 
+/* Bidirectional controls in any text of a definition: names shown by
+ * `show`, comments and top lines copied into C headers (where they could
+ * make code read differently from how it compiles). */
+static void test_bidi(void **state) {
+        static const unsigned cps[] = { 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069 };
+        for (size_t i = 0; i < ELEMENTSOF(cps); i++) {
+                char needle[16];
+                snprintf(needle, sizeof needle, "contains U+%04X", cps[i]);
+                _cleanup_free_ char *d = NULL, *t = NULL, *c = NULL, *n = NULL, *v = NULL;
+                assert_true(asprintf(&d, "{" META ", \"Description\": {\"Name\": \"Bo\\u%04xard\"}, "
+                                     "\"Peripherals\": []}", cps[i]) > 0);
+                hw_fails(d, NULL, 0, -EINVAL, "root.json: Description.Name: ", needle);
+                assert_true(asprintf(&t, "{" META ", \"Description\": {\"MainCoreHeaderFileTopContent\": "
+                                     "[\"// ok\", \"/* x \\u%04x */\"]}, \"Peripherals\": []}", cps[i]) > 0);
+                hw_fails(t, NULL, 0, -EINVAL, "Description.MainCoreHeaderFileTopContent[1]: ", needle);
+                assert_true(asprintf(&c, "{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, "
+                                     "\"Comment\": \"\\u%04x\"}", cps[i]) > 0);
+                one_fails(c, -EINVAL, "root.json: Peripherals[0].Comment: ", needle);
+                assert_true(asprintf(&n, "{\"Name\": \"LED\\u%04x\", \"Type\": \"Gpio\", \"AppManifestValue\": 1}",
+                                     cps[i]) > 0);
+                one_fails(n, -EINVAL, "root.json: Peripherals[0].Name: ", needle);
+                assert_true(asprintf(&v, "{\"Name\": \"U\", \"Type\": \"Uart\", \"AppManifestValue\": \"S\\u%04x\"}",
+                                     cps[i]) > 0);
+                one_fails(v, -EINVAL, "root.json: Peripherals[0].AppManifestValue: ", needle);
+        }
+}
+
 static void test_cross_file(void **state) {
         /* A name defined by the root and an import. */
         hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}], \"Peripherals\": ["
@@ -283,11 +312,11 @@ static void test_header(void **state) {
         assert_non_null(strstr(text, "#define APP_CS BOARD_CS\n"));
         free(text);
         assert_int_equal(rp_hwdef_generate_header(h, 2, &text, &len, &err), 0);
-        assert_non_null(strstr(text, "// chip top\n"));
-        assert_non_null(strstr(text, "// pin one\n#define CHIP_GPIO1 (1)\n"));
+        assert_non_null(strstr(text, "/* chip top */\n"));   /* a // comment, made C89 */
+        assert_non_null(strstr(text, "/* pin one */\n#define CHIP_GPIO1 (1)\n"));
         assert_non_null(strstr(text, "#define CHIP_GPIO2 (2)\n"));     /* integer value, no header value */
         assert_non_null(strstr(text, "#define CHIP_CS_A (-1)\n"));
-        assert_non_null(strstr(text, "// CHIP_PWM0: no MainCoreHeaderValue"));
+        assert_non_null(strstr(text, "/* CHIP_PWM0: no MainCoreHeaderValue"));
         /* Deterministic. */
         char *again = NULL;
         size_t len2;
@@ -303,12 +332,13 @@ static void test_header(void **state) {
         assert_int_equal(rp_hwdef_generate_header(h, 3, &text, &len, &err), -EINVAL);
         rp_hwdef_free(h);
 
-        /* A comment ending in a backslash must not continue onto the #define. */
+        /* A comment ending in a backslash must not continue onto the #define:
+         * it is a block comment, closed on its own line. */
         _cleanup_free_ char *j = one("{\"Name\": \"A\", \"Type\": \"Gpio\", \"AppManifestValue\": 1, "
                                      "\"Comment\": \"ends with \\\\\"}");
         h = load_mem(j, NULL, 0);
         assert_int_equal(rp_hwdef_generate_header(h, 0, &text, &len, &err), 0);
-        assert_non_null(strstr(text, "// ends with\n#define A (1)\n"));
+        assert_non_null(strstr(text, "/* ends with \\ */\n#define A (1)\n"));
         free(text);
         rp_hwdef_free(h);
 }
@@ -406,6 +436,245 @@ static void test_resolve_refusals(void **state) {
         rp_hwdef_free(h);
 }
 
+/* hw_fails, and the message must not contain secret. */
+static void hw_fails_quiet(const char *json, const rp_hwdef_file *files, size_t n, const char *n1, const char *n2,
+                           const char *secret) {
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_true(rp_hwdef_parse(json, strlen(json), "root.json", files, n, &h, &err) < 0);
+        if (!strstr(err.message, n1) || (n2 && !strstr(err.message, n2)))
+                fail_msg("message lacks '%s' or '%s': %s", n1, n2 ? n2 : "", err.message);
+        if (strstr(err.message, secret))
+                fail_msg("message repeats the file's contents ('%s'): %s", secret, err.message);
+}
+
+/* An import that is not a hardware definition (a system file, another
+ * program's JSON) is refused without repeating its bytes: where and what
+ * kind of problem only. */
+static void test_foreign_import(void **state) {
+        static const char imp[] = "{" META ", \"Imports\": [{\"Path\": \"x\"}], \"Peripherals\": []}";
+        static const struct {
+                const char *data, *n1, *n2;
+        } cases[] = {
+                { "hunter2:x:0:0::/root:/bin/sh\n", "x:1:", "invalid JSON" },     /* a passwd-like file */
+                { "\n\n  hunter2 = 1\n", "x:3:", "invalid JSON" },
+                { "{\"a\": 1} hunter2", "x:1:", "invalid JSON" },                  /* JSON, then text */
+                { "{\"a\": hunter2}", "x:1:", "invalid JSON" },
+                { "[\"hunter2\"]", "x: expected a JSON object", NULL },
+                { "{\"hunter2\": \"s3cret\"}", "x: Metadata: missing required field", NULL },   /* other JSON */
+                { "{\"Metadata\": {\"Type\": \"hunter2\"}}", "x: Metadata.Type: this file is not a hardware "
+                  "definition", NULL },
+                { "{\"Metadata\": {\"hunter2\": 1}}", "x: Metadata.Type: missing", NULL },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                const rp_hwdef_file f = { "x", cases[i].data, strlen(cases[i].data) };
+                hw_fails_quiet(imp, &f, 1, cases[i].n1, cases[i].n2, "hunter");
+        }
+
+        /* The same from disk, imported by absolute path. */
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *secret = test_path(dir, "secret.txt"), *def = test_path(dir, "def.json");
+        test_write_file(secret, cases[0].data, strlen(cases[0].data));
+        _cleanup_free_ char *j = NULL;
+        assert_true(asprintf(&j, "{" META ", \"Imports\": [{\"Path\": \"%s\"}], \"Peripherals\": []}", secret) > 0);
+        test_write_file(def, j, strlen(j));
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_int_equal(rp_hwdef_load(def, NULL, &h, &err), -EINVAL);
+        if (!strstr(err.message, "secret.txt:1:") || !strstr(err.message, "invalid JSON"))
+                fail_msg("message lacks the place: %s", err.message);
+        if (strstr(err.message, "hunter"))
+                fail_msg("message repeats the file's contents: %s", err.message);
+}
+
+/* An import's Path may be absolute: it is used as given, never joined to
+ * the importer's directory or a search directory. */
+static void test_absolute_imports(void **state) {
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *a = test_path(dir, "abs-a"), *b = test_path(dir, "abs-b");
+        assert_int_equal(mkdir(a, 0755), 0);
+        assert_int_equal(mkdir(b, 0755), 0);
+        _cleanup_free_ char *chipp = test_path(b, "chip.json"), *rootp = test_path(a, "root.json");
+        test_write_file(chipp, chip, strlen(chip));
+        _cleanup_free_ char *j = NULL;
+        assert_true(asprintf(&j, "{" META ", \"Imports\": [{\"Path\": \"%s\"}], \"Peripherals\": ["
+                             "{\"Name\": \"LED\", \"Type\": \"Gpio\", \"Mapping\": \"CHIP_GPIO1\"}]}", chipp) > 0);
+        test_write_file(rootp, j, strlen(j));
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        if (rp_hwdef_load(rootp, NULL, &h, &err) < 0)
+                fail_msg("%s", err.message);
+        assert_string_equal(rp_hwdef_file_path(h, 1), chipp);
+        assert_int_equal(rp_hwdef_root(h, rp_hwdef_find(h, "LED"))->number, 1);
+        rp_hwdef_free(h);
+
+        /* A missing absolute path is not looked for in the search
+         * directories, even when one holds a file of that base name. */
+        _cleanup_free_ char *gone = test_path(a, "chip.json"), *j2 = NULL;
+        assert_true(asprintf(&j2, "{" META ", \"Imports\": [{\"Path\": \"%s\"}], \"Peripherals\": []}", gone) > 0);
+        test_write_file(rootp, j2, strlen(j2));
+        const char *dirs[] = { b, NULL };
+        assert_int_equal(rp_hwdef_load(rootp, dirs, &h, &err), -ENOENT);
+        assert_non_null(strstr(err.message, "Imports[0].Path: imported file"));
+        assert_non_null(strstr(err.message, gone));
+        assert_null(strstr(err.message, "looked in"));
+
+        /* In memory, a Path (absolute or not) is matched exactly. */
+        const rp_hwdef_file mem[] = { { "/abs/chip.json", chip, sizeof chip - 1 } };
+        h = load_mem("{" META ", \"Imports\": [{\"Path\": \"/abs/chip.json\"}], \"Peripherals\": []}", mem, 1);
+        assert_string_equal(rp_hwdef_file_path(h, 1), "/abs/chip.json");
+        rp_hwdef_free(h);
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"chip.json\"}], \"Peripherals\": []}", mem, 1, -ENOENT,
+                 "Imports[0].Path: imported file \"chip.json\" not found", NULL);
+}
+
+/* A valid definition of exactly size bytes (padded with blanks). */
+static char *padded_definition(size_t size) {
+        static const char body[] = "{" META ", \"Peripherals\": []}";
+        char *s = malloc(size + 1);
+        assert_non_null(s);
+        memset(s, ' ', size);
+        memcpy(s, body, sizeof body - 1);
+        s[size] = '\0';
+        return s;
+}
+
+/* Each file is at most RP_HWDEF_MAX_SIZE bytes: the loaded one and every
+ * import, from disk or from memory. */
+static void test_size_limit(void **state) {
+        _cleanup_free_ char *ok = padded_definition(RP_HWDEF_MAX_SIZE);
+        _cleanup_free_ char *big = padded_definition(RP_HWDEF_MAX_SIZE + 1);
+        rp_hwdef_free(load_mem(ok, NULL, 0));
+        hw_fails(big, NULL, 0, -EFBIG, "root.json: file is 1048577 bytes", "the limit is 1048576");
+        const rp_hwdef_file files[] = { { "ok.json", ok, RP_HWDEF_MAX_SIZE }, { "big.json", big, RP_HWDEF_MAX_SIZE + 1 } };
+        rp_hwdef_free(load_mem("{" META ", \"Imports\": [{\"Path\": \"ok.json\"}], \"Peripherals\": []}", files, 2));
+        hw_fails("{" META ", \"Imports\": [{\"Path\": \"big.json\"}], \"Peripherals\": []}", files, 2, -EFBIG,
+                 "big.json: file is 1048577 bytes", NULL);
+
+        const char *dir = test_tmpdir();
+        _cleanup_free_ char *bigp = test_path(dir, "big.json"), *rootp = test_path(dir, "imports-big.json");
+        test_write_file(bigp, big, RP_HWDEF_MAX_SIZE + 1);
+        static const char imp[] = "{" META ", \"Imports\": [{\"Path\": \"big.json\"}], \"Peripherals\": []}";
+        test_write_file(rootp, imp, strlen(imp));
+        rp_error err = {0};
+        rp_hwdef *h = NULL;
+        assert_int_equal(rp_hwdef_load(bigp, NULL, &h, &err), -EFBIG);
+        assert_int_equal(rp_hwdef_load(rootp, NULL, &h, &err), -EFBIG);
+        assert_non_null(strstr(err.message, "imports-big.json: Imports[0].Path: "));
+}
+
+/* At most RP_HWDEF_MAX_FILES files, imports included: the root imports k
+ * files, each of which imports one more of its own (1 + 2k files). */
+static void test_file_limit(void **state) {
+        enum { N = RP_HWDEF_MAX_FILES };
+        static char names[N][16], texts[N][256];
+        rp_hwdef_file files[N];
+        for (int i = 0; i < N; i++) {
+                snprintf(names[i], sizeof names[i], "f%d.json", i);
+                if (i < 32)
+                        snprintf(texts[i], sizeof texts[i], "{" META ", \"Imports\": [{\"Path\": \"f%d.json\"}], "
+                                 "\"Peripherals\": []}", i + 32);
+                else
+                        snprintf(texts[i], sizeof texts[i], "{" META ", \"Peripherals\": []}");
+                files[i] = (rp_hwdef_file) { names[i], texts[i], strlen(texts[i]) };
+        }
+        for (int k = 30; k <= 32; k++) {
+                char root[2048] = "{" META ", \"Imports\": [";
+                for (int i = 0; i < k; i++)
+                        snprintf(root + strlen(root), sizeof root - strlen(root), "%s{\"Path\": \"f%d.json\"}",
+                                 i ? ", " : "", i);
+                strcat(root, "], \"Peripherals\": []}");
+                /* 1 + 2k files: 61, 63 fit; 65 do not. */
+                if (1 + 2 * k <= RP_HWDEF_MAX_FILES) {
+                        rp_hwdef *h = load_mem(root, files, N);
+                        assert_int_equal(rp_hwdef_n_files(h), 1 + 2 * k);
+                        rp_hwdef_free(h);
+                } else
+                        hw_fails(root, files, N, -EFBIG, "more than 64 files in one hardware definition", NULL);
+        }
+}
+
+/* At most RP_HWDEF_MAX_PERIPHERALS per file (and four times that in all). */
+static void test_peripheral_limit(void **state) {
+        const size_t per = 80;   /* bytes of one entry below, at most */
+        for (size_t n = RP_HWDEF_MAX_PERIPHERALS; n <= RP_HWDEF_MAX_PERIPHERALS + 1; n++) {
+                char *j = malloc(n * per + 256);
+                assert_non_null(j);
+                size_t len = (size_t) sprintf(j, "{" META ", \"Peripherals\": [");
+                for (size_t i = 0; i < n; i++)
+                        len += (size_t) sprintf(j + len, "%s{\"Name\": \"P%zu\", \"Type\": \"int\", "
+                                                "\"MainCoreHeaderValue\": \"0\"}", i ? "," : "", i);
+                strcpy(j + len, "]}");
+                if (n == RP_HWDEF_MAX_PERIPHERALS)
+                        rp_hwdef_free(load_mem(j, NULL, 0));
+                else
+                        hw_fails(j, NULL, 0, -EFBIG, "root.json: Peripherals: too many entries (4097, the limit is "
+                                 "4096)", NULL);
+                free(j);
+        }
+}
+
+/* Every file under tests/data/hardware-definitions/invalid is refused for
+ * the reason its entry here gives; a file without an entry fails the test.
+ * The reference definitions load. */
+static const struct {
+        const char *file, *reason;
+} invalid_fixtures[] = {
+        { "cycle_a.json", "Imports[0].Path: import cycle: " },
+        { "cycle_b.json", "Imports[0].Path: import cycle: " },
+        { "duplicate_names.json", "duplicate_names.json: Peripherals[2]: duplicate peripheral name \"LED\"" },
+        { "mapping_type_mismatch.json", "\"MY_LED\" is a Gpio peripheral but maps to \"SIMSOC_SERIAL0_UART\"" },
+        { "missing_import.json", "Imports[0].Path: imported file \"no_such_board.json\" not found" },
+        { "wrong_metadata_type.json", "Metadata.Type: this file is not a hardware definition" },
+};
+
+static void test_fixtures(void **state) {
+        _cleanup_free_ char *dir = test_data_path("hardware-definitions/invalid");
+        DIR *d = opendir(dir);
+        if (!d)
+                fail_msg("cannot open %s: %s", dir, strerror(errno));
+        size_t seen = 0;
+        for (struct dirent *e; (e = readdir(d));) {
+                size_t len = strlen(e->d_name);
+                if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+                        continue;
+                const char *reason = NULL;
+                for (size_t i = 0; i < ELEMENTSOF(invalid_fixtures); i++)
+                        if (streq(e->d_name, invalid_fixtures[i].file))
+                                reason = invalid_fixtures[i].reason;
+                if (!reason)
+                        fail_msg("invalid/%s has no entry in invalid_fixtures[]: add the reason it is refused",
+                                 e->d_name);
+                seen++;
+                _cleanup_free_ char *p = test_path(dir, e->d_name);
+                rp_error err = {0};
+                rp_hwdef *h = NULL;
+                if (rp_hwdef_load(p, NULL, &h, &err) == 0)
+                        fail_msg("invalid/%s was accepted", e->d_name);
+                if (!strstr(err.message, reason))
+                        fail_msg("invalid/%s: refused for another reason than '%s': %s", e->d_name, reason,
+                                 err.message);
+        }
+        closedir(d);
+        if (seen != ELEMENTSOF(invalid_fixtures))
+                fail_msg("invalid_fixtures[] lists a file that is not in invalid/");
+
+        static const char *const valid[] = { "soc/rampart_sim_soc.json", "boards/rampart_sim_board.json",
+                                             "profiles/demo_appliance.json" };
+        _cleanup_free_ char *boards = test_data_path("hardware-definitions/boards");
+        const char *dirs[] = { boards, NULL };
+        for (size_t i = 0; i < ELEMENTSOF(valid); i++) {
+                _cleanup_free_ char *rel = NULL;
+                assert_true(asprintf(&rel, "hardware-definitions/%s", valid[i]) > 0);
+                _cleanup_free_ char *p = test_data_path(rel);
+                rp_error err = {0};
+                rp_hwdef *h = NULL;
+                if (rp_hwdef_load(p, dirs, &h, &err) < 0)
+                        fail_msg("%s", err.message);
+                rp_hwdef_free(h);
+        }
+}
+
 /* Files on disk: relative imports, search directories, missing files. */
 static void test_files(void **state) {
         const char *dir = test_tmpdir();
@@ -458,12 +727,19 @@ int main(void) {
                 cmocka_unit_test(test_diamond),
                 cmocka_unit_test(test_document_refusals),
                 cmocka_unit_test(test_peripheral_refusals),
+                cmocka_unit_test(test_bidi),
                 cmocka_unit_test(test_cross_file),
                 cmocka_unit_test(test_imports),
                 cmocka_unit_test(test_header),
                 cmocka_unit_test(test_resolve),
                 cmocka_unit_test(test_resolve_refusals),
                 cmocka_unit_test(test_files),
+                cmocka_unit_test(test_foreign_import),
+                cmocka_unit_test(test_absolute_imports),
+                cmocka_unit_test(test_size_limit),
+                cmocka_unit_test(test_file_limit),
+                cmocka_unit_test(test_peripheral_limit),
+                cmocka_unit_test(test_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

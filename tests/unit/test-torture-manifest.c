@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/macro.h"
+#include "package/app_manifest_json_internal.h"
 #include "rampart/app_manifest.h"
 #include "rampart/hwdef.h"
 #include "testlib.h"
