@@ -222,6 +222,11 @@ static void test_pack_application(void **state) {
         check_msg(&err, "is a symbolic link");
         assert_int_equal(unlink(appbin), 0);
         assert_int_equal(unlink(readme), 0);
+        /* A directory, even one with its execute bits set. */
+        assert_int_equal(mkdir(appbin, 0755), 0);
+        assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EINVAL);
+        check_msg(&err, "bin/app is not a regular file");
+        assert_int_equal(rmdir(appbin), 0);
         test_write_file(appbin, "#!/bin/sh\n", 10);
         assert_int_equal(chmod(appbin, 0755), 0);
 
