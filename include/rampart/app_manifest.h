@@ -17,6 +17,8 @@
 
 #include "rampart/error.h"
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 /* The largest app_manifest.json accepted. */
 #define RP_APP_MANIFEST_MAX_SIZE (64 * 1024)
 
@@ -174,3 +176,5 @@ bool rp_app_manifest_has_power_control(const rp_app_manifest *m, rp_power_contro
  * the caller owns. Unresolved references appear with "resolved": false.
  * NULL when out of memory. */
 json_t *rp_app_manifest_to_json(const rp_app_manifest *m);
+
+#pragma GCC visibility pop

@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 #define RP_ERROR_MAX 512
 
 typedef struct rp_error {
@@ -49,3 +51,5 @@ void rp_error_clear(rp_error *err);
 
 /* The message, or a generic text for code when err holds none. Never NULL. */
 const char *rp_error_message(const rp_error *err, int code);
+
+#pragma GCC visibility pop
