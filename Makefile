@@ -1,7 +1,8 @@
 # A thin front end for people; CMake does the work.
 #
 #   make demo      install deps, build, run the end-to-end demo
-#   make test      install deps, build with ASan+UBSan, run every test
+#   make test      install deps; build with ASan+UBSan, release and clang;
+#                  run every test
 #   make build     release build in build/release
 #   make fuzz      build the libFuzzer targets in build/fuzz (clang)
 #   make fuzz-run  run each fuzz target for FUZZ_SECONDS (default 60)
@@ -12,6 +13,7 @@ BUILD      ?= build
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 CMAKE      ?= cmake
+CLANG      ?= clang-14
 
 .PHONY: all deps build demo test test-release fuzz fuzz-run bench clean
 
@@ -29,12 +31,15 @@ demo: build
 
 # The tests run under AddressSanitizer and UndefinedBehaviorSanitizer. The
 # release configuration is compiled too: some warnings (-Werror) appear only
-# with optimisation.
+# with optimisation; and everything is compiled with clang (its warnings, plus
+# -Wunreachable-code) in build/clang.
 test: deps
 	@$(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON >/dev/null
 	@$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
 	@$(CMAKE) -S . -B $(BUILD)/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@$(CMAKE) --build $(BUILD)/release -j $(JOBS)
+	@$(CMAKE) -S . -B $(BUILD)/clang -DCMAKE_C_COMPILER=$(CLANG) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@$(CMAKE) --build $(BUILD)/clang -j $(JOBS)
 	@cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
 
 # The same tests without sanitizers (what ships).

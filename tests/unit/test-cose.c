@@ -386,7 +386,6 @@ static void test_structure_refusals(void **state) {
                 { "d28443a10126a101f93c004040", -EOPNOTSUPP, "floating-point" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-                        continue;
                 _cleanup_(buf_done) buf b = {};
                 put_hex(&b, cases[i].hex);
                 if (strlen(cases[i].hex) != 2 * b.n)
