@@ -2,7 +2,8 @@
 #
 #   make demo      install deps, build, run the end-to-end demo
 #   make test      install deps; build with ASan+UBSan, release and clang;
-#                  run every test
+#                  static analysis; run every test
+#   make analyze   only the static analysis (scripts/analyze, in build/analyze)
 #   make build     release build in build/release
 #   make fuzz      build the libFuzzer targets in build/fuzz (clang)
 #   make fuzz-run  run each fuzz target for FUZZ_SECONDS (default 60)
@@ -15,7 +16,7 @@ FUZZ_SECONDS ?= 60
 CMAKE      ?= cmake
 CLANG      ?= clang-14
 
-.PHONY: all deps build demo test test-release fuzz fuzz-run bench clean
+.PHONY: all deps build demo test test-release analyze fuzz fuzz-run bench clean
 
 all: build
 
@@ -32,7 +33,7 @@ demo: build
 # The tests run under AddressSanitizer and UndefinedBehaviorSanitizer. The
 # release configuration is compiled too: some warnings (-Werror) appear only
 # with optimisation; and everything is compiled with clang (its warnings, plus
-# -Wunreachable-code) in build/clang.
+# -Wunreachable-code) in build/clang. Then the static analyzers (analyze).
 test: deps
 	@$(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON >/dev/null
 	@$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
@@ -40,7 +41,11 @@ test: deps
 	@$(CMAKE) --build $(BUILD)/release -j $(JOBS)
 	@$(CMAKE) -S . -B $(BUILD)/clang -DCMAKE_C_COMPILER=$(CLANG) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@$(CMAKE) --build $(BUILD)/clang -j $(JOBS)
+	@JOBS=$(JOBS) scripts/analyze $(BUILD)/analyze
 	@cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
+
+analyze: deps
+	@JOBS=$(JOBS) scripts/analyze $(BUILD)/analyze
 
 # The same tests without sanitizers (what ships).
 test-release: build
