@@ -34,6 +34,7 @@ demo: build
 # release configuration is compiled too: some warnings (-Werror) appear only
 # with optimisation; and everything is compiled with clang (its warnings, plus
 # -Wunreachable-code) in build/clang. Then the static analyzers (analyze).
+# ctest's JUnit report is what .ci/check-skips reads.
 test: deps
 	@$(CMAKE) -S . -B $(BUILD)/asan -DCMAKE_BUILD_TYPE=Debug -DRAMPART_SANITIZE=ON >/dev/null
 	@$(CMAKE) --build $(BUILD)/asan -j $(JOBS)
@@ -42,7 +43,7 @@ test: deps
 	@$(CMAKE) -S . -B $(BUILD)/clang -DCMAKE_C_COMPILER=$(CLANG) -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@$(CMAKE) --build $(BUILD)/clang -j $(JOBS)
 	@JOBS=$(JOBS) scripts/analyze $(BUILD)/analyze
-	@cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD)/asan && ctest --output-on-failure -j $(JOBS) --output-junit $(abspath $(BUILD))/asan/ctest-junit.xml
 
 analyze: deps
 	@JOBS=$(JOBS) scripts/analyze $(BUILD)/analyze
