@@ -4,6 +4,8 @@
 #   make test      install deps; build with ASan+UBSan, release and clang;
 #                  static analysis; run every test
 #   make analyze   only the static analysis (scripts/analyze, in build/analyze)
+#   make coverage  gcov build in build/coverage: run every test, print line
+#                  coverage of lib/ per file (not part of make test)
 #   make build     release build in build/release
 #   make fuzz      build the libFuzzer targets in build/fuzz (clang)
 #   make fuzz-run  run each fuzz target for FUZZ_SECONDS (default 60)
@@ -16,7 +18,7 @@ FUZZ_SECONDS ?= 60
 CMAKE      ?= cmake
 CLANG      ?= clang-14
 
-.PHONY: all deps build demo test test-release analyze fuzz fuzz-run bench clean
+.PHONY: all deps build demo test test-release analyze coverage fuzz fuzz-run bench clean
 
 all: build
 
@@ -47,6 +49,15 @@ test: deps
 
 analyze: deps
 	@JOBS=$(JOBS) scripts/analyze $(BUILD)/analyze
+
+# Line coverage of lib/ over every ctest test (gcovr's table; figures in
+# docs/testing.md). Counters are reset first, so each run stands alone.
+coverage: deps
+	@$(CMAKE) -S . -B $(BUILD)/coverage -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS=--coverage >/dev/null
+	@$(CMAKE) --build $(BUILD)/coverage -j $(JOBS)
+	@find $(BUILD)/coverage -name '*.gcda' -delete
+	@cd $(BUILD)/coverage && ctest --output-on-failure -j $(JOBS)
+	@gcovr --root . --filter 'lib/' --sort-percentage --print-summary $(BUILD)/coverage
 
 # The same tests without sanitizers (what ships).
 test-release: build
