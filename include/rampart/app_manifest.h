@@ -15,6 +15,8 @@
 
 #include "rampart/error.h"
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 /* The largest app_manifest.json accepted. */
 #define RP_APP_MANIFEST_MAX_SIZE (64 * 1024)
 
@@ -170,3 +172,5 @@ bool rp_app_manifest_has_power_control(const rp_app_manifest *m, rp_power_contro
 
 /* The normalized manifest as JSON (what `rampart app-manifest check -o json`
  * prints) is in-tree only: lib/package/app_manifest_json_internal.h. */
+
+#pragma GCC visibility pop

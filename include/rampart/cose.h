@@ -21,6 +21,8 @@
 #include "rampart/crypto.h"
 #include "rampart/error.h"
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 /* No COSE_Sign1 we accept is larger than this (the item only: an image
  * package's image bytes follow it and are not counted). */
 #define RP_COSE_MAX_SIZE (1024 * 1024)
@@ -68,3 +70,5 @@ void rp_cose_sign1_free(rp_cose_sign1 *msg);
 static inline void rp_cose_sign1_freep(rp_cose_sign1 **m) {
         rp_cose_sign1_free(*m);
 }
+
+#pragma GCC visibility pop

@@ -14,6 +14,8 @@
 
 #include "rampart/error.h"
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 typedef enum rp_key_type {
         RP_KEY_ES256 = 1,
         RP_KEY_ED25519 = 2,
@@ -95,3 +97,5 @@ int rp_sha256_digest(const void *data, size_t len, uint8_t ret_digest[RP_SHA256_
 
 /* Constant-time comparison; true if equal. */
 bool rp_memeq_consttime(const void *a, const void *b, size_t len);
+
+#pragma GCC visibility pop

@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 #define RP_ERROR_MAX 512
 
 typedef struct rp_error {
@@ -50,3 +52,17 @@ void rp_error_clear(rp_error *err);
 
 /* The message, or a generic text for code when err holds none. Never NULL. */
 const char *rp_error_message(const rp_error *err, int code);
+
+#ifdef __clang_analyzer__
+/* For the clang static analyzer only (scripts/analyze): it reads one file at
+ * a time and would follow `return rp_error_set(...)` as a success, reporting
+ * outputs left unset on that impossible path. This tells it the result is
+ * negative. Compilers never see it. */
+#define rp_error_analyzer_negative_(call) \
+        ({ int rp_r_ = (call); if (rp_r_ >= 0) __builtin_unreachable(); rp_r_; })
+#define rp_error_set(...) rp_error_analyzer_negative_(rp_error_set(__VA_ARGS__))
+#define rp_error_set_errno(...) rp_error_analyzer_negative_(rp_error_set_errno(__VA_ARGS__))
+#define rp_error_prefix(...) rp_error_analyzer_negative_(rp_error_prefix(__VA_ARGS__))
+#endif
+
+#pragma GCC visibility pop

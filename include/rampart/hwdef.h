@@ -16,6 +16,8 @@
 #include "rampart/app_manifest.h"
 #include "rampart/error.h"
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 /* Limits on what a hardware definition may hold. */
 #define RP_HWDEF_MAX_SIZE (1024 * 1024)    /* one file */
 #define RP_HWDEF_MAX_DEPTH 8               /* import nesting below the root */
@@ -106,3 +108,5 @@ int rp_hwdef_header_name(const rp_hwdef *h, size_t file, char **ret, rp_error *e
  * chain ends at a root with an AppManifestValue. Refuses two entries that
  * resolve to the same peripheral, naming both. On failure m is unchanged. */
 int rp_app_manifest_resolve(rp_app_manifest *m, const rp_hwdef *h, rp_error *err);
+
+#pragma GCC visibility pop

@@ -39,6 +39,8 @@
 #include "rampart/crypto.h"
 #include "rampart/error.h"
 
+#pragma GCC visibility push(default)   /* the public API; the rest of librampart is hidden */
+
 #define RP_PACKAGE_FORMAT 1
 /* COSE protected header 3 of every package. */
 #define RP_PACKAGE_CONTENT_TYPE "application/vnd.rampart.image-manifest+cbor"
@@ -190,3 +192,5 @@ typedef struct rp_pack_options {
  * manifest written. No partial output is left on failure. */
 int rp_package_pack_application(const rp_pack_options *o, rp_package_manifest **ret_manifest,
                                 rp_error *err);
+
+#pragma GCC visibility pop

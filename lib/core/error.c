@@ -6,6 +6,11 @@
 
 #include "rampart/error.h"
 
+/* error.h wraps these for the static analyzer; here they are defined. */
+#undef rp_error_set
+#undef rp_error_set_errno
+#undef rp_error_prefix
+
 __attribute__((format(printf, 3, 0)))
 static void vformat(rp_error *err, int code, const char *fmt, va_list ap) {
         err->code = code < 0 ? code : -EINVAL;

@@ -265,7 +265,7 @@ static int parse_connections(rp_app_manifest *m, const json_t *v, const char *pa
                 r = rp_host_check(s, &host, &reason);
                 if (r < 0)
                         return rp_error_set(err, r, "%s: %s: \"%s\": %s", m->source, ip, s, reason);
-                for (size_t j = 0; j < m->n_connections; j++)
+                for (size_t j = 0; j < i; j++)   /* the hosts before this one */
                         if (streq(m->connections[j], host)) {
                                 free(host);
                                 return rp_error_set(err, -EEXIST, "%s: %s: \"%s\" is listed twice (also at [%zu])",
@@ -352,7 +352,7 @@ static int parse_peripherals(rp_app_manifest *m, const json_t *v, const char *pa
                         if (!rp_is_identifier(s + 1, RP_APP_MANIFEST_MAX_PERIPHERAL))
                                 return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a valid reference (expected "
                                                     "'$' and a name of letters, digits and '_')", m->source, ip, s);
-                        for (size_t j = 0; j < m->n_periph[kind]; j++)
+                        for (size_t j = 0; j < i; j++)   /* the entries before this one */
                                 if (list[j].ref && streq(list[j].ref, s + 1))
                                         return rp_error_set(err, -EEXIST, "%s: %s: \"%s\" is listed twice (also at "
                                                             "[%zu])", m->source, ip, s, j);
@@ -367,7 +367,7 @@ static int parse_peripherals(rp_app_manifest *m, const json_t *v, const char *pa
                         r = rp_json_get_int(e, m->source, ip, 0, 65535, &x, err);
                         if (r < 0)
                                 return r;
-                        for (size_t j = 0; j < m->n_periph[kind]; j++)
+                        for (size_t j = 0; j < i; j++)
                                 if (!list[j].ref && list[j].pub.number == x)
                                         return rp_error_set(err, -EEXIST, "%s: %s: %lld is listed twice (also at "
                                                             "[%zu])", m->source, ip, (long long) x, j);
@@ -384,7 +384,7 @@ static int parse_peripherals(rp_app_manifest *m, const json_t *v, const char *pa
                         if (!rp_periph_literal_ok(s))
                                 return rp_error_set(err, -EINVAL, "%s: %s: \"%s\" is not a valid peripheral name "
                                                     "(letters, digits and _-.:/ only)", m->source, ip, s);
-                        for (size_t j = 0; j < m->n_periph[kind]; j++)
+                        for (size_t j = 0; j < i; j++)
                                 if (!list[j].ref && streq(list[j].string, s))
                                         return rp_error_set(err, -EEXIST, "%s: %s: \"%s\" is listed twice (also at "
                                                             "[%zu])", m->source, ip, s, j);

@@ -147,6 +147,18 @@ static int write_header(const rp_hwdef *h, size_t file, const char *out, rp_erro
         return 0;
 }
 
+/* A list of n malloc'd strings (entries may be NULL). */
+typedef struct strv {
+        char **v;
+        size_t n;
+} strv;
+
+static void strv_freep(strv *s) {
+        for (size_t i = 0; s->v && i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+}
+
 static int verb_generate_header(int argc, char **argv) {
         const char *cmd = "hardware-definition generate-header";
         hw_opts o = {};
@@ -186,48 +198,37 @@ static int verb_generate_header(int argc, char **argv) {
 
         /* Header names must not collide, or one would overwrite another. */
         size_t n = rp_hwdef_n_files(h);
-        char **names = calloc(n, sizeof(char *));
-        if (!names)
+        _cleanup_(strv_freep) strv names = { calloc(n, sizeof(char *)), n };
+        _cleanup_(strv_freep) strv outs = { calloc(n, sizeof(char *)), n };
+        if (!names.v || !outs.v)
                 return cli_fail(-ENOMEM, NULL, NULL);
-        int exit_code = CLI_EXIT_OK;
-        for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
-                r = rp_hwdef_header_name(h, i, &names[i], &err);
-                if (r < 0) {
-                        exit_code = cli_fail(r, &err, NULL);
-                        break;
-                }
+        for (size_t i = 0; i < n; i++) {
+                r = rp_hwdef_header_name(h, i, &names.v[i], &err);
+                if (r < 0)
+                        return cli_fail(r, &err, NULL);
                 for (size_t j = 0; j < i; j++)
-                        if (streq(names[i], names[j])) {
+                        if (streq(names.v[i], names.v[j])) {
                                 rp_error_set(&err, -EEXIST, "%s and %s would both generate %s",
-                                             rp_hwdef_file_path(h, j), rp_hwdef_file_path(h, i), names[i]);
-                                exit_code = cli_fail(-EEXIST, &err, "rename one of the definition files");
-                                break;
+                                             rp_hwdef_file_path(h, j), rp_hwdef_file_path(h, i), names.v[i]);
+                                return cli_fail(-EEXIST, &err, "rename one of the definition files");
                         }
         }
         /* Every output is checked before the first is written. */
-        char **outs = calloc(n, sizeof(char *));
-        if (!outs)
-                exit_code = cli_fail(-ENOMEM, NULL, NULL);
-        for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
-                if (asprintf(&outs[i], "%s/%s", dir, names[i]) < 0) {
-                        outs[i] = NULL;
-                        exit_code = cli_fail(-ENOMEM, NULL, NULL);
-                        break;
+        for (size_t i = 0; i < n; i++) {
+                if (asprintf(&outs.v[i], "%s/%s", dir, names.v[i]) < 0) {
+                        outs.v[i] = NULL;
+                        return cli_fail(-ENOMEM, NULL, NULL);
                 }
-                exit_code = check_header_output(h, &o, outs[i]);
+                r = check_header_output(h, &o, outs.v[i]);
+                if (r != CLI_EXIT_OK)
+                        return r;
         }
-        for (size_t i = 0; i < n && exit_code == CLI_EXIT_OK; i++) {
-                r = write_header(h, i, outs[i], &err);
+        for (size_t i = 0; i < n; i++) {
+                r = write_header(h, i, outs.v[i], &err);
                 if (r < 0)
-                        exit_code = cli_fail(r, &err, NULL);
+                        return cli_fail(r, &err, NULL);
         }
-        for (size_t i = 0; outs && i < n; i++)
-                free(outs[i]);
-        free(outs);
-        for (size_t i = 0; i < n; i++)
-                free(names[i]);
-        free(names);
-        return exit_code;
+        return CLI_EXIT_OK;
 }
 
 static int show_help(void) {

@@ -110,7 +110,7 @@ assert cbor2.dumps(m, canonical=True) == payload
 open(sys.argv[4], "wb").write(image)
 ' "$PKG" "$CID" "$DEV_ID" "$T/image-by-python.erofs"
 else
-  echo "skipping the cbor2 check: python3-cbor2 is not installed" >&2
+  fail "python3-cbor2 is not installed (scripts/install-deps installs it)"
 fi
 
 # --- show ------------------------------------------------------------------

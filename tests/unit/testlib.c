@@ -65,3 +65,22 @@ uint8_t *test_read_file(const char *path, size_t *ret_len) {
                 *ret_len = len;
         return buf;
 }
+
+static int skipped;
+
+void test_skip(const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("SKIP: ", stdout);
+        vprintf(fmt, ap);
+        fputs("\n", stdout);
+        fflush(stdout);
+        va_end(ap);
+        skipped++;
+}
+
+int test_exit(int failed) {
+        if (failed)
+                return 1;
+        return skipped ? 77 : 0;
+}

@@ -19,3 +19,14 @@ char *test_data_path(const char *rel);
 void test_write_file(const char *path, const void *buf, size_t len);
 /* Reads a whole file (aborting the test on failure); NUL-terminated. */
 uint8_t *test_read_file(const char *path, size_t *ret_len);
+
+/* Skips: only for what this machine does not permit (no loop devices,
+ * mknod refused), never for a missing package that scripts/install-deps
+ * installs (that fails the test). test_skip() prints "SKIP: <reason>" and
+ * records it; the caller then returns from the test or goes on with the other
+ * cases (not cmocka's skip(): its longjmp would leak the _cleanup_ variables).
+ * main() returns test_exit(cmocka_run_group_tests(...)): 77 when something was
+ * skipped and nothing failed, which CTest reports as "Skipped"
+ * (SKIP_RETURN_CODE), so CI can hold skips to .ci/allowed-skips. */
+void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int test_exit(int failed);
