@@ -35,11 +35,8 @@ cbor_item_t *rp_cbor_uint(uint64_t v) {
         return cbor_build_uint64(v);
 }
 
-cbor_item_t *rp_cbor_int(int64_t v) {
-        if (v >= 0)
-                return rp_cbor_uint((uint64_t) v);
-        /* CBOR stores a negative integer v as the unsigned -1 - v. */
-        uint64_t n = (uint64_t) (-(v + 1));
+/* The negative integer -1 - n, in the smallest width that holds n. */
+static cbor_item_t *build_negint(uint64_t n) {
         if (n <= UINT8_MAX)
                 return cbor_build_negint8((uint8_t) n);
         if (n <= UINT16_MAX)
@@ -47,6 +44,13 @@ cbor_item_t *rp_cbor_int(int64_t v) {
         if (n <= UINT32_MAX)
                 return cbor_build_negint32((uint32_t) n);
         return cbor_build_negint64(n);
+}
+
+cbor_item_t *rp_cbor_int(int64_t v) {
+        if (v >= 0)
+                return rp_cbor_uint((uint64_t) v);
+        /* CBOR stores a negative integer v as the unsigned -1 - v. */
+        return build_negint((uint64_t) (-(v + 1)));
 }
 
 cbor_item_t *rp_cbor_text(const char *s) {
@@ -308,6 +312,88 @@ static int scan_stack_reserve(scan_stack *s, size_t n) {
         return 0;
 }
 
+/* An item's head as the scanner read it. */
+typedef struct scan_head {
+        size_t start;             /* where the head begins */
+        unsigned major, ai;
+        uint64_t arg;
+} scan_head;
+
+/* Reads the head at buf[*pos] and steps over it. Refuses a head that is cut
+ * short, a reserved additional information (28-30), an indefinite length
+ * and a break outside one. */
+static int scan_read_head(const uint8_t *buf, size_t len, size_t *pos, scan_head *ret, rp_error *err) {
+        size_t start = *pos;
+        uint8_t ib = buf[(*pos)++];
+        unsigned major = ib >> 5, ai = ib & 31;
+        uint64_t arg;
+        if (ai < 24)
+                arg = ai;
+        else if (ai <= 27) {
+                size_t n = (size_t) 1 << (ai - 24);
+                if (len - *pos < n)
+                        return rp_error_set(err, -EBADMSG, "CBOR: truncated: the head at byte %zu needs %zu "
+                                            "more bytes", start, n);
+                arg = 0;
+                for (size_t i = 0; i < n; i++)
+                        arg = arg << 8 | buf[*pos + i];
+                *pos += n;
+        } else if (ai <= 30)
+                return rp_error_set(err, -EINVAL, "CBOR: reserved additional information %u at byte %zu",
+                                    ai, start);
+        else if (major == MT_SIMPLE)
+                return rp_error_set(err, -EINVAL, "CBOR: unexpected break (0xff) at byte %zu", start);
+        else if (major >= MT_BYTES && major <= MT_MAP)
+                return rp_error_set(err, -EINVAL, "CBOR: indefinite-length item at byte %zu (only definite "
+                                    "lengths are allowed)", start);
+        else
+                return rp_error_set(err, -EINVAL, "CBOR: malformed initial byte 0x%02x at byte %zu", ib, start);
+        *ret = (scan_head) { .start = start, .major = major, .ai = ai, .arg = arg };
+        return 0;
+}
+
+/* Steps over a string's bytes, or gives how many items a container (or
+ * tag) holds: 0 for every other item. Every element needs at least one
+ * byte, so no count can exceed the bytes left: this bounds what cbor_load
+ * allocates. */
+static int scan_contents(const scan_head *h, size_t len, size_t *pos, uint64_t *ret_children, rp_error *err) {
+        size_t left = len - *pos;
+        uint64_t children = 0;
+        switch (h->major) {
+        case MT_BYTES:
+        case MT_TEXT:
+                if (h->arg > left)
+                        return rp_error_set(err, -EBADMSG, "CBOR: truncated: the string at byte %zu declares "
+                                            "%ju bytes, %zu are left", h->start, (uintmax_t) h->arg, left);
+                *pos += (size_t) h->arg;
+                break;
+        case MT_ARRAY:
+                if (h->arg > left)
+                        return rp_error_set(err, -EBADMSG, "CBOR: truncated: the array at byte %zu declares "
+                                            "%ju items, %zu bytes are left", h->start, (uintmax_t) h->arg, left);
+                children = h->arg;
+                break;
+        case MT_MAP:
+                if (h->arg > left / 2)
+                        return rp_error_set(err, -EBADMSG, "CBOR: truncated: the map at byte %zu declares "
+                                            "%ju pairs, %zu bytes are left", h->start, (uintmax_t) h->arg, left);
+                children = h->arg * 2;
+                break;
+        case MT_TAG:
+                children = 1;
+                break;
+        case MT_SIMPLE:
+                if (h->ai == 24 && h->arg < 32)
+                        return rp_error_set(err, -EINVAL, "CBOR: simple value %ju at byte %zu must use the "
+                                            "one-byte form", (uintmax_t) h->arg, h->start);
+                break;
+        default:
+                break;
+        }
+        *ret_children = children;
+        return 0;
+}
+
 int rp_cbor_check(const uint8_t *buf, size_t len, unsigned max_depth, size_t max_items,
                   size_t *ret_len, rp_error *err) {
         _cleanup_(scan_stack_done) scan_stack st = { .cap = 32 };
@@ -328,72 +414,18 @@ int rp_cbor_check(const uint8_t *buf, size_t len, unsigned max_depth, size_t max
                         return rp_error_set(err, -EFBIG, "CBOR: more than %zu items", max_items);
                 items++;
 
-                size_t start = pos;
-                uint8_t ib = buf[pos++];
-                unsigned major = ib >> 5, ai = ib & 31;
-                uint64_t arg;
-                if (ai < 24)
-                        arg = ai;
-                else if (ai <= 27) {
-                        size_t n = (size_t) 1 << (ai - 24);
-                        if (len - pos < n)
-                                return rp_error_set(err, -EBADMSG, "CBOR: truncated: the head at byte %zu needs %zu "
-                                                    "more bytes", start, n);
-                        arg = 0;
-                        for (size_t i = 0; i < n; i++)
-                                arg = arg << 8 | buf[pos + i];
-                        pos += n;
-                } else if (ai <= 30)
-                        return rp_error_set(err, -EINVAL, "CBOR: reserved additional information %u at byte %zu",
-                                            ai, start);
-                else if (major == MT_SIMPLE)
-                        return rp_error_set(err, -EINVAL, "CBOR: unexpected break (0xff) at byte %zu", start);
-                else if (major >= MT_BYTES && major <= MT_MAP)
-                        return rp_error_set(err, -EINVAL, "CBOR: indefinite-length item at byte %zu (only definite "
-                                            "lengths are allowed)", start);
-                else
-                        return rp_error_set(err, -EINVAL, "CBOR: malformed initial byte 0x%02x at byte %zu", ib, start);
-
-                /* Every element needs at least one byte, so no count can
-                 * exceed the bytes left: this bounds what cbor_load allocates. */
-                size_t left = len - pos;
+                scan_head h = {};
                 uint64_t children = 0;
-                switch (major) {
-                case MT_BYTES:
-                case MT_TEXT:
-                        if (arg > left)
-                                return rp_error_set(err, -EBADMSG, "CBOR: truncated: the string at byte %zu declares "
-                                                    "%ju bytes, %zu are left", start, (uintmax_t) arg, left);
-                        pos += (size_t) arg;
-                        break;
-                case MT_ARRAY:
-                        if (arg > left)
-                                return rp_error_set(err, -EBADMSG, "CBOR: truncated: the array at byte %zu declares "
-                                                    "%ju items, %zu bytes are left", start, (uintmax_t) arg, left);
-                        children = arg;
-                        break;
-                case MT_MAP:
-                        if (arg > left / 2)
-                                return rp_error_set(err, -EBADMSG, "CBOR: truncated: the map at byte %zu declares "
-                                                    "%ju pairs, %zu bytes are left", start, (uintmax_t) arg, left);
-                        children = arg * 2;
-                        break;
-                case MT_TAG:
-                        children = 1;
-                        break;
-                case MT_SIMPLE:
-                        if (ai == 24 && arg < 32)
-                                return rp_error_set(err, -EINVAL, "CBOR: simple value %ju at byte %zu must use the "
-                                                    "one-byte form", (uintmax_t) arg, start);
-                        break;
-                default:
-                        break;
-                }
+                int r = scan_read_head(buf, len, &pos, &h, err);
+                if (r >= 0)
+                        r = scan_contents(&h, len, &pos, &children, err);
+                if (r < 0)
+                        return r;
 
                 if (children > 0) {
                         if (children > max_items - items)
                                 return rp_error_set(err, -EFBIG, "CBOR: more than %zu items (the container at byte "
-                                                    "%zu declares %ju)", max_items, start, (uintmax_t) children);
+                                                    "%zu declares %ju)", max_items, h.start, (uintmax_t) children);
                         if (scan_stack_reserve(&st, depth + 1) < 0)
                                 return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
                         st.v[depth++] = children;
@@ -410,22 +442,27 @@ int rp_cbor_check(const uint8_t *buf, size_t len, unsigned max_depth, size_t max
         }
 }
 
-/* Reads the head at buf[*pos]; the bytes were checked by rp_cbor_check. */
-static int read_head(const uint8_t *buf, size_t len, size_t *pos, unsigned *ret_major, unsigned *ret_ai,
-                     uint64_t *ret_arg) {
-        if (*pos >= len)
+/* Where build_item reads: bytes that passed rp_cbor_check. */
+typedef struct reader {
+        const uint8_t *buf;
+        size_t len, pos;
+} reader;
+
+/* Reads the head at rd->pos and steps over it. */
+static int read_head(reader *rd, unsigned *ret_major, unsigned *ret_ai, uint64_t *ret_arg) {
+        if (rd->pos >= rd->len)
                 return -EBADMSG;
-        uint8_t ib = buf[(*pos)++];
+        uint8_t ib = rd->buf[rd->pos++];
         unsigned ai = ib & 31;
         uint64_t arg = ai;
         if (ai >= 24 && ai <= 27) {
                 size_t n = (size_t) 1 << (ai - 24);
-                if (len - *pos < n)
+                if (rd->len - rd->pos < n)
                         return -EBADMSG;
                 arg = 0;
                 for (size_t i = 0; i < n; i++)
-                        arg = arg << 8 | buf[*pos + i];
-                *pos += n;
+                        arg = arg << 8 | rd->buf[rd->pos + i];
+                rd->pos += n;
         } else if (ai > 27)
                 return -EINVAL;
         *ret_major = ib >> 5;
@@ -434,91 +471,125 @@ static int read_head(const uint8_t *buf, size_t len, size_t *pos, unsigned *ret_
         return 0;
 }
 
-static int build_item(const uint8_t *buf, size_t len, size_t *pos, unsigned depth, cbor_item_t **ret,
-                      rp_error *err) {
+static int build_item(reader *rd, unsigned depth, cbor_item_t **ret, rp_error *err);
+
+/* Hands out an item just built, or reports that building it ran out of
+ * memory. */
+static int built(cbor_item_t *item, cbor_item_t **ret, rp_error *err) {
+        if (!item)
+                return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
+        *ret = item;
+        return 0;
+}
+
+/* The byte or text string of n bytes whose head began at byte start. */
+static int build_string(reader *rd, unsigned major, uint64_t n, size_t start, cbor_item_t **ret, rp_error *err) {
+        if (n > rd->len - rd->pos)
+                return rp_error_set(err, -EBADMSG, "CBOR: truncated string at byte %zu", start);
+        const uint8_t *p = rd->buf + rd->pos;
+        rd->pos += (size_t) n;
+        if (major == MT_BYTES)
+                return built(rp_cbor_bytes(p, (size_t) n), ret, err);
+        return built(cbor_build_stringn((const char *) p, (size_t) n), ret, err);
+}
+
+/* The array of n elements whose head began at byte start, its elements one
+ * level deeper than depth. */
+static int build_array(reader *rd, unsigned depth, uint64_t n, size_t start, cbor_item_t **ret, rp_error *err) {
+        if (n > rd->len - rd->pos)
+                return rp_error_set(err, -EBADMSG, "CBOR: truncated array at byte %zu", start);
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *array = cbor_new_definite_array((size_t) n);
+        if (!array)
+                return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
+        for (uint64_t i = 0; i < n; i++) {
+                _cleanup_(rp_cbor_decrefp) cbor_item_t *e = NULL;
+                int r = build_item(rd, depth + 1, &e, err);
+                if (r < 0)
+                        return r;
+                if (!cbor_array_push(array, e))
+                        return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
+        }
+        *ret = TAKE_PTR(array);
+        return 0;
+}
+
+/* The map of n pairs whose head began at byte start, its keys and values one
+ * level deeper than depth. */
+static int build_map(reader *rd, unsigned depth, uint64_t n, size_t start, cbor_item_t **ret, rp_error *err) {
+        if (n > (rd->len - rd->pos) / 2)
+                return rp_error_set(err, -EBADMSG, "CBOR: truncated map at byte %zu", start);
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *map = cbor_new_definite_map((size_t) n);
+        if (!map)
+                return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
+        for (uint64_t i = 0; i < n; i++) {
+                cbor_item_t *k = NULL, *v = NULL;
+                int r = build_item(rd, depth + 1, &k, err);
+                if (r < 0)
+                        return r;
+                r = build_item(rd, depth + 1, &v, err);
+                if (r < 0) {
+                        cbor_decref(&k);
+                        return r;
+                }
+                r = rp_cbor_map_put(map, k, v);
+                if (r < 0)
+                        return rp_error_set(err, r, "CBOR: out of memory");
+        }
+        *ret = TAKE_PTR(map);
+        return 0;
+}
+
+/* Tag number tag around the item that follows, one level deeper. */
+static int build_tag(reader *rd, unsigned depth, uint64_t tag, cbor_item_t **ret, rp_error *err) {
+        cbor_item_t *inner = NULL;
+        int r = build_item(rd, depth + 1, &inner, err);
+        if (r < 0)
+                return r;
+        cbor_item_t *item = cbor_new_tag(tag);
+        if (item)
+                cbor_tag_set_item(item, inner);
+        cbor_decref(&inner);
+        return built(item, ret, err);
+}
+
+/* A simple value (major type 7); floating-point values are refused. */
+static int build_simple(unsigned ai, uint64_t arg, size_t start, cbor_item_t **ret, rp_error *err) {
+        if (ai >= 25 && ai <= 27)
+                return rp_error_set(err, -EOPNOTSUPP, "CBOR: floating-point value at byte %zu (not used by "
+                                    "rampart)", start);
+        if (ai == 31 || (ai == 24 && arg < 32))
+                return rp_error_set(err, -EINVAL, "CBOR: malformed simple value at byte %zu", start);
+        return built(cbor_build_ctrl((uint8_t) arg), ret, err);
+}
+
+/* Builds the item at rd->pos, which is depth levels deep, and steps over it. */
+static int build_item(reader *rd, unsigned depth, cbor_item_t **ret, rp_error *err) {
         if (depth > RP_CBOR_DECODE_MAX_DEPTH)
                 return rp_error_set(err, -EFBIG, "CBOR: nested deeper than %d levels", RP_CBOR_DECODE_MAX_DEPTH);
-        size_t start = *pos;
+        size_t start = rd->pos;
         unsigned major, ai;
         uint64_t arg;
-        int r = read_head(buf, len, pos, &major, &ai, &arg);
+        int r = read_head(rd, &major, &ai, &arg);
         if (r < 0)
                 return rp_error_set(err, r, "CBOR: malformed item at byte %zu", start);
 
-        _cleanup_(rp_cbor_decrefp) cbor_item_t *item = NULL;
         switch (major) {
         case MT_UINT:
-                item = rp_cbor_uint(arg);
-                break;
+                return built(rp_cbor_uint(arg), ret, err);
         case MT_NEGINT:
-                item = arg <= UINT8_MAX ? cbor_build_negint8((uint8_t) arg) :
-                       arg <= UINT16_MAX ? cbor_build_negint16((uint16_t) arg) :
-                       arg <= UINT32_MAX ? cbor_build_negint32((uint32_t) arg) : cbor_build_negint64(arg);
-                break;
+                return built(build_negint(arg), ret, err);
         case MT_BYTES:
         case MT_TEXT:
-                if (arg > len - *pos)
-                        return rp_error_set(err, -EBADMSG, "CBOR: truncated string at byte %zu", start);
-                item = major == MT_BYTES ? rp_cbor_bytes(buf + *pos, (size_t) arg)
-                                         : cbor_build_stringn((const char *) buf + *pos, (size_t) arg);
-                *pos += (size_t) arg;
-                break;
+                return build_string(rd, major, arg, start, ret, err);
         case MT_ARRAY:
-                if (arg > len - *pos)
-                        return rp_error_set(err, -EBADMSG, "CBOR: truncated array at byte %zu", start);
-                item = cbor_new_definite_array((size_t) arg);
-                for (uint64_t i = 0; item && i < arg; i++) {
-                        _cleanup_(rp_cbor_decrefp) cbor_item_t *e = NULL;
-                        r = build_item(buf, len, pos, depth + 1, &e, err);
-                        if (r < 0)
-                                return r;
-                        if (!cbor_array_push(item, e))
-                                return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
-                }
-                break;
+                return build_array(rd, depth, arg, start, ret, err);
         case MT_MAP:
-                if (arg > (len - *pos) / 2)
-                        return rp_error_set(err, -EBADMSG, "CBOR: truncated map at byte %zu", start);
-                item = cbor_new_definite_map((size_t) arg);
-                for (uint64_t i = 0; item && i < arg; i++) {
-                        cbor_item_t *k = NULL, *v = NULL;
-                        r = build_item(buf, len, pos, depth + 1, &k, err);
-                        if (r < 0)
-                                return r;
-                        r = build_item(buf, len, pos, depth + 1, &v, err);
-                        if (r < 0) {
-                                cbor_decref(&k);
-                                return r;
-                        }
-                        r = rp_cbor_map_put(item, k, v);
-                        if (r < 0)
-                                return rp_error_set(err, r, "CBOR: out of memory");
-                }
-                break;
-        case MT_TAG: {
-                cbor_item_t *inner = NULL;
-                r = build_item(buf, len, pos, depth + 1, &inner, err);
-                if (r < 0)
-                        return r;
-                item = cbor_new_tag(arg);
-                if (item)
-                        cbor_tag_set_item(item, inner);
-                cbor_decref(&inner);
-                break;
+                return build_map(rd, depth, arg, start, ret, err);
+        case MT_TAG:
+                return build_tag(rd, depth, arg, ret, err);
+        default:        /* MT_SIMPLE: the major type has three bits */
+                return build_simple(ai, arg, start, ret, err);
         }
-        case MT_SIMPLE:
-                if (ai >= 25 && ai <= 27)
-                        return rp_error_set(err, -EOPNOTSUPP, "CBOR: floating-point value at byte %zu (not used by "
-                                            "rampart)", start);
-                if (ai == 31 || (ai == 24 && arg < 32))
-                        return rp_error_set(err, -EINVAL, "CBOR: malformed simple value at byte %zu", start);
-                item = cbor_build_ctrl((uint8_t) arg);
-                break;
-        }
-        if (!item)
-                return rp_error_set(err, -ENOMEM, "CBOR: out of memory");
-        *ret = TAKE_PTR(item);
-        return 0;
 }
 
 int rp_cbor_decode(const uint8_t *buf, size_t len, unsigned max_depth, size_t max_items,
@@ -529,9 +600,9 @@ int rp_cbor_decode(const uint8_t *buf, size_t len, unsigned max_depth, size_t ma
         int r = rp_cbor_check(buf, len, max_depth, max_items, &n, err);
         if (r < 0)
                 return r;
-        size_t pos = 0;
+        reader rd = { .buf = buf, .len = n };
         cbor_item_t *item = NULL;
-        r = build_item(buf, n, &pos, 1, &item, err);
+        r = build_item(&rd, 1, &item, err);
         if (r < 0)
                 return r;
         *ret = item;

@@ -90,24 +90,13 @@ static int sig_structure(const uint8_t *prot, size_t prot_len, const void *aad, 
         return 0;
 }
 
-int rp_cose_sign1_create(const rp_key *key, const char *content_type,
-                         const void *payload, size_t payload_len,
-                         const void *external_aad, size_t aad_len,
-                         uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
-        if (!rp_key_is_private(key))
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: signing needs a private key");
-        if (payload_len > RP_COSE_MAX_SIZE)
-                return rp_error_set(err, -EFBIG, "COSE_Sign1: payload is %zu bytes, the limit is %d",
-                                    payload_len, RP_COSE_MAX_SIZE);
-        if (content_type && (content_type[0] == '\0' || strlen(content_type) > CONTENT_TYPE_MAX ||
-                             !rp_str_is_printable(content_type, strlen(content_type))))
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: content type must be 1 to %d printable UTF-8 "
-                                    "characters", CONTENT_TYPE_MAX);
-
+/* The protected header {1: alg, 3: content type, 4: kid} of a message
+ * key signs, encoded. */
+static int encode_protected(const rp_key *key, const char *content_type, uint8_t **ret, size_t *ret_len,
+                            rp_error *err) {
         uint8_t kid[RP_KEY_ID_LEN];
         rp_key_id(key, kid);
 
-        /* Protected header {1: alg, 3: content type, 4: kid}. */
         _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = cbor_new_definite_map(3);
         if (!hdr)
                 return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
@@ -118,27 +107,12 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
                 r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_KID), rp_cbor_bytes(kid, sizeof kid));
         if (r < 0)
                 return rp_error_set(err, r, "COSE_Sign1: out of memory");
-        _cleanup_free_ uint8_t *prot = NULL;
-        size_t prot_len;
-        r = rp_cbor_encode(hdr, &prot, &prot_len, err);
-        if (r < 0)
-                return r;
+        return rp_cbor_encode(hdr, ret, ret_len, err);
+}
 
-        _cleanup_free_ uint8_t *tbs = NULL;
-        size_t tbs_len;
-        r = sig_structure(prot, prot_len, external_aad, aad_len, payload, payload_len, &tbs, &tbs_len);
-        if (r < 0)
-                return rp_error_set(err, r, r == -EFBIG ? "COSE_Sign1: external_aad is too large"
-                                                        : "COSE_Sign1: out of memory");
-        uint8_t sig[RP_SIG_MAX];
-        size_t sig_len;
-        r = rp_key_sign(key, tbs, tbs_len, sig, &sig_len, err);
-        if (r < 0) {
-                if (err)
-                        rp_error_prefix(err, "COSE_Sign1: ");
-                return r;
-        }
-
+/* The tagged message 18([protected, {}, payload, signature]), encoded. */
+static int encode_message(const uint8_t *prot, size_t prot_len, const void *payload, size_t payload_len,
+                          const uint8_t *sig, size_t sig_len, uint8_t **ret, size_t *ret_len, rp_error *err) {
         _cleanup_(rp_cbor_decrefp) cbor_item_t *arr = cbor_new_definite_array(4);
         if (!arr)
                 return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
@@ -159,10 +133,47 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
         if (!tagged)
                 return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
         cbor_tag_set_item(tagged, arr);
+        return rp_cbor_encode(tagged, ret, ret_len, err);
+}
+
+int rp_cose_sign1_create(const rp_key *key, const char *content_type,
+                         const void *payload, size_t payload_len,
+                         const void *external_aad, size_t aad_len,
+                         uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
+        if (!rp_key_is_private(key))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: signing needs a private key");
+        if (payload_len > RP_COSE_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: payload is %zu bytes, the limit is %d",
+                                    payload_len, RP_COSE_MAX_SIZE);
+        if (content_type && (content_type[0] == '\0' || strlen(content_type) > CONTENT_TYPE_MAX ||
+                             !rp_str_is_printable(content_type, strlen(content_type))))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: content type must be 1 to %d printable UTF-8 "
+                                    "characters", CONTENT_TYPE_MAX);
+
+        _cleanup_free_ uint8_t *prot = NULL;
+        size_t prot_len;
+        int r = encode_protected(key, content_type, &prot, &prot_len, err);
+        if (r < 0)
+                return r;
+
+        _cleanup_free_ uint8_t *tbs = NULL;
+        size_t tbs_len;
+        r = sig_structure(prot, prot_len, external_aad, aad_len, payload, payload_len, &tbs, &tbs_len);
+        if (r < 0)
+                return rp_error_set(err, r, r == -EFBIG ? "COSE_Sign1: external_aad is too large"
+                                                        : "COSE_Sign1: out of memory");
+        uint8_t sig[RP_SIG_MAX];
+        size_t sig_len;
+        r = rp_key_sign(key, tbs, tbs_len, sig, &sig_len, err);
+        if (r < 0) {
+                if (err)
+                        rp_error_prefix(err, "COSE_Sign1: ");
+                return r;
+        }
 
         _cleanup_free_ uint8_t *out = NULL;
         size_t out_len;
-        r = rp_cbor_encode(tagged, &out, &out_len, err);
+        r = encode_message(prot, prot_len, payload, payload_len, sig, sig_len, &out, &out_len, err);
         if (r < 0)
                 return r;
         if (out_len > RP_COSE_MAX_SIZE)

@@ -245,10 +245,11 @@ static bool pem_is_certificate(const char *name) {
                streq(name, "NEW CERTIFICATE REQUEST") || streq(name, "X509 CRL");
 }
 
-static int key_from_pem_source(const void *pem, size_t len, bool want_private, const char *source,
-                               rp_key **ret, rp_error *err) {
-        const char *what = want_private ? "a PKCS#8 PEM private key" : "a PEM public key";
-
+/* Reads the first PEM block of pem that is not a parameter block ("openssl
+ * ecparam -genkey" writes EC PARAMETERS before the key). what says which
+ * key is expected, for messages. */
+static int read_key_block(const void *pem, size_t len, const char *source, const char *what, pem_block *ret,
+                          rp_error *err) {
         if (len > KEY_FILE_MAX)
                 return rp_error_set(err, -EFBIG, "%s: %zu bytes is too large for a key (limit %d)",
                                     source, len, KEY_FILE_MAX);
@@ -261,54 +262,82 @@ static int key_from_pem_source(const void *pem, size_t len, bool want_private, c
         _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(pem, (int) len);
         if (!bio)
                 return rp_error_set(err, -ENOMEM, "%s: out of memory", source);
-
-        /* Use the first block that is not a parameter block ("openssl ecparam
-         * -genkey" writes EC PARAMETERS before the key). */
-        _cleanup_(pem_block_done) pem_block b = {};
         for (;;) {
-                pem_block_done(&b);
-                if (PEM_read_bio(bio, &b.name, &b.header, &b.data, &b.len) != 1)
+                pem_block_done(ret);
+                if (PEM_read_bio(bio, &ret->name, &ret->header, &ret->data, &ret->len) != 1)
                         return rp_error_set(err, -EINVAL, "%s: malformed PEM (bad base64 or missing END line); "
                                             "expected %s", source, what);
-                if (!streq(b.name, "EC PARAMETERS"))
-                        break;
+                if (!streq(ret->name, "EC PARAMETERS"))
+                        return 0;
         }
+}
 
-        bool encrypted_header = b.header && strstr(b.header, "ENCRYPTED");
-        if (streq(b.name, "ENCRYPTED PRIVATE KEY") || encrypted_header)
+/* Accepts a "PRIVATE KEY" block (unencrypted PKCS#8), or a "PUBLIC KEY"
+ * block when !want_private, and says which it is; refuses every other
+ * block by name. */
+static int check_key_block(const pem_block *b, bool want_private, const char *source, const char *what,
+                           bool *ret_private, rp_error *err) {
+        bool encrypted_header = b->header && strstr(b->header, "ENCRYPTED");
+        if (streq(b->name, "ENCRYPTED PRIVATE KEY") || encrypted_header)
                 return rp_error_set(err, -EOPNOTSUPP, "%s: the private key is encrypted; it must be unencrypted "
                                     "PKCS#8 (decrypt it with 'openssl pkcs8 -in %s -out NEW')", source, source);
-        if (pem_is_certificate(b.name))
-                return rp_error_set(err, -EINVAL, "%s: a %s, not a key; expected %s", source, b.name, what);
-        if (streq(b.name, "RSA PRIVATE KEY") || streq(b.name, "RSA PUBLIC KEY"))
+        if (pem_is_certificate(b->name))
+                return rp_error_set(err, -EINVAL, "%s: a %s, not a key; expected %s", source, b->name, what);
+        if (streq(b->name, "RSA PRIVATE KEY") || streq(b->name, "RSA PUBLIC KEY"))
                 return rp_error_set(err, -EOPNOTSUPP, "%s: an RSA key; rampart supports ES256 (P-256) and "
                                     "Ed25519 keys", source);
-        if (streq(b.name, "EC PRIVATE KEY"))
+        if (streq(b->name, "EC PRIVATE KEY"))
                 return rp_error_set(err, -EOPNOTSUPP, "%s: an EC private key in the legacy SEC1 format; it must "
                                     "be PKCS#8 (convert it with 'openssl pkcs8 -topk8 -nocrypt -in %s')",
                                     source, source);
 
-        bool is_private = streq(b.name, "PRIVATE KEY");
-        bool is_public = streq(b.name, "PUBLIC KEY");
+        bool is_private = streq(b->name, "PRIVATE KEY");
+        bool is_public = streq(b->name, "PUBLIC KEY");
         if (!is_private && !is_public)
-                return rp_error_set(err, -EINVAL, "%s: a PEM '%s' block; expected %s", source, b.name, what);
+                return rp_error_set(err, -EINVAL, "%s: a PEM '%s' block; expected %s", source, b->name, what);
         if (want_private && is_public)
                 return rp_error_set(err, -EINVAL, "%s: a public key, but a private key is needed "
                                     "(expected %s)", source, what);
+        *ret_private = is_private;
+        return 0;
+}
 
-        const unsigned char *p = b.data;
+/* Decodes the DER key in a checked block; nothing may follow it. */
+static int decode_key_block(const pem_block *b, bool is_private, const char *source, EVP_PKEY **ret,
+                            rp_error *err) {
+        const unsigned char *p = b->data;
         _cleanup_(evp_pkey_freep) EVP_PKEY *pkey = is_private
-                ? d2i_AutoPrivateKey_ex(NULL, &p, b.len, NULL, NULL)
-                : d2i_PUBKEY_ex(NULL, &p, b.len, NULL, NULL);
+                ? d2i_AutoPrivateKey_ex(NULL, &p, b->len, NULL, NULL)
+                : d2i_PUBKEY_ex(NULL, &p, b->len, NULL, NULL);
         if (!pkey)
                 return rp_error_set(err, -EINVAL, "%s: the %s block does not hold a valid or supported key",
-                                    source, b.name);
-        if (p != b.data + b.len)
+                                    source, b->name);
+        if (p != b->data + b->len)
                 return rp_error_set(err, -EBADMSG, "%s: trailing bytes after the key in the %s block",
-                                    source, b.name);
+                                    source, b->name);
+        *ret = TAKE_PTR(pkey);
+        return 0;
+}
+
+/* Loads the key in PEM text that came from source (a path, for messages):
+ * a private key, or a public key (the public half if pem holds a private
+ * one) when !want_private. */
+static int key_from_pem_source(const void *pem, size_t len, bool want_private, const char *source,
+                               rp_key **ret, rp_error *err) {
+        const char *what = want_private ? "a PKCS#8 PEM private key" : "a PEM public key";
+        _cleanup_(pem_block_done) pem_block b = {};
+        _cleanup_(evp_pkey_freep) EVP_PKEY *pkey = NULL;
+        bool is_private = false;
+        int r = read_key_block(pem, len, source, what, &b, err);
+        if (r >= 0)
+                r = check_key_block(&b, want_private, source, what, &is_private, err);
+        if (r >= 0)
+                r = decode_key_block(&b, is_private, source, &pkey, err);
+        if (r < 0)
+                return r;
 
         rp_key_type type;
-        int r = classify_pkey(pkey, source, &type, err);
+        r = classify_pkey(pkey, source, &type, err);
         if (r < 0)
                 return r;
 
