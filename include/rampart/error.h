@@ -42,10 +42,12 @@ int rp_error_set(rp_error *err, int code, const char *fmt, ...)
 int rp_error_set_errno(rp_error *err, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/* Puts context in front of an existing message ("app.json: " + message) and
- * returns err->code (or -EINVAL if no error was set). */
-int rp_error_prefix(rp_error *err, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+/* Puts context in front of the message err holds ("app.json: " + message)
+ * and returns code, the failure being reported (what the failed call
+ * returned), so callers can write `return rp_error_prefix(err, r, ...)`
+ * with err NULL too. err->code becomes code if none was set. */
+int rp_error_prefix(rp_error *err, int code, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 /* Clears err for reuse. */
 void rp_error_clear(rp_error *err);

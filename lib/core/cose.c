@@ -166,9 +166,7 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
         size_t sig_len;
         r = rp_key_sign(key, tbs, tbs_len, sig, &sig_len, err);
         if (r < 0) {
-                if (err)
-                        rp_error_prefix(err, "COSE_Sign1: ");
-                return r;
+                return rp_error_prefix(err, r, "COSE_Sign1: ");
         }
 
         _cleanup_free_ uint8_t *out = NULL;
@@ -591,7 +589,7 @@ int rp_cose_sign1_verify(const rp_cose_sign1 *msg, const rp_key *pub,
                 return rp_error_set(err, r, r == -EFBIG ? "COSE_Sign1: external_aad is too large"
                                                         : "COSE_Sign1: out of memory");
         r = rp_key_verify(pub, tbs, tbs_len, msg->signature, RP_SIG_MAX, err);
-        if (r < 0 && err)
-                rp_error_prefix(err, "COSE_Sign1: ");
-        return r;
+        if (r < 0)
+                return rp_error_prefix(err, r, "COSE_Sign1: ");
+        return 0;
 }

@@ -45,11 +45,13 @@ int rp_error_set_errno(rp_error *err, int code, const char *fmt, ...) {
         return code;
 }
 
-int rp_error_prefix(rp_error *err, const char *fmt, ...) {
+int rp_error_prefix(rp_error *err, int code, const char *fmt, ...) {
+        if (code >= 0)
+                code = -EINVAL;         /* a caller bug; still a failure */
         if (!err)
-                return -EINVAL;
+                return code;
         if (err->code == 0)
-                err->code = -EINVAL;
+                err->code = code;
 
         char prefix[RP_ERROR_MAX], old[RP_ERROR_MAX];
         va_list ap;
@@ -66,7 +68,7 @@ int rp_error_prefix(rp_error *err, const char *fmt, ...) {
         memcpy(err->message, prefix, pl);
         memcpy(err->message + pl, old, ol);
         err->message[pl + ol] = '\0';
-        return err->code;
+        return code;
 }
 
 void rp_error_clear(rp_error *err) {

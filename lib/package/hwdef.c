@@ -428,7 +428,7 @@ static int open_import(load_ctx *ctx, const hw_file *from, const char *src, cons
                 size_t len;
                 int r = rp_read_file(cand, RP_HWDEF_MAX_SIZE, &data, &len, err);
                 if (r < 0)
-                        return rp_error_prefix(err, "%s: %s: ", src, ipath);
+                        return rp_error_prefix(err, r, "%s: %s: ", src, ipath);
                 *ret_key = TAKE_PTR(key);
                 *ret_path = TAKE_PTR(cand);
                 *ret_data = (char *) TAKE_PTR(data);

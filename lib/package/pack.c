@@ -72,7 +72,7 @@ int rp_package_manifest_encode(const rp_package_manifest *m, uint8_t **ret_buf, 
         size_t len;
         r = rp_cbor_encode(map, &buf, &len, err);
         if (r < 0)
-                return rp_error_prefix(err, "image manifest: ");
+                return rp_error_prefix(err, r, "image manifest: ");
 
         /* One set of rules: what we write must read back. */
         _cleanup_(rp_package_manifest_freep) rp_package_manifest *check = NULL;
@@ -108,7 +108,7 @@ int rp_package_write(const char *path, const rp_package_manifest *m, const rp_ke
         r = rp_cose_sign1_create(key, RP_PACKAGE_CONTENT_TYPE, payload, payload_len, NULL, 0,
                                  &cose, &cose_len, err);
         if (r < 0)
-                return rp_error_prefix(err, "signing the manifest: ");
+                return rp_error_prefix(err, r, "signing the manifest: ");
         /* Readers refuse a signed manifest over RP_COSE_MAX_SIZE. One that
          * rp_package_manifest_parse() accepted cannot reach it: the app
          * manifest is its only large field, and the rest (names, digest,
@@ -288,7 +288,7 @@ static int app_package_manifest(const rp_pack_options *o, const rp_app_manifest 
         size_t probe_len;
         int r = rp_package_manifest_encode(m, &probe, &probe_len, err);
         if (r < 0)
-                return rp_error_prefix(err, "%s: ", o->app_manifest_path);
+                return rp_error_prefix(err, r, "%s: ", o->app_manifest_path);
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -318,7 +318,7 @@ static int build_app_image(const rp_pack_options *o, const entry_point_check *ep
         m->image_size = (uint64_t) st.st_size;
         r = rp_sha256_fd(fd, 0, m->image_size, NULL, NULL, m->image_sha256, err);
         if (r < 0)
-                return rp_error_prefix(err, "hashing the image: ");
+                return rp_error_prefix(err, r, "hashing the image: ");
         *ret_fd = TAKE_FD(fd);
         return 0;
 }

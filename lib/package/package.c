@@ -193,7 +193,7 @@ static int check_app_manifest(const rp_package_manifest *m, rp_error *err) {
         _cleanup_(rp_app_manifest_freep) rp_app_manifest *am = NULL;
         int r = rp_app_manifest_parse(m->app_manifest, m->app_manifest_len, "app-manifest", &am, err);
         if (r < 0)
-                return rp_error_prefix(err, "image manifest: field \"app-manifest\": ");
+                return rp_error_prefix(err, r, "image manifest: field \"app-manifest\": ");
         const char *cid = rp_app_manifest_component_id(am), *name = rp_app_manifest_name(am);
         if (!cid || !streq(cid, m->component_id))
                 return rp_error_set(err, -EINVAL, "image manifest: component-id %s differs from the app "
@@ -214,7 +214,7 @@ int rp_package_manifest_parse(const uint8_t *buf, size_t len, rp_package_manifes
         _cleanup_(rp_cbor_decrefp) cbor_item_t *map = NULL;
         int r = rp_cbor_decode(buf, len, MANIFEST_MAX_DEPTH, MANIFEST_MAX_ITEMS, &map, &item_len, err);
         if (r < 0)
-                return rp_error_prefix(err, "image manifest: ");
+                return rp_error_prefix(err, r, "image manifest: ");
         if (item_len != len)
                 return rp_error_set(err, -EBADMSG, "image manifest: %zu bytes follow the manifest map", len - item_len);
         if (!cbor_isa_map(map) || !cbor_map_is_definite(map))
@@ -314,14 +314,14 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
                 return rp_error_set(err, -EFBIG, "not an image package: the signed manifest is larger than "
                                     "the limit of %d bytes", RP_COSE_MAX_SIZE);
         if (r == -EBADMSG)
-                return rp_error_prefix(err, "truncated image package: ");
+                return rp_error_prefix(err, r, "truncated image package: ");
         if (r < 0)
-                return rp_error_prefix(err, "not an image package: ");
+                return rp_error_prefix(err, r, "not an image package: ");
 
         size_t consumed;
         r = rp_cose_sign1_decode(window, window_len, &p->cose, &consumed, err);
         if (r < 0)
-                return rp_error_prefix(err, "not an image package: ");
+                return rp_error_prefix(err, r, "not an image package: ");
         if (consumed != item_len)
                 return rp_error_set(err, -EBADMSG, "not an image package: inconsistent COSE_Sign1 length");
 
@@ -387,7 +387,7 @@ static int open_file(const char *path, const rp_key *pub, rp_package **ret, rp_e
                 return rp_error_set_errno(err, r, "%s: read failed", path);
         r = parse_envelope(p, window, want, pub, err);
         if (r < 0)
-                return rp_error_prefix(err, "%s: ", path);
+                return rp_error_prefix(err, r, "%s: ", path);
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -409,7 +409,7 @@ int rp_package_open_verified(const char *path, const rp_key *pub, rp_package **r
                 return r;
         r = verify_image(p, err);
         if (r < 0)
-                return rp_error_prefix(err, "%s: ", path);
+                return rp_error_prefix(err, r, "%s: ", path);
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -553,7 +553,7 @@ static int stream_image(rp_package *p, rp_chunk_sink sink, void *userdata, rp_er
         } else {
                 r = rp_sha256_fd(p->fd, p->image_offset, m->image_size, walk_chunk, &w, digest, err);
                 if (r < 0 && !w.sink_failed)
-                        rp_error_prefix(err, "reading the image: ");
+                        rp_error_prefix(err, r, "reading the image: ");
         }
         if (r < 0)
                 return r;

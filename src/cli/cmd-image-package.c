@@ -494,7 +494,7 @@ static int extract(int argc, char **argv) {
                 return r;
         r = rp_package_extract_image(pkg, out, &err);
         if (r < 0) {
-                rp_error_prefix(&err, "%s: ", a.path);
+                rp_error_prefix(&err, r, "%s: ", a.path);
                 return cli_fail(r, &err, NULL);
         }
         printf("Extracted ");

@@ -93,6 +93,10 @@ size_t fault_run(const fault_op *op, const char *point, int err, fault_expect ex
                 if (r >= 0 && expect == FAULT_REPORTED)
                         fail_msg("faults: %s: call %zu of %zu to %s failed, but the operation reported success",
                                  op->name, nth, n, point);
+                if (r < 0 && expect == FAULT_REPORTED && !op->any_code && r != -err)
+                        fail_msg("faults: %s: call %zu of %zu to %s failed with %s, but the operation reported "
+                                 "%d (%s): %s", op->name, nth, n, point, strerror(err), r, strerror(-r),
+                                 op->err ? op->err->message : "(no message kept)");
                 if (r < 0 && expect == FAULT_RECOVERED)
                         fail_msg("faults: %s: call %zu of %zu to %s was cut short (%s), and the operation gave up "
                                  "(%d) instead of trying again", op->name, nth, n, point, strerror(err), r);

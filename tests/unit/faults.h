@@ -21,6 +21,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "rampart/error.h"
+
 typedef struct fault_op {
         const char *name;
         /* Called before every run (optional): put the files back. */
@@ -31,6 +33,14 @@ typedef struct fault_op {
          * operation left behind. nth is the failed call, 0 for the clean run. */
         void (*check)(void *ctx, int r, size_t nth);
         void *ctx;
+        /* A reported failure must carry the injected errno (-err), so that
+         * a check removed upstream cannot hide behind a later one that fails
+         * for another reason. Set for operations that translate errors
+         * (OpenSSL's, which report their own). */
+        bool any_code;
+        /* Where run() leaves its error message (optional): quoted when a
+         * run fails the test. */
+        const rp_error *err;
 } fault_op;
 
 /* How many times op->run() calls the function behind point. */
@@ -38,7 +48,9 @@ size_t fault_count(const fault_op *op, const char *point);
 
 /* What a run with one failed call must do. */
 typedef enum fault_expect {
-        /* Return a negative code: a failure nobody notices fails the test. */
+        /* Return -err (any negative code with op->any_code): a failure
+         * nobody notices, or one reported as something else, fails the
+         * test. */
         FAULT_REPORTED,
         /* Return a negative code, or succeed with a correct result (op->run
          * must check its own result and return an error if it is wrong).

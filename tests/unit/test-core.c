@@ -16,8 +16,13 @@ static void test_error_set_and_prefix(void **state) {
         assert_int_equal(rp_error_set(&err, -EINVAL, "field %s: bad", "Name"), -EINVAL);
         assert_int_equal(err.code, -EINVAL);
         assert_string_equal(err.message, "field Name: bad");
-        assert_int_equal(rp_error_prefix(&err, "%s: ", "app.json"), -EINVAL);
+        assert_int_equal(rp_error_prefix(&err, -EINVAL, "%s: ", "app.json"), -EINVAL);
         assert_string_equal(err.message, "app.json: field Name: bad");
+        /* The code given is returned, with or without an error object: a
+         * NULL err must not turn an I/O error into -EINVAL. */
+        assert_int_equal(rp_error_prefix(&err, -EIO, "x: "), -EIO);
+        assert_int_equal(rp_error_prefix(NULL, -EIO, "x: "), -EIO);
+        assert_int_equal(rp_error_prefix(NULL, 0, "x: "), -EINVAL);
 
         /* A positive code is a caller bug; it must still read as a failure. */
         assert_int_equal(rp_error_set(&err, 5, "x"), -EINVAL);
@@ -39,7 +44,7 @@ static void test_error_prefix_truncates(void **state) {
         big[sizeof big - 1] = 0;
         rp_error_set(&err, -EINVAL, "%s", big);
         assert_int_equal(strlen(err.message), RP_ERROR_MAX - 1);
-        rp_error_prefix(&err, "%s", "prefix: ");
+        rp_error_prefix(&err, -EINVAL, "%s", "prefix: ");
         assert_int_equal(strlen(err.message), RP_ERROR_MAX - 1);
         assert_memory_equal(err.message, "prefix: aaa", 11);
 }

@@ -41,6 +41,8 @@
 static const char *const ALLOC[] = { "libc/mm/malloc", "libc/mm/calloc", "libc/mm/realloc", "libc/str/strdup" };
 
 static rp_key *key;
+/* The last operation's error, quoted when a run fails the test. */
+static rp_error e;
 static char *dir, *out_dir, *tmp_dir, *pkg_path, *out_path, *man_path, *app_dir, *board_path;
 
 /* No file in d but keep (which may be NULL). */
@@ -94,7 +96,7 @@ static int package_complete(void) {
 
 static int image_complete(void) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        int r = rp_package_open_verified(pkg_path, key, &p, NULL);
+        int r = rp_package_open_verified(pkg_path, key, &p, &e);
         if (r < 0)
                 return r;
         size_t len;
@@ -102,7 +104,7 @@ static int image_complete(void) {
         uint8_t d[RP_SHA256_LEN];
         rp_sha256(img, len, d);
         const rp_package_manifest *m;
-        r = rp_package_get_manifest(p, &m, NULL);
+        r = rp_package_get_manifest(p, &m, &e);
         if (r < 0)
                 return r;
         return len == m->image_size && memcmp(d, m->image_sha256, sizeof d) == 0 ? 0 : -EBADMSG;
@@ -126,11 +128,11 @@ static void check_extract_out(void *ctx, int r, size_t nth) {
 
 static int run_open_verified(void *ctx) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        int r = rp_package_open_verified(pkg_path, key, &p, NULL);
+        int r = rp_package_open_verified(pkg_path, key, &p, &e);
         if (r < 0)
                 return r;
         const rp_package_manifest *m;
-        r = rp_package_get_manifest(p, &m, NULL);
+        r = rp_package_get_manifest(p, &m, &e);
         if (r < 0)
                 return r;
         return streq(m->name, "faults") ? 0 : -EBADMSG;
@@ -138,21 +140,21 @@ static int run_open_verified(void *ctx) {
 
 static int run_extract(void *ctx) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        int r = rp_package_open_signed(pkg_path, key, &p, NULL);
+        int r = rp_package_open_signed(pkg_path, key, &p, &e);
         if (r < 0)
                 return r;
-        return rp_package_extract_image(p, out_path, NULL);
+        return rp_package_extract_image(p, out_path, &e);
 }
 
 static void test_read(void **state) {
-        fault_op op = { .name = "open+verify", .run = run_open_verified };
+        fault_op op = { .name = "open+verify", .run = run_open_verified, .err = &e };
         assert_true(fault_each(&op, "posix/io/rw/pread", EIO, MAX_RUNS) >= 2);
         assert_true(fault_run(&op, "posix/io/rw/pread", EINTR, FAULT_RECOVERED, MAX_RUNS) >= 2);
         assert_true(fault_run(&op, "posix/io/rw/pread/reduce", 0, FAULT_RECOVERED, MAX_RUNS) >= 2);
         for (size_t i = 0; i < ELEMENTSOF(ALLOC); i++)
                 fault_run(&op, ALLOC[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
 
-        fault_op ex = { .name = "extract", .setup = remove_out, .run = run_extract, .check = check_extract_out };
+        fault_op ex = { .name = "extract", .setup = remove_out, .run = run_extract, .check = check_extract_out, .err = &e };
         static const char *const io[] = { "posix/io/rw/pread", "posix/io/rw/write", "posix/io/sync/fsync",
                                           "posix/io/dir/rename" };
         for (size_t i = 0; i < ELEMENTSOF(io); i++)
@@ -170,7 +172,7 @@ static int run_pack(void *ctx) {
                 .version = 3, .version_name = "3.0", .build_time = 7, .tmp_dir = tmp_dir,
         };
         _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = NULL;
-        int r = rp_package_pack_application(&o, &m, NULL);
+        int r = rp_package_pack_application(&o, &m, &e);
         if (r < 0)
                 return r;
         /* What was written must verify. */
@@ -179,7 +181,7 @@ static int run_pack(void *ctx) {
 }
 
 static void test_pack(void **state) {
-        fault_op op = { .name = "pack-application", .setup = remove_out, .run = run_pack, .check = check_pack_out };
+        fault_op op = { .name = "pack-application", .setup = remove_out, .run = run_pack, .check = check_pack_out, .err = &e };
         static const char *const io[] = {
                 "posix/io/oc/open", "posix/io/rw/read", "posix/io/rw/pread", "posix/io/rw/write",
                 "posix/io/sync/fsync", "posix/io/dir/rename", "posix/proc/waitpid",
@@ -201,20 +203,20 @@ static void test_pack(void **state) {
 static int run_load(void *ctx) {
         _cleanup_(rp_app_manifest_freep) rp_app_manifest *m = NULL;
         _cleanup_(rp_hwdef_freep) rp_hwdef *h = NULL;
-        int r = rp_app_manifest_load(man_path, &m, NULL);
+        int r = rp_app_manifest_load(man_path, &m, &e);
         if (r < 0)
                 return r;
-        r = rp_hwdef_load(board_path, NULL, &h, NULL);
+        r = rp_hwdef_load(board_path, NULL, &h, &e);
         if (r < 0)
                 return r;
-        r = rp_app_manifest_resolve(m, h, NULL);
+        r = rp_app_manifest_resolve(m, h, &e);
         if (r < 0)
                 return r;
         return rp_app_manifest_peripheral(m, RP_PERIPH_GPIO, 0)->number == 8 ? 0 : -EBADMSG;
 }
 
 static void test_load(void **state) {
-        fault_op op = { .name = "manifest+hwdef load", .run = run_load };
+        fault_op op = { .name = "manifest+hwdef load", .run = run_load, .err = &e };
         assert_true(fault_each(&op, "posix/io/rw/read", EIO, MAX_RUNS) >= 3);
         for (size_t i = 0; i < ELEMENTSOF(ALLOC); i++)
                 fault_run(&op, ALLOC[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
