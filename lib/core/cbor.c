@@ -562,10 +562,10 @@ static int build_simple(unsigned ai, uint64_t arg, size_t start, cbor_item_t **r
         return built(cbor_build_ctrl((uint8_t) arg), ret, err);
 }
 
-/* Builds the item at rd->pos, which is depth levels deep, and steps over it. */
+/* Builds the item at rd->pos, which is depth levels deep, and steps over it.
+ * Only for bytes rp_cbor_check() accepted with a max_depth of at most
+ * RP_CBOR_DECODE_MAX_DEPTH, which is what bounds the recursion. */
 static int build_item(reader *rd, unsigned depth, cbor_item_t **ret, rp_error *err) {
-        if (depth > RP_CBOR_DECODE_MAX_DEPTH)
-                return rp_error_set(err, -EFBIG, "CBOR: nested deeper than %d levels", RP_CBOR_DECODE_MAX_DEPTH);
         size_t start = rd->pos;
         unsigned major, ai;
         uint64_t arg;

@@ -721,8 +721,57 @@ static void test_files(void **state) {
         rp_hwdef_free(h);
 }
 
+/* A header's name comes from the definition's file name: one that leaves
+ * nothing (".json") or too much is refused, not turned into a bad path. */
+static void test_header_names(void **state) {
+        static const char json[] = "{" META ", \"Peripherals\": []}";
+        static const char bad_len[] = "cannot derive a header name from this file name";
+        static const char bad_char[] = "the file name must use letters, digits";
+        char long_name[256];
+        memset(long_name, 'a', 201);
+        strcpy(long_name + 201, ".json");
+        const struct {
+                const char *source;
+                const char *want;       /* the header name, or the refusal */
+                bool ok;
+        } cases[] = {
+                { "board.json", "board.h", true },
+                { "dir/mt3620.json", "mt3620.h", true },
+                { "noext", "noext.h", true },
+                { "dir/", bad_len, false },
+                { long_name, bad_len, false },
+                { ".json", bad_char, false },
+                { ".hidden.json", bad_char, false },
+                { "sp ace.json", bad_char, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                rp_error err = {0};
+                _cleanup_(rp_hwdef_freep) rp_hwdef *h = NULL;
+                assert_int_equal(rp_hwdef_parse(json, strlen(json), cases[i].source, NULL, 0, &h, &err), 0);
+                _cleanup_free_ char *name = NULL;
+                if (cases[i].ok) {
+                        assert_int_equal(rp_hwdef_header_name(h, 0, &name, &err), 0);
+                        assert_string_equal(name, cases[i].want);
+                } else {
+                        assert_int_equal(rp_hwdef_header_name(h, 0, &name, &err), -EINVAL);
+                        assert_null(name);
+                        if (!strstr(err.message, cases[i].want))
+                                fail_msg("%s: expected \"%s\" in: %s", cases[i].source, cases[i].want, err.message);
+                }
+        }
+        /* 200 characters before ".json" is the longest accepted. */
+        strcpy(long_name + 200, ".json");
+        _cleanup_(rp_hwdef_freep) rp_hwdef *h = NULL;
+        rp_error err = {0};
+        assert_int_equal(rp_hwdef_parse(json, strlen(json), long_name, NULL, 0, &h, &err), 0);
+        _cleanup_free_ char *name = NULL;
+        assert_int_equal(rp_hwdef_header_name(h, 0, &name, &err), 0);
+        assert_int_equal(strlen(name), 202);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_header_names),
                 cmocka_unit_test(test_load_chain),
                 cmocka_unit_test(test_diamond),
                 cmocka_unit_test(test_document_refusals),

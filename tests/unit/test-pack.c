@@ -241,6 +241,14 @@ static void test_pack_application(void **state) {
         check_msg(&err, "refusing to write the package over the app manifest");
         o.output = app;
         assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EISDIR);
+        check_msg(&err, "is a directory, expected the package file to write");
+        _cleanup_free_ char *nowhere = test_path(tmp, "no-such-dir/x.imagepackage");
+        o.output = nowhere;
+        assert_int_equal(rp_package_pack_application(&o, NULL, &err), -ENOENT);
+        check_msg(&err, "the output's directory is not usable");
+        o.output = "";
+        assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EINVAL);
+        check_msg(&err, "no output file given");
         _cleanup_free_ char *inside = test_path(app, "x.imagepackage");
         o.output = inside;
         assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EINVAL);

@@ -910,6 +910,14 @@ static void test_encode_refuses(void **state) {
         m = app_manifest();
         m.format = 2;
         assert_int_equal(rp_package_manifest_encode(&m, &buf, &len, &err), -EOPNOTSUPP);
+        m = app_manifest();
+        m.name = NULL;
+        assert_int_equal(rp_package_manifest_encode(&m, &buf, &len, &err), -EINVAL);
+        check_msg(&err, "field \"name\" is missing");
+        m = app_manifest();
+        m.type = (rp_image_type) 9;
+        assert_int_equal(rp_package_manifest_encode(&m, &buf, &len, &err), -EINVAL);
+        check_msg(&err, "unknown image type 9");
         assert_null(buf);
 
         /* rp_package_write: a public key, a wrong digest, a wrong size. */
