@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The public headers (include/rampart) compile on their own and keep
- * jansson out of the API: json_t and jansson.h are for in-tree code
- * (lib/package/app_manifest_json_internal.h). The test is its compilation. */
+/* The public headers (include/rampart) compile on their own and keep the
+ * libraries behind librampart out of the API: jansson (json_t is for
+ * in-tree code, lib/package/app_manifest_json_internal.h), libcbor and
+ * OpenSSL. The test is its compilation. */
 #include "rampart/app_manifest.h"
 #include "rampart/cose.h"
 #include "rampart/crypto.h"
@@ -11,6 +12,12 @@
 
 #ifdef JANSSON_H
 #error "a public header includes jansson.h"
+#endif
+#ifdef LIBCBOR_H_
+#error "a public header includes libcbor's cbor.h"
+#endif
+#ifdef OPENSSL_EVP_H
+#error "a public header includes OpenSSL's headers"
 #endif
 
 int main(void) {
