@@ -70,7 +70,8 @@ static void print_peripherals(const rp_app_manifest *m, rp_periph_kind kind, boo
         }
 }
 
-static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
+/* The manifest's own fields. */
+static void print_fields(const rp_app_manifest *m, const char *hwdef_path) {
         char buf[64];
         cli_print_row(W, "Manifest", rp_app_manifest_source(m));
         cli_print_row(W, "Name", rp_app_manifest_name(m));
@@ -101,8 +102,11 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
                 cli_print_row(W, "Target beta APIs", rp_app_manifest_target_beta_apis(m));
         if (hwdef_path)
                 cli_print_row(W, "Hardware definition", hwdef_path);
+}
 
-        printf("\nGrants:\n");
+/* What the manifest grants, one row a value; "(nothing)" if nothing. */
+static void print_grants(const rp_app_manifest *m, bool resolved) {
+        char buf[64];
         bool any = false;
         size_t n = rp_app_manifest_n_connections(m);
         if (n) {
@@ -129,7 +133,7 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
         }
         for (int k = 0; k < _RP_PERIPH_KIND_MAX; k++) {
                 any = any || rp_app_manifest_n_peripherals(m, k) > 0;
-                print_peripherals(m, k, hwdef_path != NULL);
+                print_peripherals(m, k, resolved);
         }
         if (rp_app_manifest_mutable_storage_kb(m)) {
                 snprintf(buf, sizeof buf, "%" PRIu32 " KiB", rp_app_manifest_mutable_storage_kb(m));
@@ -154,6 +158,12 @@ static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
                 }
         if (!any)
                 printf("  (nothing)\n");
+}
+
+static void print_table(const rp_app_manifest *m, const char *hwdef_path) {
+        print_fields(m, hwdef_path);
+        printf("\nGrants:\n");
+        print_grants(m, hwdef_path != NULL);
 }
 
 /* Loads the manifest at path. Its "Source" (the path) must be UTF-8 for JSON

@@ -104,7 +104,16 @@ static void key_id_hex(const rp_key *key, char out[2 * RP_KEY_ID_LEN + 1]) {
         rp_hex_encode_buf(id, sizeof id, out);
 }
 
-static int pack_application(int argc, char **argv) {
+/* pack-application's command line. */
+typedef struct pack_args {
+        const char *manifest, *dir, *key_path, *output, *version_name;
+        uint64_t version;
+        bool json, force;
+} pack_args;
+
+/* Parses argv into a: -1 to go on, or the exit code to end with (--help,
+ * a usage error). */
+static int parse_pack_args(int argc, char **argv, pack_args *a) {
         static const struct option opts[] = {
                 { "manifest",      required_argument, NULL, 'm' },
                 { "dir",           required_argument, NULL, 'd' },
@@ -118,9 +127,7 @@ static int pack_application(int argc, char **argv) {
                 {}
         };
         const char *cmd = "image-package pack-application";
-        const char *manifest = NULL, *dir = NULL, *key_path = NULL, *output = NULL, *version_name = NULL;
-        uint64_t version = 1;
-        bool json = false, force = false;
+        *a = (pack_args) { .version = 1 };
 
         if (cli_wants_help(argc, argv))
                 return help_pack();
@@ -129,16 +136,16 @@ static int pack_application(int argc, char **argv) {
         for (int c; (c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1; ) {
                 switch (c) {
                 case 'm':
-                        manifest = optarg;
+                        a->manifest = optarg;
                         break;
                 case 'd':
-                        dir = optarg;
+                        a->dir = optarg;
                         break;
                 case 'k':
-                        key_path = optarg;
+                        a->key_path = optarg;
                         break;
                 case 'o':
-                        output = optarg;
+                        a->output = optarg;
                         break;
                 case 'V': {
                         size_t n = strlen(optarg);
@@ -146,7 +153,7 @@ static int pack_application(int argc, char **argv) {
                             strtoull(optarg, NULL, 10) > RP_PACKAGE_VERSION_MAX)
                                 return cli_usage_error(cmd, "--image-version must be a number from 0 to %" PRIu64,
                                                        (uint64_t) RP_PACKAGE_VERSION_MAX);
-                        version = strtoull(optarg, NULL, 10);
+                        a->version = strtoull(optarg, NULL, 10);
                         break;
                 }
                 case 'N':
@@ -154,13 +161,13 @@ static int pack_application(int argc, char **argv) {
                             !rp_str_is_printable(optarg, strlen(optarg)))
                                 return cli_usage_error(cmd, "--version-name must be 1 to %d printable characters",
                                                        RP_PACKAGE_VERSION_NAME_MAX);
-                        version_name = optarg;
+                        a->version_name = optarg;
                         break;
                 case 'j':
-                        json = true;
+                        a->json = true;
                         break;
                 case 'f':
-                        force = true;
+                        a->force = true;
                         break;
                 default:
                         return cli_bad_option(cmd, c, argv);
@@ -168,55 +175,26 @@ static int pack_application(int argc, char **argv) {
         }
         if (optind < argc)
                 return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-        if (!manifest)
+        if (!a->manifest)
                 return cli_usage_error(cmd, "--manifest is required");
-        if (!dir)
+        if (!a->dir)
                 return cli_usage_error(cmd, "--dir is required");
-        if (!key_path)
+        if (!a->key_path)
                 return cli_usage_error(cmd, "--key is required");
-        if (!output)
+        if (!a->output)
                 return cli_usage_error(cmd, "-o OUTPUT is required");
-        const cli_input inputs[] = {
-                { "the signing key (--key)", key_path, false },
-                { "the app manifest (--manifest)", manifest, false },
-                { "the app directory (--dir)", dir, true },
-        };
-        const cli_output out = { output, "the package", "-o", CLI_OUTPUT_PACKAGE, force };
-        int x = cli_check_output(&out, inputs, ELEMENTSOF(inputs));
-        if (x != CLI_EXIT_OK)
-                return x;
+        return -1;
+}
 
-        rp_error err = {0};
-        _cleanup_(rp_key_freep) rp_key *key = NULL;
-        int r = rp_key_load_private(key_path, &key, &err);
-        if (r < 0)
-                return cli_fail(r, &err, NULL);
-        uint64_t build_time;
-        r = rp_package_build_time(&build_time, &err);
-        if (r < 0)
-                return cli_fail(r, &err, NULL);
-
-        rp_pack_options o = {
-                .app_manifest_path = manifest,
-                .dir = dir,
-                .key = key,
-                .output = output,
-                .version = version,
-                .version_name = version_name,
-                .build_time = build_time,
-        };
-        _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = NULL;
-        r = rp_package_pack_application(&o, &m, &err);
-        if (r < 0)
-                return cli_fail(r, &err, NULL);
-
+/* What pack-application wrote, as a table or (--json) as JSON. */
+static int print_packed(const pack_args *a, const rp_package_manifest *m, const rp_key *key) {
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
         key_id_hex(key, kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
 
-        if (json)
+        if (a->json)
                 return cli_print_json(cli_json_raw(json_pack("{s:o, s:s, s:s, s:s, s:I, s:s?, s:I, s:s, s:s, s:s}",
-                                                "output", cli_json_text(output),
+                                                "output", cli_json_text(a->output),
                                                 "component_id", m->component_id,
                                                 "type", rp_image_type_name(m->type),
                                                 "name", m->name,
@@ -225,10 +203,10 @@ static int pack_application(int argc, char **argv) {
                                                 "image_size", (json_int_t) m->image_size,
                                                 "image_sha256", digest,
                                                 "algorithm", rp_cose_alg_name(rp_key_cose_alg(key)),
-                                                "key_id", kid), "output", output));
+                                                "key_id", kid), "output", a->output));
         char num[64];
         printf("Packed ");
-        cli_print_safe(output);
+        cli_print_safe(a->output);
         printf("\n");
         cli_print_row(ROW, "Component id:", m->component_id);
         cli_print_row(ROW, "Name:", m->name);
@@ -242,6 +220,47 @@ static int pack_application(int argc, char **argv) {
         cli_print_row(ROW, "Image SHA-256:", digest);
         cli_print_row(ROW, "Signer key id:", kid);
         return CLI_EXIT_OK;
+}
+
+static int pack_application(int argc, char **argv) {
+        pack_args a;
+        int x = parse_pack_args(argc, argv, &a);
+        if (x >= 0)
+                return x;
+        const cli_input inputs[] = {
+                { "the signing key (--key)", a.key_path, false },
+                { "the app manifest (--manifest)", a.manifest, false },
+                { "the app directory (--dir)", a.dir, true },
+        };
+        const cli_output out = { a.output, "the package", "-o", CLI_OUTPUT_PACKAGE, a.force };
+        x = cli_check_output(&out, inputs, ELEMENTSOF(inputs));
+        if (x != CLI_EXIT_OK)
+                return x;
+
+        rp_error err = {0};
+        _cleanup_(rp_key_freep) rp_key *key = NULL;
+        int r = rp_key_load_private(a.key_path, &key, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        uint64_t build_time;
+        r = rp_package_build_time(&build_time, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+
+        rp_pack_options o = {
+                .app_manifest_path = a.manifest,
+                .dir = a.dir,
+                .key = key,
+                .output = a.output,
+                .version = a.version,
+                .version_name = a.version_name,
+                .build_time = build_time,
+        };
+        _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = NULL;
+        r = rp_package_pack_application(&o, &m, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        return print_packed(&a, m, key);
 }
 
 /* Options shared by show, verify and extract. */

@@ -32,6 +32,52 @@ static int generate_help(void) {
         return CLI_EXIT_OK;
 }
 
+/* Generates a key of type and writes it to out and out.pub. */
+static int write_key_pair(rp_key_type type, const char *out, bool force, bool json) {
+        _cleanup_free_ char *pub = NULL;
+        if (asprintf(&pub, "%s.pub", out) < 0)
+                return cli_fail(-ENOMEM, NULL, NULL);
+        /* KEY.pub must not be KEY itself under another name. */
+        const cli_input priv_in = { "the private key (-o)", out, false };
+        const cli_output outs[] = {
+                { out, "the private key", "-o", CLI_OUTPUT_NEW, force },
+                { pub, "the public key", "-o", CLI_OUTPUT_NEW, force },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(outs); i++) {
+                int x = cli_check_output(&outs[i], &priv_in, i);
+                if (x != CLI_EXIT_OK)
+                        return x;
+        }
+
+        rp_error err = {};
+        _cleanup_(rp_key_freep) rp_key *key = NULL;
+        int r = rp_key_generate(type, &key, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        r = rp_key_save_private(key, out, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        r = rp_key_save_public(key, pub, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        uint8_t id[RP_KEY_ID_LEN];
+        rp_key_id(key, id);
+        char hex[2 * RP_KEY_ID_LEN + 1];
+        rp_hex_encode_buf(id, sizeof id, hex);
+
+        if (json)
+                return cli_print_json(cli_json_raw(cli_json_raw(json_pack("{s:o, s:o, s:s, s:s}",
+                                                "private_key", cli_json_text(out), "public_key", cli_json_text(pub),
+                                                "type", rp_key_type_name(type), "key_id", hex),
+                                                "private_key", out), "public_key", pub));
+        printf("Wrote the %s private key to ", rp_key_type_name(type));
+        cli_print_safe(out);
+        printf(" (mode 0600)\nWrote the public key to ");
+        cli_print_safe(pub);
+        printf("\nKey id: %s\n", hex);
+        return CLI_EXIT_OK;
+}
+
 static int keys_generate(int argc, char **argv) {
         const char *cmd = "keys generate";
         static const struct option opts[] = {
@@ -79,48 +125,7 @@ static int keys_generate(int argc, char **argv) {
         if (!*out)
                 return cli_usage_error(cmd, "the key path is empty");
 
-        _cleanup_free_ char *pub = NULL;
-        if (asprintf(&pub, "%s.pub", out) < 0)
-                return cli_fail(-ENOMEM, NULL, NULL);
-        /* KEY.pub must not be KEY itself under another name. */
-        const cli_input priv_in = { "the private key (-o)", out, false };
-        const cli_output outs[] = {
-                { out, "the private key", "-o", CLI_OUTPUT_NEW, force },
-                { pub, "the public key", "-o", CLI_OUTPUT_NEW, force },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(outs); i++) {
-                int x = cli_check_output(&outs[i], &priv_in, i);
-                if (x != CLI_EXIT_OK)
-                        return x;
-        }
-
-        rp_error err = {};
-        _cleanup_(rp_key_freep) rp_key *key = NULL;
-        int r = rp_key_generate(type, &key, &err);
-        if (r < 0)
-                return cli_fail(r, &err, NULL);
-        r = rp_key_save_private(key, out, &err);
-        if (r < 0)
-                return cli_fail(r, &err, NULL);
-        r = rp_key_save_public(key, pub, &err);
-        if (r < 0)
-                return cli_fail(r, &err, NULL);
-        uint8_t id[RP_KEY_ID_LEN];
-        rp_key_id(key, id);
-        char hex[2 * RP_KEY_ID_LEN + 1];
-        rp_hex_encode_buf(id, sizeof id, hex);
-
-        if (json)
-                return cli_print_json(cli_json_raw(cli_json_raw(json_pack("{s:o, s:o, s:s, s:s}",
-                                                "private_key", cli_json_text(out), "public_key", cli_json_text(pub),
-                                                "type", rp_key_type_name(type), "key_id", hex),
-                                                "private_key", out), "public_key", pub));
-        printf("Wrote the %s private key to ", rp_key_type_name(type));
-        cli_print_safe(out);
-        printf(" (mode 0600)\nWrote the public key to ");
-        cli_print_safe(pub);
-        printf("\nKey id: %s\n", hex);
-        return CLI_EXIT_OK;
+        return write_key_pair(type, out, force, json);
 }
 
 static int show_help(void) {
