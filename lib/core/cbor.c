@@ -610,15 +610,21 @@ int rp_cbor_decode(const uint8_t *buf, size_t len, unsigned max_depth, size_t ma
         return 0;
 }
 
-bool rp_cbor_is_deterministic(const uint8_t *buf, size_t len) {
+int rp_cbor_is_deterministic(const uint8_t *buf, size_t len) {
         _cleanup_(rp_cbor_decrefp) cbor_item_t *item = NULL;
         size_t n;
-        if (rp_cbor_decode(buf, len, ENCODE_MAX_DEPTH, len, &item, &n, NULL) < 0 || n != len)
-                return false;
+        int r = rp_cbor_decode(buf, len, ENCODE_MAX_DEPTH, len, &item, &n, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || n != len)
+                return 0;
         _cleanup_free_ uint8_t *out = NULL;
         size_t out_len;
-        if (rp_cbor_encode(item, &out, &out_len, NULL) < 0)
-                return false;
+        r = rp_cbor_encode(item, &out, &out_len, NULL);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return 0;
         return out_len == len && memcmp(out, buf, len) == 0;
 }
 

@@ -57,9 +57,11 @@ int rp_cbor_check(const uint8_t *buf, size_t len, unsigned max_depth, size_t max
 int rp_cbor_decode(const uint8_t *buf, size_t len, unsigned max_depth, size_t max_items,
                    cbor_item_t **ret, size_t *ret_len, rp_error *err);
 
-/* True if the item at buf (exactly len bytes) is in deterministic form:
- * decode + rp_cbor_encode gives the same bytes. */
-bool rp_cbor_is_deterministic(const uint8_t *buf, size_t len);
+/* 1 if the item at buf (exactly len bytes) is in deterministic form
+ * (decode + rp_cbor_encode gives the same bytes), 0 if it is not or is not
+ * one well-formed item, -ENOMEM if that could not be found out: callers
+ * must not report a failed allocation as malformed input. */
+int rp_cbor_is_deterministic(const uint8_t *buf, size_t len);
 
 /* Map lookups for parsed items: the value under a text or integer key
  * (borrowed: no new reference), or NULL. */

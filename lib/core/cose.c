@@ -330,7 +330,10 @@ static int check_protected_form(const cbor_item_t *hdr, const rp_cose_sign1 *m, 
                                             l, prev);
                 prev = label;
         }
-        if (!rp_cbor_is_deterministic(m->protected_raw, m->protected_len))
+        int det = rp_cbor_is_deterministic(m->protected_raw, m->protected_len);
+        if (det < 0)
+                return rp_error_set(err, det, "COSE_Sign1: out of memory");
+        if (det == 0)
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: not in deterministic CBOR (a "
                                     "label, value or length is not in its shortest form)");
         return 0;

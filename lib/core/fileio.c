@@ -106,9 +106,12 @@ int rp_sha256_fd(int fd, uint64_t off, uint64_t len, rp_chunk_sink sink, void *u
         for (uint64_t done = 0; done < len; ) {
                 size_t n = len - done < cap ? (size_t) (len - done) : cap;
                 r = rp_pread_all(fd, chunk, n, off + done);
-                if (r == -EBADMSG)
+                if (r == -EBADMSG) {
+                        struct stat st;
+                        uint64_t end = off + len, size = fstat(fd, &st) == 0 ? (uint64_t) st.st_size : off + done;
                         return rp_error_set(err, r, "the file ended %ju bytes short (did it shrink while being read?)",
-                                            (uintmax_t) (len - done));
+                                            (uintmax_t) (end - (size < end ? size : off + done)));
+                }
                 if (r < 0)
                         return rp_error_set_errno(err, r, "read failed");
                 r = rp_sha256_update(h, chunk, n);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,15 +12,47 @@
 #include "core/strutil.h"
 #include "package/manifest_util.h"
 
+/* jansson reports an allocation that fails inside json_loadb() as a syntax
+ * error ("string or '}' expected") or not at all, so a daemon short of
+ * memory would call valid input invalid, and might refuse it for good; and
+ * where its string buffer fails to grow, it returns the text with bytes
+ * missing ("5b0e3c1d-2a4f-e6b-..."), a document that was never written. Its
+ * allocations go through this hook, which notes a failure and otherwise
+ * passes them to the functions installed before it (the program's own, or
+ * jansson's defaults). */
+static _Thread_local bool json_alloc_failed;
+static json_malloc_t next_malloc;
+static json_free_t next_free;
+static pthread_once_t json_hook_once = PTHREAD_ONCE_INIT;
+
+static void *json_hook_malloc(size_t n) {
+        void *p = next_malloc(n);
+        if (!p)
+                json_alloc_failed = true;
+        return p;
+}
+
+static void json_hook_install(void) {
+        json_get_alloc_funcs(&next_malloc, &next_free);
+        json_set_alloc_funcs(json_hook_malloc, next_free);
+}
+
 int rp_json_parse_object(const char *text, size_t len, const char *source, json_t **ret, rp_error *err) {
+        pthread_once(&json_hook_once, json_hook_install);
+        json_alloc_failed = false;
         json_error_t jerr;
         /* NUL is let through here (it cannot be in a key) so that the field
          * holding it is named: rp_json_get_text() refuses it. */
         json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+        if (j && json_alloc_failed) {
+                /* Parsed, but perhaps not what the text says: see above. */
+                json_decref(j);
+                return rp_error_set(err, -ENOMEM, "%s: out of memory while reading the JSON", source);
+        }
         if (!j) {
+                if (json_alloc_failed || json_error_code(&jerr) == json_error_out_of_memory)
+                        return rp_error_set(err, -ENOMEM, "%s: out of memory while reading the JSON", source);
                 int code = json_error_code(&jerr) == json_error_duplicate_key ? -EEXIST : -EINVAL;
-                if (json_error_code(&jerr) == json_error_out_of_memory)
-                        code = -ENOMEM;
                 /* jansson ends its message with the text it stopped at
                  * ("near 'root'"). A file that is not JSON may be anything
                  * (an import can name /etc/shadow), so say where and what,

@@ -269,10 +269,9 @@ static int app_package_manifest(const rp_pack_options *o, const rp_app_manifest 
         m->format = RP_PACKAGE_FORMAT;
         m->type = rp_app_manifest_type(am) == RP_APP_TYPE_REALTIME_CAPABLE ? RP_IMAGE_TYPE_RT_APP
                                                                            : RP_IMAGE_TYPE_APP;
-        const char *cid = rp_app_manifest_component_id(am);
-        if (!cid || strlen(cid) != RP_PACKAGE_GUID_LEN)
-                return rp_error_set(err, -EINVAL, "%s: no usable ComponentId", o->app_manifest_path);
-        memcpy(m->component_id, cid, sizeof m->component_id);
+        /* A parsed manifest's ComponentId is a GUID in its 36-character
+         * lowercase form (app_manifest.h). */
+        memcpy(m->component_id, rp_app_manifest_component_id(am), sizeof m->component_id);
         m->name = strdup(rp_app_manifest_name(am));
         m->app_manifest = strndup((const char *) raw, raw_len);
         if (!m->name || !m->app_manifest)

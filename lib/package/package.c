@@ -263,7 +263,10 @@ int rp_package_manifest_parse(const uint8_t *buf, size_t len, rp_package_manifes
 
         /* Only now, with distinct keys and no nested items (so the re-encoding
          * inside never meets duplicate keys), the one-byte-form rule. */
-        if (!rp_cbor_is_deterministic(buf, len))
+        int det = rp_cbor_is_deterministic(buf, len);
+        if (det < 0)
+                return rp_error_set(err, det, "image manifest: out of memory");
+        if (det == 0)
                 return rp_error_set(err, -EINVAL, "image manifest: not in deterministic CBOR encoding "
                                     "(keys sorted, shortest forms)");
 

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t enc_len;
         if (rp_cbor_encode(ours, &enc, &enc_len, NULL) < 0)
                 return 0;      /* duplicate map keys */
-        if (!rp_cbor_is_deterministic(enc, enc_len))
+        if (rp_cbor_is_deterministic(enc, enc_len) != 1)
                 abort();
         _cleanup_(rp_cbor_decrefp) cbor_item_t *again = NULL;
         if (rp_cbor_decode(enc, enc_len, MAX_DEPTH, MAX_ITEMS, &again, &used, NULL) < 0 || used != enc_len)

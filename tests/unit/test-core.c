@@ -3,6 +3,8 @@
  * UTF-8 checks. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -232,6 +234,62 @@ static void test_bidi_controls(void **state) {
         assert_int_equal(rp_utf8_decode("", 0, &cp), 0);
 }
 
+/* Permission refusals, as any user but root meets them (root without
+ * CAP_DAC_OVERRIDE, in a child process): unreadable files, directories that
+ * cannot be written. Each is refused, saying what could not be done. */
+static const char *unreadable_checks(void *ctx) {
+        const char *dir = ctx;
+        rp_error err = {0};
+        uint8_t *buf = NULL;
+        size_t len;
+        _cleanup_free_ char *secret = test_path(dir, "secret");
+        if (rp_read_file(secret, 100, &buf, &len, &err) != -EACCES || !strstr(err.message, "secret: cannot open"))
+                return "rp_read_file of a mode-0 file: expected -EACCES and 'cannot open'";
+
+        _cleanup_free_ char *in_ro = test_path(dir, "ro/new");
+        rp_error_clear(&err);
+        if (rp_write_file_atomic(in_ro, "x", 1, 0644, &err) != -EACCES ||
+            !strstr(err.message, "cannot create a temporary file in"))
+                return "an atomic write into a read-only directory: expected -EACCES";
+        _cleanup_free_ char *in_closed = test_path(dir, "closed/new");
+        rp_error_clear(&err);
+        if (rp_write_file_atomic(in_closed, "x", 1, 0644, &err) != -EACCES ||
+            !strstr(err.message, "cannot create a temporary file in"))
+                return "an atomic write into a mode-0 directory: expected -EACCES";
+        return NULL;
+}
+
+static void test_unreadable(void **state) {
+        _cleanup_free_ char *dir = test_path(test_tmpdir(), "perm");
+        assert_int_equal(mkdir(dir, 0755), 0);
+        _cleanup_free_ char *secret = test_path(dir, "secret"), *ro = test_path(dir, "ro"),
+                            *closed = test_path(dir, "closed");
+        test_write_file(secret, "s", 1);
+        assert_int_equal(chmod(secret, 0), 0);
+        assert_int_equal(mkdir(ro, 0555), 0);
+        assert_int_equal(mkdir(closed, 0), 0);
+        test_without_dac(unreadable_checks, dir);
+        assert_int_equal(chmod(closed, 0755), 0);
+        assert_int_equal(chmod(ro, 0755), 0);
+        assert_int_equal(access(secret, F_OK), 0);
+}
+
+/* rp_sha256_fd over a file shorter than asked for: refused as a file that
+ * ended early, not hashed short. */
+static void test_sha256_fd_short(void **state) {
+        _cleanup_free_ char *p = test_path(test_tmpdir(), "short");
+        test_write_file(p, "0123456789", 10);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        uint8_t d[RP_SHA256_LEN], want[RP_SHA256_LEN];
+        rp_error err = {0};
+        assert_int_equal(rp_sha256_fd(fd, 2, 8, NULL, NULL, d, &err), 0);
+        assert_int_equal(rp_sha256("23456789", 8, want), 0);
+        assert_memory_equal(d, want, sizeof d);
+        assert_int_equal(rp_sha256_fd(fd, 2, 12, NULL, NULL, d, &err), -EBADMSG);
+        assert_non_null(strstr(err.message, "the file ended 4 bytes short"));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_error_set_and_prefix),
@@ -243,6 +301,8 @@ int main(void) {
                 cmocka_unit_test(test_guid),
                 cmocka_unit_test(test_utf8),
                 cmocka_unit_test(test_bidi_controls),
+                cmocka_unit_test(test_unreadable),
+                cmocka_unit_test(test_sha256_fd_short),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

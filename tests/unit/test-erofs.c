@@ -617,6 +617,52 @@ static void test_mounted_contents(void **state) {
         assert_true(ok);
 }
 
+/* An app tree with entries the packer may not read (as any user but root
+ * meets them): each refused with a message naming the entry, nothing built,
+ * nothing left in the working directory's parent. */
+typedef struct unreadable_ctx {
+        const char *dir;        /* the app tree */
+        const char *entry;      /* the entry made unreadable */
+        const char *needle;     /* the message */
+        const char *work;       /* tmp_parent, must stay empty */
+} unreadable_ctx;
+
+static const char *unreadable_build(void *ctx) {
+        const unreadable_ctx *c = ctx;
+        rp_erofs_options o = default_opts();
+        o.tmp_parent = c->work;
+        rp_error err = {0};
+        int fd = -1;
+        if (rp_erofs_build(c->dir, &o, &fd, &err) != -EACCES || fd != -1)
+                return "an unreadable entry was not refused with -EACCES";
+        if (!strstr(err.message, c->needle))
+                return "the message does not name the unreadable entry";
+        return dir_is_empty(c->work) ? NULL : "the working directory was left behind";
+}
+
+static void test_unreadable_entries(void **state) {
+        _cleanup_free_ char *work = new_dir("unreadable-work");
+        const struct {
+                const char *entry;
+                const char *needle;
+        } cases[] = {
+                { "share/data.txt", "/share/data.txt: cannot open" },
+                { "share/empty", "/share/empty: cannot open directory" },
+                { "bin", "/bin: cannot open directory" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char name[32];
+                snprintf(name, sizeof name, "unreadable-%zu", i);
+                _cleanup_free_ char *d = make_app(name), *p = test_path(d, cases[i].entry);
+                struct stat st;
+                assert_int_equal(stat(p, &st), 0);
+                assert_int_equal(chmod(p, 0), 0);
+                unreadable_ctx c = { d, cases[i].entry, cases[i].needle, work };
+                test_without_dac(unreadable_build, &c);
+                assert_int_equal(chmod(p, st.st_mode & 07777), 0);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_build_and_magic),
@@ -634,6 +680,7 @@ int main(void) {
                 cmocka_unit_test(test_mkfs_garbage_or_killed),
                 cmocka_unit_test(test_symlink_target_text),
                 cmocka_unit_test(test_mounted_contents),
+                cmocka_unit_test(test_unreadable_entries),
         };
         return test_exit(cmocka_run_group_tests(tests, NULL, NULL));
 }

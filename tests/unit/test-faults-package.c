@@ -89,9 +89,21 @@ static void check_out(void *ctx, int (*complete)(void), int r) {
                 fail_msg("%s: missing after a successful run", out_path);
 }
 
+/* The image of the package setup() packed: packing is reproducible, so a
+ * run that absorbed a failure must produce the same bytes (a directory
+ * read cut short would leave files out and still verify). */
+static uint8_t reference_sha256[RP_SHA256_LEN];
+
 static int package_complete(void) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
-        return rp_package_open_verified(out_path, key, &p, NULL);
+        int r = rp_package_open_verified(out_path, key, &p, NULL);
+        if (r < 0)
+                return r;
+        const rp_package_manifest *m;
+        r = rp_package_get_manifest(p, &m, NULL);
+        if (r < 0)
+                return r;
+        return memcmp(m->image_sha256, reference_sha256, RP_SHA256_LEN) == 0 ? 0 : -EBADMSG;
 }
 
 static int image_complete(void) {
@@ -198,6 +210,31 @@ static void test_pack(void **state) {
                 fault_run(&op, ALLOC[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
 }
 
+static int run_encode(void *ctx) {
+        _cleanup_(rp_package_freep) rp_package *p = NULL;
+        int r = rp_package_open_unverified(pkg_path, &p, &e);
+        if (r < 0)
+                return r;
+        _cleanup_free_ uint8_t *buf = NULL;
+        size_t len;
+        r = rp_package_manifest_encode(rp_package_unverified_manifest(p), &buf, &len, &e);
+        if (r < 0)
+                return r;
+        _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = NULL;
+        return rp_package_manifest_parse(buf, len, &m, &e);
+}
+
+/* Encoding and parsing a manifest, every allocation (libcbor's and
+ * jansson's included) failed in turn: each must be reported as ENOMEM. */
+static void test_encode(void **state) {
+        fault_op op = { .name = "manifest encode+parse", .run = run_encode, .err = &e };
+        assert_true(fault_each(&op, "libc/mm/malloc", ENOMEM, 0) >= 20);
+        assert_true(fault_each(&op, "libc/mm/calloc", ENOMEM, 0) >= 1);
+        fault_each(&op, "libc/mm/realloc", ENOMEM, 0);
+        fault_each(&op, "libc/str/strdup", ENOMEM, 0);
+        fault_each(&op, "libc/str/strndup", ENOMEM, 0);
+}
+
 /* ---- manifests and hardware definitions ------------------------------ */
 
 static int run_load(void *ctx) {
@@ -249,8 +286,10 @@ static int setup(void **state) {
                 .version = 3, .build_time = 7, .tmp_dir = tmp_dir,
         };
         rp_error err = {0};
-        if (rp_package_pack_application(&o, NULL, &err) < 0)
+        _cleanup_(rp_package_manifest_freep) rp_package_manifest *m = NULL;
+        if (rp_package_pack_application(&o, &m, &err) < 0)
                 fail_msg("%s", err.message);
+        memcpy(reference_sha256, m->image_sha256, RP_SHA256_LEN);
         return 0;
 }
 
@@ -271,6 +310,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_read),
                 cmocka_unit_test(test_pack),
+                cmocka_unit_test(test_encode),
                 cmocka_unit_test(test_load),
         };
         return cmocka_run_group_tests(tests, setup, teardown);

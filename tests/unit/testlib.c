@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <ftw.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,4 +87,49 @@ int test_exit(int failed) {
         if (failed)
                 return 1;
         return skipped ? 77 : 0;
+}
+
+/* Drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from the effective set. */
+static int drop_dac(void) {
+        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {};
+        if (syscall(SYS_capget, &h, d) < 0)
+                return -1;
+        d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+        return (int) syscall(SYS_capset, &h, d);
+}
+
+void test_without_dac(const char *(*fn)(void *ctx), void *ctx) {
+        int p[2];
+        if (pipe(p) < 0)
+                fail_msg("pipe: %s", strerror(errno));
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0)
+                fail_msg("fork: %s", strerror(errno));
+        if (pid == 0) {
+                close(p[0]);
+                const char *msg = drop_dac() < 0 ? "cannot drop CAP_DAC_OVERRIDE" : fn(ctx);
+                if (msg && write(p[1], msg, strlen(msg)) < 0)
+                        _exit(3);
+                _exit(msg ? 1 : 0);
+        }
+        close(p[1]);
+        char msg[1024];
+        size_t n = 0;
+        for (ssize_t k; n < sizeof msg - 1 && (k = read(p[0], msg + n, sizeof msg - 1 - n)) != 0;) {
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        break;
+                n += (size_t) k;
+        }
+        msg[n] = '\0';
+        close(p[0]);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        fail_msg("waitpid: %s", strerror(errno));
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                fail_msg("without CAP_DAC_OVERRIDE: %s", n ? msg : "the child process failed");
 }

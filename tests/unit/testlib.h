@@ -30,3 +30,11 @@ uint8_t *test_read_file(const char *path, size_t *ret_len);
  * (SKIP_RETURN_CODE), so CI can hold skips to .ci/allowed-skips. */
 void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int test_exit(int failed);
+
+/* Runs fn(ctx) in a child process that has dropped the capabilities which
+ * let root ignore file permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH),
+ * so that a file or directory with mode 0 cannot be opened, as for any
+ * other user: the way to make open() and openat() fail for real. fn returns
+ * NULL when its checks held, or a message saying which did not; that fails
+ * the test. */
+void test_without_dac(const char *(*fn)(void *ctx), void *ctx);
