@@ -248,9 +248,11 @@ static int encode_item(cbor_item_t *item, outbuf *out, unsigned depth, rp_error 
                 r = put_head(out, MT_TAG, cbor_tag_value(item));
                 if (r < 0)
                         return r;
-                _cleanup_(rp_cbor_decrefp) cbor_item_t *inner = cbor_tag_item(item);
-                if (!inner)
+                /* libcbor's cbor_tag_item() takes a reference without
+                 * looking, so a tag built without its item is caught here. */
+                if (!item->metadata.tag_metadata.tagged_item)
                         return rp_error_set(err, -EINVAL, "CBOR: tag %ju has no item", (uintmax_t) cbor_tag_value(item));
+                _cleanup_(rp_cbor_decrefp) cbor_item_t *inner = cbor_tag_item(item);
                 return encode_item(inner, out, depth + 1, err);
         }
         case CBOR_TYPE_FLOAT_CTRL: {
@@ -557,8 +559,8 @@ static int build_simple(unsigned ai, uint64_t arg, size_t start, cbor_item_t **r
         if (ai >= 25 && ai <= 27)
                 return rp_error_set(err, -EOPNOTSUPP, "CBOR: floating-point value at byte %zu (not used by "
                                     "rampart)", start);
-        if (ai == 31 || (ai == 24 && arg < 32))
-                return rp_error_set(err, -EINVAL, "CBOR: malformed simple value at byte %zu", start);
+        /* A break (ai 31) or a two-byte simple value below 32 never gets
+         * here: rp_cbor_check() refused it. */
         return built(cbor_build_ctrl((uint8_t) arg), ret, err);
 }
 

@@ -467,7 +467,21 @@ static void test_decode(void **state) {
         assert_int_equal(rp_cbor_decode(indef, sizeof indef, 4, 4, &none, &len, NULL), -EINVAL);
         uint8_t trunc[] = { 0x82, 0x01 };
         assert_int_equal(rp_cbor_decode(trunc, sizeof trunc, 4, 4, &none, &len, NULL), -EBADMSG);
+        /* A simple value below 32 in the two-byte form (RFC 8949 3.3). */
+        uint8_t simple[] = { 0x81, 0xf8, 0x18 };
+        assert_int_equal(rp_cbor_decode(simple, sizeof simple, 4, 4, &none, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "simple value 24 at byte 1 must use the one-byte form"));
         assert_null(none);
+
+        /* What a caller hands the encoder: nothing, or a tag with no item. */
+        uint8_t *out = NULL;
+        assert_int_equal(rp_cbor_encode(NULL, &out, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "no item to encode"));
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *tag = cbor_new_tag(5);
+        assert_non_null(tag);
+        assert_int_equal(rp_cbor_encode(tag, &out, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "tag 5 has no item"));
+        assert_null(out);
 
         /* A huge max_depth is lowered to RP_CBOR_DECODE_MAX_DEPTH. */
         size_t n = 10001;

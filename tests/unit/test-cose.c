@@ -278,7 +278,7 @@ static void test_create_refusals(void **state) {
         assert_int_equal(rp_key_load_public(p, &pub, &err), 0);
         rp_error_clear(&err);
         assert_int_equal(rp_cose_sign1_create(pub, NULL, "x", 1, NULL, 0, &out, &len, &err), -EINVAL);
-        assert_non_null(strstr(err.message, "private key"));
+        assert_string_equal(err.message, "COSE_Sign1: signing needs a private key");
 }
 
 /* Messages in the profile but unlike what rampart writes: no kid, a

@@ -419,6 +419,7 @@ static void test_names(void **state) {
         assert_int_equal(rp_key_type_from_name("ED25519", &t), 0);
         assert_int_equal(t, RP_KEY_ED25519);
         assert_int_equal(rp_key_type_from_name("rsa", &t), -EINVAL);
+        assert_int_equal(rp_key_type_from_name(NULL, &t), -EINVAL);
         assert_int_equal(rp_key_type_from_name("", &t), -EINVAL);
         assert_string_equal(rp_key_type_name(RP_KEY_ES256), "ES256");
         assert_string_equal(rp_key_type_name(RP_KEY_ED25519), "Ed25519");

@@ -565,6 +565,42 @@ static void test_size_limit(void **state) {
 
 /* At most RP_HWDEF_MAX_FILES files, imports included: the root imports k
  * files, each of which imports one more of its own (1 + 2k files). */
+/* Across files: at most 4 x RP_HWDEF_MAX_PERIPHERALS peripherals in all,
+ * however they are spread. Four full files fit; a fifth is refused. */
+static void test_total_peripheral_limit(void **state) {
+        enum { FILES = 5 };
+        const size_t n = RP_HWDEF_MAX_PERIPHERALS, per = 80;
+        static char names[FILES][16];
+        char *texts[FILES];
+        rp_hwdef_file files[FILES];
+        for (int f = 0; f < FILES; f++) {
+                texts[f] = malloc(n * per + 256);
+                assert_non_null(texts[f]);
+                size_t len = (size_t) sprintf(texts[f], "{" META ", \"Peripherals\": [");
+                for (size_t i = 0; i < n; i++)
+                        len += (size_t) sprintf(texts[f] + len, "%s{\"Name\": \"F%dP%zu\", \"Type\": \"int\", "
+                                                "\"MainCoreHeaderValue\": \"0\"}", i ? "," : "", f, i);
+                strcpy(texts[f] + len, "]}");
+                snprintf(names[f], sizeof names[f], "f%d.json", f);
+                files[f] = (rp_hwdef_file) { names[f], texts[f], strlen(texts[f]) };
+        }
+        for (int k = FILES - 1; k <= FILES; k++) {
+                char root[512] = "{" META ", \"Imports\": [";
+                for (int i = 0; i < k; i++)
+                        snprintf(root + strlen(root), sizeof root - strlen(root), "%s{\"Path\": \"f%d.json\"}",
+                                 i ? ", " : "", i);
+                strcat(root, "], \"Peripherals\": []}");
+                if (k < FILES) {
+                        rp_hwdef *h = load_mem(root, files, FILES);
+                        assert_int_equal(rp_hwdef_n_peripherals(h), (size_t) k * n);
+                        rp_hwdef_free(h);
+                } else
+                        hw_fails(root, files, FILES, -EFBIG, "more than 16384 peripherals in all files", NULL);
+        }
+        for (int f = 0; f < FILES; f++)
+                free(texts[f]);
+}
+
 static void test_file_limit(void **state) {
         enum { N = RP_HWDEF_MAX_FILES };
         static char names[N][16], texts[N][256];
@@ -788,6 +824,7 @@ int main(void) {
                 cmocka_unit_test(test_size_limit),
                 cmocka_unit_test(test_file_limit),
                 cmocka_unit_test(test_peripheral_limit),
+                cmocka_unit_test(test_total_peripheral_limit),
                 cmocka_unit_test(test_fixtures),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
