@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <dlfcn.h>
+#include <execinfo.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +23,13 @@ static int decide(const char *name, int *failnum, void **failinfo, unsigned int 
         calls++;
         if (fail_nth != 0 && calls == fail_nth) {
                 failed = true;
+                /* FAULTS_TRACE=1: where each injected failure happens. */
+                if (getenv("FAULTS_TRACE")) {
+                        void *frames[16];
+                        int n = backtrace(frames, 16);
+                        dprintf(STDERR_FILENO, "faults: %s call %zu fails here:\n", name, calls);
+                        backtrace_symbols_fd(frames, n, STDERR_FILENO);
+                }
                 *failinfo = (void *) (intptr_t) fail_errno;
                 return 1;
         }

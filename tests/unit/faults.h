@@ -16,7 +16,8 @@
  * are covered by tests with real missing or unreadable files instead. It
  * cannot run under AddressSanitizer, whose malloc comes before
  * any preloaded library, so these tests are built only without sanitizers
- * (make test runs them in the release build). */
+ * (make test runs them in the release build). FAULTS_TRACE=1 in the
+ * environment prints a backtrace of each call made to fail. */
 
 #include <stdbool.h>
 #include <stddef.h>

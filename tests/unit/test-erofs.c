@@ -270,6 +270,14 @@ static void test_symlinks(void **state) {
 
 static void test_bad_names_and_paths(void **state) {
         rp_erofs_options o = default_opts();
+        /* The file put at the image's root must be a name, not a path. */
+        _cleanup_free_ char *plain = make_app("rootname");
+        static const char *const bad_root[] = { "a/b", "/x", "" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_root); i++) {
+                o.root_file_name = bad_root[i];
+                build_fails(plain, &o, -EINVAL, "invalid image root file name");
+        }
+        o = default_opts();
         _cleanup_free_ char *d = make_app("names");
         put(d, "share/bad\x1b[31mname", "x", 0644);
         build_fails(d, &o, -EINVAL, "a name in 'share' is not printable UTF-8");

@@ -139,9 +139,15 @@ static void test_atomic_write(void **state) {
 
 static rp_key *es256, *ed25519;
 
+static int run_sign_verify(void *ctx);
+
+/* A key that generation handed back must work. */
 static int run_key_generate(void *ctx) {
         _cleanup_(rp_key_freep) rp_key *k = NULL;
-        return rp_key_generate(*(rp_key_type *) ctx, &k, NULL);
+        int r = rp_key_generate(*(rp_key_type *) ctx, &k, NULL);
+        if (r < 0)
+                return r;
+        return run_sign_verify(k);
 }
 
 typedef struct key_ctx {
