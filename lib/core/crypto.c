@@ -9,6 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -302,6 +303,17 @@ static int check_key_block(const pem_block *b, bool want_private, const char *so
         return 0;
 }
 
+/* The code for an OpenSSL call that failed: -ENOMEM when OpenSSL ran out
+ * of memory (so that a caller retries later rather than calling its input
+ * bad), otherwise fallback. Empties the thread's error queue. */
+static int openssl_failure(int fallback) {
+        int r = fallback;
+        for (unsigned long e; (e = ERR_get_error()) != 0;)
+                if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+                        r = -ENOMEM;
+        return r;
+}
+
 /* Decodes the DER key in a checked block; nothing may follow it. */
 static int decode_key_block(const pem_block *b, bool is_private, const char *source, EVP_PKEY **ret,
                             rp_error *err) {
@@ -309,9 +321,15 @@ static int decode_key_block(const pem_block *b, bool is_private, const char *sou
         _cleanup_(evp_pkey_freep) EVP_PKEY *pkey = is_private
                 ? d2i_AutoPrivateKey_ex(NULL, &p, b->len, NULL, NULL)
                 : d2i_PUBKEY_ex(NULL, &p, b->len, NULL, NULL);
-        if (!pkey)
+        if (!pkey) {
+                /* A key that could not be decoded for lack of memory is not
+                 * a bad key file. */
+                int r = openssl_failure(-EINVAL);
+                if (r == -ENOMEM)
+                        return rp_error_set(err, r, "%s: out of memory while decoding the key", source);
                 return rp_error_set(err, -EINVAL, "%s: the %s block does not hold a valid or supported key",
                                     source, b->name);
+        }
         if (p != b->data + b->len)
                 return rp_error_set(err, -EBADMSG, "%s: trailing bytes after the key in the %s block",
                                     source, b->name);
@@ -420,6 +438,22 @@ void rp_key_id(const rp_key *key, uint8_t ret_id[RP_KEY_ID_LEN]) {
 }
 
 /* True if the 32-byte big-endian s is at most (n - 1) / 2. */
+/* The order L of Ed25519's base point, little-endian as in signatures:
+ * 2^252 + 27742317777372353535851937790883648493. */
+static const uint8_t ed25519_order[32] = {
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+/* True if the S half of an Ed25519 signature (little-endian) is below L,
+ * as RFC 8032 5.1.7 requires. */
+static bool ed25519_s_in_range(const uint8_t s[32]) {
+        for (int i = 31; i >= 0; i--)
+                if (s[i] != ed25519_order[i])
+                        return s[i] < ed25519_order[i];
+        return false;
+}
+
 static bool p256_s_is_low(const uint8_t s[P256_LEN]) {
         return memcmp(s, p256_half_order, P256_LEN) <= 0;
 }
@@ -487,14 +521,16 @@ int rp_key_sign(const rp_key *key, const void *msg, size_t len,
         if (!ctx)
                 return rp_error_set(err, -ENOMEM, "out of memory");
         const char *md = key->type == RP_KEY_ES256 ? "SHA256" : NULL;
+        EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);   /* used once: no copy in the final step */
         if (EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
-                return rp_error_set(err, -EIO, "cannot start a %s signature", rp_key_type_name(key->type));
+                return rp_error_set(err, openssl_failure(-EIO), "cannot start a %s signature",
+                                    rp_key_type_name(key->type));
 
         /* An ECDSA P-256 DER signature is at most 72 bytes. */
         unsigned char der[80];
         size_t der_len = sizeof der;
         if (EVP_DigestSign(ctx, der, &der_len, msg, len) != 1)
-                return rp_error_set(err, -EIO, "%s signing failed", rp_key_type_name(key->type));
+                return rp_error_set(err, openssl_failure(-EIO), "%s signing failed", rp_key_type_name(key->type));
 
         if (key->type == RP_KEY_ED25519) {
                 if (der_len != RP_SIG_MAX)
@@ -532,20 +568,35 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
                 if (r < 0)
                         return rp_error_set(err, r, "out of memory");
                 to_check = der;
-        }
+        } else if (!ed25519_s_in_range(sig + 32))
+                return rp_error_set(err, -EKEYREJECTED, "Ed25519 signature is invalid: S is not below the group "
+                                    "order");
 
         _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         if (!ctx)
                 return rp_error_set(err, -ENOMEM, "out of memory");
         const char *md = key->type == RP_KEY_ES256 ? "SHA256" : NULL;
+        /* The context is used once: without this flag, the final step
+         * copies it, and OpenSSL 3.0 reports a failure to allocate that
+         * copy as a signature that does not verify (return value 0). */
+        EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
         if (EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
-                return rp_error_set(err, -EIO, "cannot start a %s verification", name);
+                return rp_error_set(err, openssl_failure(-EIO), "cannot start a %s verification", name);
         int k = EVP_DigestVerify(ctx, to_check, check_len, msg, len);
-        if (k != 1)
-                /* 0 is a wrong signature; OpenSSL reports some malformed
-                 * ones (Ed25519 S out of range) as errors: both mean no. */
+        if (k == 1)
+                return 0;
+        /* 0 is a verdict, unless OpenSSL queued an error with it: its
+         * Ed25519 code returns 0 when an allocation fails, most often
+         * saying so. (One of its allocations fails silently; that one
+         * cannot be told from a wrong signature.) */
+        if (k == 0 && ERR_peek_error() == 0)
                 return rp_error_set(err, -EKEYREJECTED, "%s signature does not verify", name);
-        return 0;
+        /* An error, not a verdict: every malformed signature OpenSSL would
+         * refuse this way was refused above, so this is OpenSSL failing
+         * (out of memory, most likely). It says nothing about the
+         * signature and must not be reported as a forgery. */
+        return rp_error_set(err, openssl_failure(-EIO), "could not check the %s signature (an internal error "
+                            "in OpenSSL, not a verdict on the signature)", name);
 }
 
 int rp_sha256_new(rp_sha256 **ret) {
@@ -566,7 +617,7 @@ int rp_sha256_update(rp_sha256 *h, const void *data, size_t len) {
                 return -EINVAL;
         if (len == 0)
                 return 0;
-        return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : -EIO;
+        return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : openssl_failure(-EIO);
 }
 
 int rp_sha256_final(rp_sha256 *h, uint8_t ret_digest[RP_SHA256_LEN]) {
@@ -575,7 +626,7 @@ int rp_sha256_final(rp_sha256 *h, uint8_t ret_digest[RP_SHA256_LEN]) {
         uint8_t d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
         if (EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != RP_SHA256_LEN)
-                return -EIO;
+                return openssl_failure(-EIO);
         h->finished = true;
         memcpy(ret_digest, d, RP_SHA256_LEN);
         return 0;
@@ -592,7 +643,7 @@ int rp_sha256_digest(const void *data, size_t len, uint8_t ret_digest[RP_SHA256_
         uint8_t d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
         if (EVP_Digest(len ? data : "", len, d, &n, EVP_sha256(), NULL) != 1 || n != RP_SHA256_LEN)
-                return -EIO;
+                return openssl_failure(-EIO);
         memcpy(ret_digest, d, RP_SHA256_LEN);
         return 0;
 }

@@ -39,6 +39,10 @@ typedef struct fault_op {
          * for another reason. Set for operations that translate errors
          * (OpenSSL's, which report their own). */
         bool any_code;
+        /* One more code accepted when the failed call was made inside
+         * libcrypto, besides -EIO (0: none): for the places where OpenSSL
+         * reports its own allocation failure as something else. */
+        int openssl_code;
         /* Where run() leaves its error message (optional): quoted when a
          * run fails the test. */
         const rp_error *err;
@@ -56,7 +60,10 @@ typedef enum fault_expect {
         /* Return a negative code, or succeed with a correct result (op->run
          * must check its own result and return an error if it is wrong).
          * For allocations inside OpenSSL, which retries or falls back on
-         * some of them. */
+         * some of them, and inside glibc (asprintf). A reported failure
+         * must carry -err as above, or -EIO when the call failed inside
+         * libcrypto (OpenSSL reports most of its allocation failures as
+         * generic errors). */
         FAULT_REPORTED_OR_ABSORBED,
         /* Succeed: short reads and writes, and EINTR, are to be retried. */
         FAULT_RECOVERED,

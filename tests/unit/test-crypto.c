@@ -163,6 +163,39 @@ static void test_es256_low_s(void **state) {
         }
 }
 
+/* Ed25519's S + L: the same signature to a lax verifier, a second byte
+ * form of it to anyone else. Refused before OpenSSL sees it, as not a
+ * verdict OpenSSL might give for other reasons. */
+static void test_ed25519_s_range(void **state) {
+        static const uint8_t L[32] = {
+                0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14,
+                [31] = 0x10,
+        };
+        rp_error err = {0};
+        _cleanup_(rp_key_freep) rp_key *k = NULL;
+        assert_int_equal(rp_key_generate(RP_KEY_ED25519, &k, &err), 0);
+        uint8_t sig[RP_SIG_MAX];
+        size_t n;
+        assert_int_equal(rp_key_sign(k, "m", 1, sig, &n, &err), 0);
+        assert_int_equal(rp_key_verify(k, "m", 1, sig, n, &err), 0);
+        unsigned carry = 0;
+        for (int i = 0; i < 32; i++) {
+                unsigned v = sig[32 + i] + L[i] + carry;
+                sig[32 + i] = (uint8_t) v;
+                carry = v >> 8;
+        }
+        assert_int_equal(carry, 0);
+        assert_int_equal(rp_key_verify(k, "m", 1, sig, n, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "Ed25519 signature is invalid: S is not below the group order"));
+        /* S = L exactly, and S = L - 1 (in range, wrong). */
+        memcpy(sig + 32, L, 32);
+        assert_int_equal(rp_key_verify(k, "m", 1, sig, n, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "S is not below the group order"));
+        sig[32] -= 1;
+        assert_int_equal(rp_key_verify(k, "m", 1, sig, n, &err), -EKEYREJECTED);
+        assert_non_null(strstr(err.message, "Ed25519 signature does not verify"));
+}
+
 /* A signature made by python3-cryptography over the same key. */
 static void test_es256_known_answer(void **state) {
         rp_error err = {0};
@@ -437,6 +470,7 @@ int main(void) {
                 cmocka_unit_test(test_signature_length),
                 cmocka_unit_test(test_es256_scalar_range),
                 cmocka_unit_test(test_es256_low_s),
+                cmocka_unit_test(test_ed25519_s_range),
                 cmocka_unit_test(test_es256_known_answer),
                 cmocka_unit_test(test_ed25519_known_answer),
                 cmocka_unit_test(test_save_load),

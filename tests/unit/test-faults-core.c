@@ -220,7 +220,10 @@ static void test_keys(void **state) {
                         fault_run(&save, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
 
                 assert_int_equal(run_key_save(&k), 0);
-                fault_op load = { .name = "rp_key_load", .run = run_key_load, .ctx = &k };
+                /* OpenSSL's key decoders report some of their allocation
+                 * failures as a key they cannot decode (no error queued to
+                 * tell them apart): rampart says -EINVAL for those. */
+                fault_op load = { .name = "rp_key_load", .run = run_key_load, .ctx = &k, .openssl_code = -EINVAL };
                 assert_true(fault_each(&load, "posix/io/rw/read", EIO, MAX_RUNS) >= 2);
                 for (size_t i = 0; i < ELEMENTSOF(alloc); i++)
                         fault_run(&load, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
