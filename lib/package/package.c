@@ -325,8 +325,8 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
         r = rp_cose_sign1_decode(window, window_len, &p->cose, &consumed, err);
         if (r < 0)
                 return rp_error_prefix(err, r, "not an image package: ");
-        if (consumed != item_len)
-                return rp_error_set(err, -EBADMSG, "not an image package: inconsistent COSE_Sign1 length");
+        /* consumed == item_len: both are the length rp_cbor_check() found
+         * for the same item. */
 
         /* The decoder has checked the one byte form: deterministic CBOR
          * and nothing unsigned riding along (an empty unprotected header). */

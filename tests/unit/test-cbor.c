@@ -473,6 +473,10 @@ static void test_decode(void **state) {
         assert_non_null(strstr(err.message, "simple value 24 at byte 1 must use the one-byte form"));
         assert_null(none);
 
+        /* No buffer. */
+        assert_int_equal(rp_cbor_check(NULL, 5, 4, 4, &len, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "CBOR: no input"));
+
         /* What a caller hands the encoder: nothing, or a tag with no item. */
         uint8_t *out = NULL;
         assert_int_equal(rp_cbor_encode(NULL, &out, &len, &err), -EINVAL);

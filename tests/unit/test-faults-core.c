@@ -300,9 +300,10 @@ static void test_crypto(void **state) {
         for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
                 fault_op sv = { .name = "sign+verify", .run = run_sign_verify, .ctx = keys[k] };
                 fault_op cose = { .name = "COSE create+decode+verify", .run = run_cose, .ctx = keys[k] };
+                /* Every call, not a sample: these are cheap. */
                 for (size_t i = 0; i < ELEMENTSOF(alloc); i++) {
-                        fault_run(&sv, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
-                        fault_run(&cose, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
+                        fault_run(&sv, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, 0);
+                        fault_run(&cose, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, 0);
                 }
         }
         fault_op sha = { .name = "sha256", .run = run_sha256 };
