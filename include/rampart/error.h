@@ -12,12 +12,14 @@
  *   -ENOENT        a file or a referenced item does not exist
  *   -EFBIG         input exceeds a size or count limit
  *   -EBADMSG       input is truncated, padded or internally inconsistent
- *   -EKEYREJECTED  a signature or digest does not verify
+ *   -EKEYREJECTED  a signature or digest was checked and does not verify
+ *                  (never for a check that could not be made: that is
+ *                  -ENOMEM or -EIO, so a caller can retry)
  *   -EOPNOTSUPP    a valid but unsupported algorithm, version or type
  *   -EEXIST        a duplicate (key, peripheral, output file)
  *   -ERANGE        a number is out of its allowed range
  *   -EPERM         trusted data asked for before it was verified
- *   -ENOMEM        out of memory
+ *   -ENOMEM        out of memory (never reported as malformed input)
  *   -EIO and other errno values from the system, passed through
  */
 

@@ -121,7 +121,7 @@ size_t fault_run(const fault_op *op, const char *point, int err, fault_expect ex
                         fail_msg("faults: %s: call %zu of %zu to %s failed, but the operation reported success",
                                  op->name, nth, n, point);
                 if (r < 0 && expect != FAULT_RECOVERED && !op->any_code && r != -err &&
-                    !(failed_in_openssl && (r == -EIO || (op->openssl_code && r == op->openssl_code))))
+                    !(failed_in_openssl && (r == -EIO || op->openssl_any_code)))
                         fail_msg("faults: %s: call %zu of %zu to %s failed with %s, but the operation reported "
                                  "%d (%s): %s", op->name, nth, n, point, strerror(err), r, strerror(-r),
                                  op->err ? op->err->message : "(no message kept)");

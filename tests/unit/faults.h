@@ -39,10 +39,11 @@ typedef struct fault_op {
          * for another reason. Set for operations that translate errors
          * (OpenSSL's, which report their own). */
         bool any_code;
-        /* One more code accepted when the failed call was made inside
-         * libcrypto, besides -EIO (0: none): for the places where OpenSSL
-         * reports its own allocation failure as something else. */
-        int openssl_code;
+        /* Any negative code accepted when the failed call was made inside
+         * libcrypto, not just -EIO: for OpenSSL's key decoders, which
+         * report some of their allocation failures as an invalid or an
+         * unsupported key, with nothing queued to tell them apart. */
+        bool openssl_any_code;
         /* Where run() leaves its error message (optional): quoted when a
          * run fails the test. */
         const rp_error *err;

@@ -658,9 +658,18 @@ static void test_unreadable_entries(void **state) {
                 { "share/empty", "/share/empty: cannot open directory" },
                 { "bin", "/bin: cannot open directory" },
         };
-        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+        for (size_t i = 0; i < ELEMENTSOF(cases) + 1; i++) {
                 char name[32];
                 snprintf(name, sizeof name, "unreadable-%zu", i);
+                if (i == ELEMENTSOF(cases)) {
+                        /* An app_manifest.json of its own, the size of the
+                         * one being packed: it must be read to compare. */
+                        _cleanup_free_ char *d = make_app(name);
+                        put(d, "app_manifest.json", manifest_json, 0);
+                        unreadable_ctx c = { d, "app_manifest.json", "/app_manifest.json: cannot open", work };
+                        test_without_dac(unreadable_build, &c);
+                        continue;
+                }
                 _cleanup_free_ char *d = make_app(name), *p = test_path(d, cases[i].entry);
                 struct stat st;
                 assert_int_equal(stat(p, &st), 0);

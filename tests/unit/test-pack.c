@@ -50,6 +50,13 @@ static void test_build_time(void **state) {
                 assert_int_equal(setenv("SOURCE_DATE_EPOCH", bad[i], 1), 0);
                 assert_true(rp_package_build_time(&t, &err) < 0);
         }
+        /* 19 digits, but over the largest build time (2^63 - 1). */
+        assert_int_equal(setenv("SOURCE_DATE_EPOCH", "9223372036854775808", 1), 0);
+        assert_int_equal(rp_package_build_time(&t, &err), -ERANGE);
+        check_msg(&err, "SOURCE_DATE_EPOCH is too large");
+        assert_int_equal(setenv("SOURCE_DATE_EPOCH", "9223372036854775807", 1), 0);
+        assert_int_equal(rp_package_build_time(&t, &err), 0);
+        assert_int_equal(t, UINT64_C(9223372036854775807));
         assert_int_equal(setenv("SOURCE_DATE_EPOCH", "abc", 1), 0);
         assert_int_equal(rp_package_build_time(&t, &err), -EINVAL);
         check_msg(&err, "SOURCE_DATE_EPOCH='abc' is not a number of seconds");
