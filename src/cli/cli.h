@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "rampart/crypto.h"
 #include "rampart/error.h"
 
 #define CLI_EXIT_OK 0
@@ -115,6 +116,9 @@ typedef struct cli_input {
  * are skipped. This guards against mistakes, not against a race with
  * someone who can write to the output's directory. */
 int cli_check_output(const cli_output *out, const cli_input *inputs, size_t n_inputs);
+
+/* The key's id (rp_key_id) in lowercase hex. */
+void cli_key_id_hex(const rp_key *key, char out[2 * RP_KEY_ID_LEN + 1]);
 
 /* The command groups, one file each. */
 int cmd_keys(int argc, char **argv);

@@ -98,12 +98,6 @@ static void format_time(uint64_t t, char *out, size_t size) {
                 snprintf(out, size, "%" PRIu64, t);
 }
 
-static void key_id_hex(const rp_key *key, char out[2 * RP_KEY_ID_LEN + 1]) {
-        uint8_t id[RP_KEY_ID_LEN];
-        rp_key_id(key, id);
-        rp_hex_encode_buf(id, sizeof id, out);
-}
-
 /* pack-application's command line. */
 typedef struct pack_args {
         const char *manifest, *dir, *key_path, *output, *version_name;
@@ -189,7 +183,7 @@ static int parse_pack_args(int argc, char **argv, pack_args *a) {
 /* What pack-application wrote, as a table or (--json) as JSON. */
 static int print_packed(const pack_args *a, const rp_package_manifest *m, const rp_key *key) {
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
-        key_id_hex(key, kid);
+        cli_key_id_hex(key, kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
 
         if (a->json)
@@ -346,7 +340,7 @@ static int print_package(const read_args *a, const rp_package *pkg, const rp_key
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
         format_time(m->build_time, when, sizeof when);
         if (key)
-                key_id_hex(key, given);
+                cli_key_id_hex(key, given);
 
         if (a->format == CLI_FORMAT_JSON) {
                 json_t *am = NULL;
@@ -443,7 +437,7 @@ static int verify(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, NULL);
         char kid[2 * RP_KEY_ID_LEN + 1], digest[2 * RP_SHA256_LEN + 1];
-        key_id_hex(key, kid);
+        cli_key_id_hex(key, kid);
         rp_hex_encode_buf(m->image_sha256, RP_SHA256_LEN, digest);
         if (a.format == CLI_FORMAT_JSON)
                 return cli_print_json(cli_json_raw(json_pack("{s:o, s:b, s:s, s:s, s:s, s:I, s:I, s:s, s:s}",

@@ -60,10 +60,8 @@ static int write_key_pair(rp_key_type type, const char *out, bool force, bool js
         r = rp_key_save_public(key, pub, &err);
         if (r < 0)
                 return cli_fail(r, &err, NULL);
-        uint8_t id[RP_KEY_ID_LEN];
-        rp_key_id(key, id);
         char hex[2 * RP_KEY_ID_LEN + 1];
-        rp_hex_encode_buf(id, sizeof id, hex);
+        cli_key_id_hex(key, hex);
 
         if (json)
                 return cli_print_json(cli_json_raw(cli_json_raw(json_pack("{s:o, s:o, s:s, s:s}",
@@ -187,10 +185,8 @@ static int keys_show(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, NULL);
 
-        uint8_t id[RP_KEY_ID_LEN];
-        rp_key_id(key, id);
         char hex[2 * RP_KEY_ID_LEN + 1];
-        rp_hex_encode_buf(id, sizeof id, hex);
+        cli_key_id_hex(key, hex);
         const char *type = rp_key_type_name(rp_key_get_type(key));
         bool priv = rp_key_is_private(key);
 

@@ -172,3 +172,9 @@ json_t *cli_json_raw(json_t *j, const char *key, const char *s) {
         }
         return j;
 }
+
+void cli_key_id_hex(const rp_key *key, char out[2 * RP_KEY_ID_LEN + 1]) {
+        uint8_t id[RP_KEY_ID_LEN];
+        rp_key_id(key, id);
+        rp_hex_encode_buf(id, sizeof id, out);
+}
