@@ -187,6 +187,21 @@ static int run_key_load(void *ctx) {
         return memcmp(a, b, sizeof a) == 0 && memcmp(a, c, sizeof a) == 0 ? 0 : -EBADMSG;
 }
 
+/* The public half of a private key file. */
+static int run_key_load_public_half(void *ctx) {
+        key_ctx *k = ctx;
+        _cleanup_(rp_key_freep) rp_key *pub = NULL;
+        int r = rp_key_load_public(k->priv, &pub, NULL);
+        if (r < 0)
+                return r;
+        if (rp_key_is_private(pub))
+                return -EBADMSG;
+        uint8_t a[RP_KEY_ID_LEN], b[RP_KEY_ID_LEN];
+        rp_key_id(k->key, a);
+        rp_key_id(pub, b);
+        return memcmp(a, b, sizeof a) == 0 ? 0 : -EBADMSG;
+}
+
 static void check_key_files(void *ctx, int r, size_t nth) {
         key_ctx *k = ctx;
         DIR *d = opendir(k->dir);
@@ -229,6 +244,9 @@ static void test_keys(void **state) {
                  * one key: a wide sample of them. */
                 for (size_t i = 0; i < ELEMENTSOF(alloc); i++)
                         fault_run(&load, alloc[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, 600);
+                fault_op half = { .name = "rp_key_load_public (private file)", .run = run_key_load_public_half,
+                                  .ctx = &k, .openssl_any_code = true };
+                fault_run(&half, "libc/mm/malloc", ENOMEM, FAULT_REPORTED_OR_ABSORBED, 600);
                 free(k.priv);
                 free(k.pub);
         }

@@ -311,6 +311,10 @@ static int setup(void **state) {
         test_write_file(board_path, BOARD_JSON, strlen(BOARD_JSON));
         test_write_file(soc, SOC_JSON, strlen(SOC_JSON));
         test_write_file(app, "#!/bin/sh\n", 10);
+        /* The app's own copy of its manifest, which the build compares
+         * with the one it packs. */
+        _cleanup_free_ char *own = test_path(app_dir, "app_manifest.json");
+        test_write_file(own, APP_JSON, strlen(APP_JSON));
         if (chmod(app, 0755) < 0 || symlink("app", link) < 0)
                 return -1;
         if (rp_key_generate(RP_KEY_ES256, &key, NULL) < 0)
