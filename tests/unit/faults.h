@@ -28,7 +28,10 @@ typedef struct fault_op {
         const char *name;
         /* Called before every run (optional): put the files back. */
         void (*setup)(void *ctx);
-        /* The operation: 0 or a negative errno-style code. */
+        /* The operation: 0 or a negative errno-style code. It must not use
+         * cmocka's assertions or the test helpers (testlib.h): they give up
+         * on a failed call by jumping out, which would leave the failure
+         * point on for the rest of the program. Check in op->check. */
         int (*run)(void *ctx);
         /* Called after every run with its result (optional): check what the
          * operation left behind. nth is the failed call, 0 for the clean run. */

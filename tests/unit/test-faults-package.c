@@ -151,6 +151,30 @@ static int run_open_verified(void *ctx) {
         return streq(m->name, "faults") ? 0 : -EBADMSG;
 }
 
+/* The package in memory (read beforehand: nothing in a run may call the
+ * test helpers, which give up on a failed allocation): opened, verified,
+ * its manifest read. */
+typedef struct mem_package {
+        uint8_t *buf;
+        size_t len;
+} mem_package;
+
+static int run_open_buffer(void *ctx) {
+        const mem_package *mp = ctx;
+        _cleanup_(rp_package_freep) rp_package *p = NULL;
+        int r = rp_package_open_buffer(mp->buf, mp->len, &p, &e);
+        if (r < 0)
+                return r;
+        r = rp_package_verify(p, key, &e);
+        if (r < 0)
+                return r;
+        const rp_package_manifest *m;
+        r = rp_package_get_manifest(p, &m, &e);
+        if (r < 0)
+                return r;
+        return streq(m->name, "faults") ? 0 : -EBADMSG;
+}
+
 static int run_extract(void *ctx) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         int r = rp_package_open_signed(pkg_path, key, &p, &e);
@@ -166,6 +190,12 @@ static void test_read(void **state) {
         assert_true(fault_run(&op, "posix/io/rw/pread/reduce", 0, FAULT_RECOVERED, MAX_RUNS) >= 2);
         for (size_t i = 0; i < ELEMENTSOF(ALLOC); i++)
                 fault_run(&op, ALLOC[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, MAX_RUNS);
+
+        mem_package mp = { .buf = test_read_file(pkg_path, &mp.len) };
+        fault_op mem = { .name = "open from memory+verify", .run = run_open_buffer, .ctx = &mp, .err = &e };
+        for (size_t i = 0; i < ELEMENTSOF(ALLOC); i++)
+                fault_run(&mem, ALLOC[i], ENOMEM, FAULT_REPORTED_OR_ABSORBED, 0);
+        free(mp.buf);
 
         fault_op ex = { .name = "extract", .setup = remove_out, .run = run_extract, .check = check_extract_out, .err = &e };
         static const char *const io[] = { "posix/io/rw/pread", "posix/io/rw/write", "posix/io/sync/fsync",
