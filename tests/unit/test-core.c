@@ -82,6 +82,16 @@ static void test_read_file_limits(void **state) {
         assert_int_equal(rp_read_file(fifo, 100, &buf, &len, &err), -EINVAL);
         assert_non_null(strstr(err.message, "not a regular file"));
 
+        /* A link where a file must be, with O_NOFOLLOW. */
+        _cleanup_free_ char *link = test_path(dir, "link");
+        assert_int_equal(symlink("ten", link), 0);
+        int fd = rp_open_regular(AT_FDCWD, link, O_NOFOLLOW, NULL, &err);
+        assert_int_equal(fd, -ELOOP);
+        assert_non_null(strstr(err.message, "link: is a symbolic link, expected a file"));
+        fd = rp_open_regular(AT_FDCWD, link, 0, NULL, &err);
+        assert_true(fd >= 0);
+        close(fd);
+
         _cleanup_free_ char *empty = test_path(dir, "empty");
         test_write_file(empty, "", 0);
         assert_int_equal(rp_read_file(empty, 0, &buf, &len, &err), 0);

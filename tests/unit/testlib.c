@@ -99,6 +99,10 @@ static int drop_dac(void) {
         return (int) syscall(SYS_capset, &h, d);
 }
 
+/* In a coverage build (--coverage), writes the child's counters, which
+ * _exit() would drop; absent otherwise. */
+extern void __gcov_dump(void) __attribute__((weak));
+
 void test_without_dac(const char *(*fn)(void *ctx), void *ctx) {
         int p[2];
         if (pipe(p) < 0)
@@ -112,6 +116,10 @@ void test_without_dac(const char *(*fn)(void *ctx), void *ctx) {
                 const char *msg = drop_dac() < 0 ? "cannot drop CAP_DAC_OVERRIDE" : fn(ctx);
                 if (msg && write(p[1], msg, strlen(msg)) < 0)
                         _exit(3);
+                /* _exit: the parent's atexit handlers (its temporary
+                 * directory's removal) are not the child's to run. */
+                if (__gcov_dump)
+                        __gcov_dump();
                 _exit(msg ? 1 : 0);
         }
         close(p[1]);
