@@ -451,26 +451,25 @@ typedef struct reader {
 } reader;
 
 /* Reads the head at rd->pos and steps over it. */
-static int read_head(reader *rd, unsigned *ret_major, unsigned *ret_ai, uint64_t *ret_arg) {
-        if (rd->pos >= rd->len)
-                return -EBADMSG;
+/* Reads a head rp_cbor_check() accepted (so one that is complete, with a
+ * definite length) and steps over it. */
+static void read_head(reader *rd, unsigned *ret_major, unsigned *ret_ai, uint64_t *ret_arg) {
+        RP_INVARIANT(rd->pos < rd->len);
         uint8_t ib = rd->buf[rd->pos++];
         unsigned ai = ib & 31;
         uint64_t arg = ai;
-        if (ai >= 24 && ai <= 27) {
+        RP_INVARIANT(ai <= 27);
+        if (ai >= 24) {
                 size_t n = (size_t) 1 << (ai - 24);
-                if (rd->len - rd->pos < n)
-                        return -EBADMSG;
+                RP_INVARIANT(rd->len - rd->pos >= n);
                 arg = 0;
                 for (size_t i = 0; i < n; i++)
                         arg = arg << 8 | rd->buf[rd->pos + i];
                 rd->pos += n;
-        } else if (ai > 27)
-                return -EINVAL;
+        }
         *ret_major = ib >> 5;
         *ret_ai = ai;
         *ret_arg = arg;
-        return 0;
 }
 
 static int build_item(reader *rd, unsigned depth, cbor_item_t **ret, rp_error *err);
@@ -486,8 +485,7 @@ static int built(cbor_item_t *item, cbor_item_t **ret, rp_error *err) {
 
 /* The byte or text string of n bytes whose head began at byte start. */
 static int build_string(reader *rd, unsigned major, uint64_t n, size_t start, cbor_item_t **ret, rp_error *err) {
-        if (n > rd->len - rd->pos)
-                return rp_error_set(err, -EBADMSG, "CBOR: truncated string at byte %zu", start);
+        RP_INVARIANT(n <= rd->len - rd->pos);   /* rp_cbor_check() saw all of it */
         const uint8_t *p = rd->buf + rd->pos;
         rd->pos += (size_t) n;
         if (major == MT_BYTES)
@@ -571,9 +569,7 @@ static int build_item(reader *rd, unsigned depth, cbor_item_t **ret, rp_error *e
         size_t start = rd->pos;
         unsigned major, ai;
         uint64_t arg;
-        int r = read_head(rd, &major, &ai, &arg);
-        if (r < 0)
-                return rp_error_set(err, r, "CBOR: malformed item at byte %zu", start);
+        read_head(rd, &major, &ai, &arg);
 
         switch (major) {
         case MT_UINT:

@@ -97,9 +97,9 @@ static int encode_protected(const rp_key *key, const char *content_type, uint8_t
         uint8_t kid[RP_KEY_ID_LEN];
         rp_key_id(key, kid);
 
+        /* A map that could not be allocated (NULL) makes the first put
+         * fail with -ENOMEM. */
         _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = cbor_new_definite_map(3);
-        if (!hdr)
-                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
         int r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_ALG), rp_cbor_int(rp_key_cose_alg(key)));
         if (r >= 0 && content_type)
                 r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_CONTENT_TYPE), rp_cbor_text(content_type));

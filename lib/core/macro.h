@@ -17,6 +17,16 @@
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* An internal invariant, false only through a bug in rampart (for example
+ * the builder meeting bytes the CBOR check should have refused). Checked in
+ * every build: a violation stops the process rather than let it read or
+ * write out of bounds. Never for checking input: that returns an error. */
+#define RP_INVARIANT(cond)                          \
+        do {                                        \
+                if (__builtin_expect(!(cond), 0))   \
+                        abort();                    \
+        } while (0)
+
 /* Returns p and sets the variable to NULL, handing ownership to the caller. */
 #define TAKE_PTR(p)                         \
         ({                                  \

@@ -372,9 +372,7 @@ static int open_import_memory(load_ctx *ctx, const char *src, const char *ipath,
                         f = &ctx->mem[i];
         if (!f)
                 return rp_error_set(err, -ENOENT, "%s: %s: imported file \"%s\" not found", src, ipath, rel);
-        if (f->len > RP_HWDEF_MAX_SIZE)
-                return rp_error_set(err, -EFBIG, "%s: file is %zu bytes, the limit is %d", rel, f->len,
-                                    RP_HWDEF_MAX_SIZE);
+        /* (Its size is checked by load_file(), like a file's on disk.) */
         _cleanup_free_ char *key = strdup(rel), *p = strdup(rel);
         _cleanup_free_ char *data = malloc(f->len + 1);
         if (!key || !p || !data)

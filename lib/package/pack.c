@@ -41,9 +41,9 @@ int rp_package_manifest_encode(const rp_package_manifest *m, uint8_t **ret_buf, 
                 return rp_error_set(err, -EINVAL, "image manifest: field \"name\" is missing");
 
         size_t n = 8 + (m->version_name ? 1 : 0) + (m->app_manifest ? 1 : 0);
+        /* A map that could not be allocated (NULL) makes the first put
+         * fail with -ENOMEM. */
         _cleanup_(rp_cbor_decrefp) cbor_item_t *map = cbor_new_definite_map(n);
-        if (!map)
-                return rp_error_set(err, -ENOMEM, "out of memory");
         /* Added in deterministic order (shorter keys first, then bytewise),
          * so rp_cbor_encode has nothing to reorder. */
         int r = put(map, "name", rp_cbor_text(m->name));
@@ -189,8 +189,8 @@ static int check_output(const rp_pack_options *o, rp_error *err) {
  * or "bin/app") without "..". *ret_rel gets it without leading slashes. */
 static int check_entry_point_name(const char *ep, const char *manifest_path, const char **ret_rel,
                                   rp_error *err) {
-        if (!ep || !*ep)
-                return rp_error_set(err, -EINVAL, "%s: no EntryPoint", manifest_path);
+        /* The manifest parser requires a non-empty EntryPoint. */
+        RP_INVARIANT(ep && *ep);
         const char *rel = ep;
         while (*rel == '/')
                 rel++;

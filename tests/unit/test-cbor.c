@@ -335,8 +335,8 @@ static void test_check_refuses(void **state) {
         check_hex("c1c1c100", 3, 100, -EFBIG, 0, "nested deeper");
         check_hex("a1a1a10000", 3, 100, -EFBIG, 0, "nested deeper");
         check_hex("8301020304", 8, 4, 0, 4, NULL);
-        check_hex("830102030405", 8, 3, -EFBIG, 0, "more than 3 items");
-        check_hex("a201020304", 8, 4, -EFBIG, 0, "more than 4 items");
+        check_hex("830102030405", 8, 3, -EFBIG, 0, "more than 3 items (the container at byte 0 declares 3)");
+        check_hex("a201020304", 8, 4, -EFBIG, 0, "more than 4 items (the container at byte 0 declares 4)");
         check_hex("a201020304", 8, 5, 0, 5, NULL);
         check_hex("00", 0, 100, -EFBIG, 0, "nested deeper");
         check_hex("00", 8, 0, -EFBIG, 0, "more than 0 items");

@@ -324,6 +324,7 @@ static void test_missing_mkfs(void **state) {
 
         o.mkfs_path = "/nonexistent/mkfs.erofs";
         build_fails(d, &o, -ENOENT, hint);
+        build_fails(d, &o, -ENOENT, "/nonexistent/mkfs.erofs is not an executable file");
 
         o.mkfs_path = NULL;
         assert_int_equal(setenv(RP_EROFS_MKFS_ENV, "/nonexistent/mkfs.erofs", 1), 0);

@@ -272,6 +272,10 @@ static void test_erofs(void **state) {
         fault_run(&op, "libc/mm/calloc", ENOMEM, FAULT_REPORTED_OR_ABSORBED, 0);
         fault_run(&op, "libc/mm/realloc", ENOMEM, FAULT_REPORTED_OR_ABSORBED, 0);
         fault_run(&op, "libc/str/strdup", ENOMEM, FAULT_REPORTED_OR_ABSORBED, 0);
+        /* Reading the tree's files (the app's own app_manifest.json is
+         * compared with the one packed) and mkfs.erofs's output. */
+        assert_true(fault_each(&op, "posix/io/rw/pread", EIO, 0) >= 1);
+        assert_true(fault_each(&op, "posix/io/rw/read", EIO, 0) >= 1);
 }
 
 static int run_encode(void *ctx) {

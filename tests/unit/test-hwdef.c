@@ -565,8 +565,6 @@ static void test_size_limit(void **state) {
         assert_non_null(strstr(err.message, "imports-big.json: Imports[0].Path: "));
 }
 
-/* At most RP_HWDEF_MAX_FILES files, imports included: the root imports k
- * files, each of which imports one more of its own (1 + 2k files). */
 /* Across files: at most 4 x RP_HWDEF_MAX_PERIPHERALS peripherals in all,
  * however they are spread. Four full files fit; a fifth is refused. */
 static void test_total_peripheral_limit(void **state) {
@@ -603,6 +601,8 @@ static void test_total_peripheral_limit(void **state) {
                 free(texts[f]);
 }
 
+/* At most RP_HWDEF_MAX_FILES files, imports included: the root imports k
+ * files, each of which imports one more of its own (1 + 2k files). */
 static void test_file_limit(void **state) {
         enum { N = RP_HWDEF_MAX_FILES };
         static char names[N][16], texts[N][256];
