@@ -147,6 +147,8 @@ static void test_document_refusals(void **state) {
         hw_fails("{" META ", \"Peripherals\": {}}", NULL, 0, -EINVAL, "Peripherals: expected an array", NULL);
         hw_fails("{" META ", \"peripherals\": []}", NULL, 0, -EINVAL, "peripherals: unknown field",
                  "did you mean 'Peripherals'?");
+        hw_fails("{\"Metadata\": [1], \"Peripherals\": []}", NULL, 0, -EINVAL,
+                 "root.json: Metadata: expected an object, got an array", NULL);
         hw_fails("{" META ", \"Description\": 5, \"Peripherals\": []}", NULL, 0, -EINVAL,
                  "root.json: Description: expected an object, got", NULL);
         hw_fails("{" META ", \"Description\": {\"Nmae\": \"x\"}, \"Peripherals\": []}", NULL, 0, -EINVAL,
