@@ -78,10 +78,10 @@ static int resolve_one(const rp_app_manifest *m, const rp_hwdef *h, rp_periph_ki
                 return rp_error_set(err, -EINVAL, "%s: Capabilities.%s[%zu]: \"$%s\" stands for %s (in %s), which has no "
                                     "AppManifestValue and cannot be granted in a manifest", m->source, cap, i, e->ref,
                                     root->name, h->files[root->pub.file].path);
-        if (root->pub.value_is_integer != rp_periph_kind_is_integer(kind))
-                return rp_error_set(err, -EINVAL, "%s: Capabilities.%s[%zu]: \"$%s\" stands for %s, whose "
-                                    "AppManifestValue is not %s", m->source, cap, i, e->ref, root->name,
-                                    rp_periph_kind_is_integer(kind) ? "an integer" : "a string");
+        /* Loading checked that a root of this type holds a value of the
+         * right kind (an integer for Gpio, a string for the others), and
+         * that a Mapping stays within one type. */
+        RP_INVARIANT(root->pub.value_is_integer == rp_periph_kind_is_integer(kind));
         *out = (resolved) { .set = true, .number = root->pub.number, .string = root->string, .root = root->name };
         return 0;
 }

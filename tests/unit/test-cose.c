@@ -270,6 +270,19 @@ static void test_create_refusals(void **state) {
         /* Just under the limit for the payload, but over it with headers. */
         assert_int_equal(rp_cose_sign1_create(k, NULL, huge, RP_COSE_MAX_SIZE - 10, NULL, 0, &out, &len, &err),
                          -EFBIG);
+        /* external_aad over the limit, signing and verifying. */
+        assert_int_equal(rp_cose_sign1_create(k, NULL, "x", 1, huge, big, &out, &len, &err), -EFBIG);
+        assert_non_null(strstr(err.message, "COSE_Sign1: external_aad is too large"));
+        uint8_t *good = NULL;
+        size_t good_len = 0;
+        assert_int_equal(rp_cose_sign1_create(k, NULL, "x", 1, NULL, 0, &good, &good_len, &err), 0);
+        rp_cose_sign1 *m = NULL;
+        assert_int_equal(rp_cose_sign1_decode(good, good_len, &m, NULL, &err), 0);
+        rp_error_clear(&err);
+        assert_int_equal(rp_cose_sign1_verify(m, k, huge, big, &err), -EFBIG);
+        assert_non_null(strstr(err.message, "COSE_Sign1: external_aad is too large"));
+        rp_cose_sign1_free(m);
+        free(good);
         assert_null(out);
 
         /* A public key cannot sign. */

@@ -240,8 +240,11 @@ static void test_pack_application(void **state) {
         _cleanup_(rp_key_freep) rp_key *pub = NULL;
         assert_int_equal(rp_key_load_public(pub_path, &pub, &err), 0);
         o.key = pub;
+        /* Refused before anything is built: mkfs.erofs is never looked for. */
+        o.mkfs_path = "/nonexistent/mkfs.erofs";
         assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EINVAL);
         check_msg(&err, "signing needs a private key");
+        o.mkfs_path = NULL;
         o.key = ed25519;
         o.output = man;
         assert_int_equal(rp_package_pack_application(&o, NULL, &err), -EEXIST);
