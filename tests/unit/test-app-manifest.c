@@ -348,7 +348,7 @@ static void test_capability_refusals(void **state) {
                   -EEXIST, "AllowedApplicationConnections[1]", "twice");
         caps_fail("\"DeviceAuthentication\": \"tenant\"", -EINVAL, "Capabilities.DeviceAuthentication", "tenant id");
         caps_fail("\"DeviceAuthentication\": true", -EINVAL, "Capabilities.DeviceAuthentication", "got a boolean");
-        caps_fail("\"MutableStorage\": 8", -EINVAL, "Capabilities.MutableStorage", "SizeKB");
+        caps_fail("\"MutableStorage\": 8", -EINVAL, "Capabilities.MutableStorage", "expected an object like");
         caps_fail("\"MutableStorage\": {}", -EINVAL, "Capabilities.MutableStorage.SizeKB: missing required field", NULL);
         caps_fail("\"MutableStorage\": {\"SizeKb\": 8}", -EINVAL, "Capabilities.MutableStorage.SizeKb: unknown field",
                   "did you mean 'SizeKB'?");

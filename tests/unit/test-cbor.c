@@ -222,6 +222,13 @@ static void test_lookups(void **state) {
         assert_null(rp_cbor_map_get_text(m, "aa"));
         assert_null(rp_cbor_map_get_int(m, 11));
         assert_null(rp_cbor_map_get_int(NULL, 1));
+        /* A lookup that found nothing, read as a number: refused. */
+        u = 7;
+        assert_int_equal(rp_cbor_get_uint(rp_cbor_map_get_text(m, "c"), &u), -EINVAL);
+        assert_int_equal(u, 7);
+        int64_t iv = 7;
+        assert_int_equal(rp_cbor_get_int(NULL, &iv), -EINVAL);
+        assert_int_equal(iv, 7);
         cbor_item_t *notmap = rp_cbor_uint(1);
         assert_null(rp_cbor_map_get_text(notmap, "a"));
         cbor_decref(&notmap);

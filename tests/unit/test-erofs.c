@@ -325,6 +325,12 @@ static void test_missing_mkfs(void **state) {
         o.mkfs_path = "/nonexistent/mkfs.erofs";
         build_fails(d, &o, -ENOENT, hint);
         build_fails(d, &o, -ENOENT, "/nonexistent/mkfs.erofs is not an executable file");
+        /* Executable, but not a program the kernel can run (ENOEXEC). */
+        _cleanup_free_ char *not_a_program = test_path(test_tmpdir(), "not-a-program");
+        test_write_file(not_a_program, "plain text\n", 11);
+        assert_int_equal(chmod(not_a_program, 0755), 0);
+        o.mkfs_path = not_a_program;
+        build_fails(d, &o, -ENOENT, "not-a-program (install erofs-utils (scripts/install-deps))");
 
         o.mkfs_path = NULL;
         assert_int_equal(setenv(RP_EROFS_MKFS_ENV, "/nonexistent/mkfs.erofs", 1), 0);
