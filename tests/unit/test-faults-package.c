@@ -139,16 +139,21 @@ static void check_extract_out(void *ctx, int r, size_t nth) {
 
 /* ---- reading ----------------------------------------------------------- */
 
+/* The verified package's manifest is the one packed. */
+static int manifest_is_ours(const rp_package *p) {
+        const rp_package_manifest *m;
+        int r = rp_package_get_manifest(p, &m, &e);
+        if (r < 0)
+                return r;
+        return streq(m->name, "faults") ? 0 : -EBADMSG;
+}
+
 static int run_open_verified(void *ctx) {
         _cleanup_(rp_package_freep) rp_package *p = NULL;
         int r = rp_package_open_verified(pkg_path, key, &p, &e);
         if (r < 0)
                 return r;
-        const rp_package_manifest *m;
-        r = rp_package_get_manifest(p, &m, &e);
-        if (r < 0)
-                return r;
-        return streq(m->name, "faults") ? 0 : -EBADMSG;
+        return manifest_is_ours(p);
 }
 
 /* The package in memory (read beforehand: nothing in a run may call the
@@ -168,11 +173,7 @@ static int run_open_buffer(void *ctx) {
         r = rp_package_verify(p, key, &e);
         if (r < 0)
                 return r;
-        const rp_package_manifest *m;
-        r = rp_package_get_manifest(p, &m, &e);
-        if (r < 0)
-                return r;
-        return streq(m->name, "faults") ? 0 : -EBADMSG;
+        return manifest_is_ours(p);
 }
 
 static int run_extract(void *ctx) {
