@@ -226,7 +226,9 @@ int rp_dice_seal_key(const uint8_t cdi[RP_DICE_SECRET_LEN], uint8_t ret_key[32])
 int rp_dice_sign_digest(EVP_PKEY *key, const uint8_t digest[RP_ROT_DIGEST_LEN],
                         uint8_t ret_sig[RP_ROT_SIG_LEN], rp_error *err) {
         _cleanup_(evp_pkey_ctx_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!ctx || EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1)
+        /* No digest set: ECDSA signs the 32 bytes as given, which is what
+         * signing the SHA-256 digest means. */
+        if (!ctx || EVP_PKEY_sign_init(ctx) != 1)
                 return rp_error_set(err, openssl_failure(), "cannot start an ES256 signature");
         /* An ECDSA P-256 DER signature is at most 72 bytes. */
         uint8_t der[80];

@@ -541,10 +541,17 @@ static void assert_cn(X509 *x, const char *want) {
         assert_string_equal(cn, want);
 }
 
+/* The serial number's DER: 02 10, then 16 bytes, the first nonzero and
+ * without the sign bit (a positive number of exactly 16 bytes). */
 static void assert_serial(X509 *x) {
         const ASN1_INTEGER *s = X509_get0_serialNumber(x);
-        assert_int_equal(ASN1_STRING_type(s), V_ASN1_INTEGER);   /* positive */
-        assert_int_equal(ASN1_STRING_length(s), 16);
+        unsigned char *der = NULL;
+        int n = i2d_ASN1_INTEGER(s, &der);
+        assert_int_equal(n, 18);
+        assert_int_equal(der[0], 0x02);
+        assert_int_equal(der[1], 16);
+        assert_true(der[2] != 0 && der[2] < 0x80);
+        OPENSSL_free(der);
 }
 
 /* 1 if leaf verifies to ca through untrusted (may be NULL); else the
@@ -664,6 +671,7 @@ static void test_chain(void **state) {
         assert_cn(c.deviceid, DEVICEID_ID);
         assert_serial(c.deviceid);
         assert_int_equal(X509_check_ca(c.deviceid), 1);
+        assert_int_equal(X509_get_extension_flags(c.deviceid) & EXFLAG_CA, EXFLAG_CA);
         assert_int_equal(X509_get_pathlen(c.deviceid), 0);
         assert_int_equal(X509_get_key_usage(c.deviceid), KU_KEY_CERT_SIGN);
         assert_int_equal(X509_check_issued(c.ca, c.deviceid), X509_V_OK);
@@ -672,6 +680,8 @@ static void test_chain(void **state) {
         assert_cn(c.alias, DEVICEID_ID);
         assert_serial(c.alias);
         assert_int_equal(X509_check_ca(c.alias), 0);
+        assert_int_equal(X509_get_extension_flags(c.alias) & EXFLAG_CA, 0);
+        assert_int_equal(X509_get_extension_flags(c.alias) & EXFLAG_BCONS, EXFLAG_BCONS);
         assert_int_equal(X509_get_key_usage(c.alias), KU_DIGITAL_SIGNATURE);
         assert_int_equal(X509_check_issued(c.deviceid, c.alias), X509_V_OK);
         char ou[64];
@@ -700,6 +710,17 @@ static void test_chain(void **state) {
         assert_string_equal(info.model, "soft");
         assert_string_equal(info.version, "0.1.0");
         assert_int_equal(info.layer, 1);
+
+        /* Serial numbers: random, positive, 16 bytes long every time. */
+        uint8_t seen[512][16];
+        for (size_t i = 0; i < ELEMENTSOF(seen); i++) {
+                _cleanup_(x509_freep) X509 *d = NULL;
+                assert_int_equal(rp_cert_deviceid_issue(c.ca, c.ca_key, c.deviceid_key, &d, &err), 0);
+                assert_serial(d);
+                memcpy(seen[i], ASN1_STRING_get0_data(X509_get0_serialNumber(d)), 16);
+                for (size_t j = 0; j < i; j++)
+                        assert_memory_not_equal(seen[i], seen[j], 16);
+        }
 
         /* Valid from now until 9999. */
         assert_int_equal(ASN1_TIME_cmp_time_t(X509_get0_notAfter(c.alias), 253402300799), 0);
