@@ -108,7 +108,7 @@ enum {
 static const OSSL_ITEM reason_strings[] = {
         { R_UNREACHABLE, "cannot reach rampart-secmon" },
         { R_SECMON_FAILED, "rampart-secmon request failed" },
-        { R_KEY_CHANGED, "rampart-secmon holds another Alias key" },
+        { R_KEY_CHANGED, "rampart-secmon signed with another Alias key" },
         { R_DIGEST, "only SHA-256 digests are signed" },
         { R_PUBLIC_ONLY, "public key only" },
         { R_BAD_KEY, "invalid key parameters" },
@@ -211,32 +211,68 @@ static int chain_parse(OSSL_LIB_CTX *libctx, const char *pem, STACK_OF(X509) **r
         return 0;
 }
 
-/* Connects to secmon at path and reads its chain. Failing to connect says
- * "cannot reach ... is it running?". */
-static int secmon_read_chain(OSSL_LIB_CTX *libctx, const char *path, rp_secmon **ret_sm,
-                             STACK_OF(X509) **ret_chain, rp_error *err) {
-        _cleanup_(rp_secmon_closep) rp_secmon *sm = NULL;
+/* The text for a secmon that cannot be reached (code from connect() or a
+ * connection secmon closed): whether it is running is the first question. */
+static void unreachable_text(char *buf, size_t size, const char *path, int code) {
+        if (code == -ENOENT || code == -ECONNREFUSED || code == -EPIPE || code == -ECONNRESET)
+                snprintf(buf, size, "rampart-secmon: cannot reach %s — is it running? (%s)", path, strerror(-code));
+        else
+                snprintf(buf, size, "rampart-secmon: cannot reach %s (%s)", path, strerror(-code));
+}
+
+static int secmon_connect(const char *path, rp_secmon **ret, rp_error *err) {
+        char text[RP_ERROR_MAX];
+        int r = rp_secmon_connect(path, ret, NULL);
+
+        if (r == -ENOMEM)
+                return rp_error_set(err, r, "out of memory");
+        if (r < 0) {
+                unreachable_text(text, sizeof text, path, r);
+                return rp_error_set(err, r, "%s", text);
+        }
+        return 0;
+}
+
+/* Reads secmon's chain over sm. */
+static int secmon_chain(OSSL_LIB_CTX *libctx, rp_secmon *sm, const char *path, STACK_OF(X509) **ret,
+                        rp_error *err) {
         _cleanup_free_ char *pem = NULL;
         rp_error e = {};
         int r;
 
-        r = rp_secmon_connect(path, &sm, &e);
-        if (r < 0)
-                return rp_error_set(err, r, "rampart-secmon: cannot reach %s — is it running? (%s)", path,
-                                    rp_error_message(&e, r));
         r = rp_secmon_chain_pem(sm, &pem, &e);
         if (r < 0)
                 return rp_error_set(err, r, "rampart-secmon at %s: reading the certificate chain: %s", path,
                                     rp_error_message(&e, r));
-        r = chain_parse(libctx, pem, ret_chain, &e);
+        r = chain_parse(libctx, pem, ret, &e);
         if (r < 0)
                 return rp_error_set(err, r, "rampart-secmon at %s: %s", path, rp_error_message(&e, r));
-        if (ret_sm)
-                *ret_sm = TAKE_PTR(sm);
+        return 0;
+}
+
+/* The r||s signature as DER ECDSA-Sig-Value into out (RP_SECMON_SIG_DER_MAX
+ * bytes). */
+static int rs_to_der(const uint8_t rs[RP_ROT_SIG_LEN], uint8_t out[RP_SECMON_SIG_DER_MAX], size_t *ret_len) {
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *es = ECDSA_SIG_new();
+        _cleanup_(bn_freep) BIGNUM *r = BN_bin2bn(rs, RP_ROT_SIG_LEN / 2, NULL);
+        _cleanup_(bn_freep) BIGNUM *s = BN_bin2bn(rs + RP_ROT_SIG_LEN / 2, RP_ROT_SIG_LEN / 2, NULL);
+        unsigned char *p = out;
+        int len;
+
+        if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
+                return -ENOMEM;
+        r = s = NULL;   /* es owns them */
+        len = i2d_ECDSA_SIG(es, NULL);
+        RP_INVARIANT(len > 0 && len <= RP_SECMON_SIG_DER_MAX);
+        RP_INVARIANT(i2d_ECDSA_SIG(es, &p) == len);
+        *ret_len = (size_t) len;
         return 0;
 }
 
 /* ---- Key objects -------------------------------------------------------- */
+
+/* Every query from inside the provider for OpenSSL's own algorithms. */
+#define NOT_THIS_PROVIDER "provider!=" RP_SECMON_URI_SCHEME
 
 typedef struct key {
         int refs;
@@ -244,8 +280,9 @@ typedef struct key {
         char *socket_path;              /* NULL: a public key only, for comparisons */
         bool has_pub;
         uint8_t pub[POINT_LEN];
-        pthread_mutex_t lock;           /* guards conn */
+        pthread_mutex_t lock;           /* guards conn and verifier */
         rp_secmon *conn;                /* NULL until first used */
+        EVP_PKEY *verifier;             /* pub, in OpenSSL's provider; made on first use */
 } key;
 
 static key *key_new(prov *p) {
@@ -268,6 +305,7 @@ static void key_unref(key *k) {
         if (!k || __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) > 0)
                 return;
         rp_secmon_close(k->conn);
+        EVP_PKEY_free(k->verifier);
         free(k->socket_path);
         pthread_mutex_destroy(&k->lock);
         free(k);
@@ -281,74 +319,133 @@ static bool socket_path_valid(const char *path, size_t len) {
         return len > 0 && len < sizeof(((struct sockaddr_un *) NULL)->sun_path) && !memchr(path, '\0', len);
 }
 
-/* Opens k's connection and checks secmon's Alias key is k's (a key made from
- * the socket alone takes it from there). With ret_chain, hands out the chain
- * read for the check. Called with k->lock held, or on a key no one else has
- * yet. Raises the error. */
-static int key_connect_locked(key *k, STACK_OF(X509) **ret_chain) {
+/* Opens k's connection if need be. Called with k->lock held, or on a key no
+ * one else has yet (so are the functions below). Raises the error. */
+static int key_open_locked(key *k) {
+        rp_error e = {};
+        int r;
+
+        if (k->conn)
+                return 0;
+        r = secmon_connect(k->socket_path, &k->conn, &e);
+        if (r < 0)
+                RAISE(k->prov, r == -ENOMEM ? R_INTERNAL : R_UNREACHABLE, "%s", rp_error_message(&e, r));
+        return r;
+}
+
+/* Reads secmon's chain; its Alias key becomes k's public key (k has none
+ * yet: a key made from the socket alone, or by the store). With ret_chain,
+ * hands the chain out. */
+static int key_read_chain_locked(key *k, STACK_OF(X509) **ret_chain) {
         _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
-        _cleanup_(rp_secmon_closep) rp_secmon *sm = NULL;
         uint8_t point[POINT_LEN];
         rp_error e = {};
         int r;
 
-        r = secmon_read_chain(k->prov->libctx, k->socket_path, &sm, &chain, &e);
-        if (r < 0) {
-                RAISE(k->prov, r == -ENOMEM ? R_INTERNAL : sm ? R_SECMON_FAILED : R_UNREACHABLE, "%s",
-                      rp_error_message(&e, r));
+        r = key_open_locked(k);
+        if (r < 0)
                 return r;
+        r = secmon_chain(k->prov->libctx, k->conn, k->socket_path, &chain, &e);
+        if (r >= 0) {
+                r = cert_point(k->prov->libctx, sk_X509_value(chain, 0), point, &e);
+                if (r < 0)
+                        r = rp_error_prefix(&e, r, "rampart-secmon at %s", k->socket_path);
         }
-        r = cert_point(k->prov->libctx, sk_X509_value(chain, 0), point, &e);
         if (r < 0) {
-                RAISE(k->prov, R_SECMON_FAILED, "rampart-secmon at %s: %s", k->socket_path,
-                      rp_error_message(&e, r));
+                RAISE(k->prov, r == -ENOMEM ? R_INTERNAL : R_SECMON_FAILED, "%s", rp_error_message(&e, r));
                 return r;
-        }
-        if (k->has_pub && memcmp(point, k->pub, POINT_LEN) != 0) {
-                RAISE(k->prov, R_KEY_CHANGED,
-                      "rampart-secmon at %s holds another Alias key than the one this key was made for "
-                      "(did the measured software change?): load the key again", k->socket_path);
-                return -EKEYREJECTED;
         }
         memcpy(k->pub, point, POINT_LEN);
         k->has_pub = true;
-        rp_secmon_close(k->conn);
-        k->conn = TAKE_PTR(sm);
         if (ret_chain)
                 *ret_chain = TAKE_PTR(chain);
         return 0;
 }
 
-/* Signs digest over k's connection (opened if need be); if a connection used
- * before fails, once more on a new one. Called with k->lock held. */
-static int key_sign_locked(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN],
-                           uint8_t ret_sig[RP_ROT_SIG_LEN], bool may_retry) {
-        bool reused = k->conn != NULL;
+/* k's public key in OpenSSL's own provider, to check what secmon signs. */
+static int key_verifier_locked(key *k) {
+        EVP_PKEY_CTX *pc;
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *) GROUP_NAME, 0),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, k->pub, POINT_LEN),
+                OSSL_PARAM_construct_end(),
+        };
+        int ok;
+
+        if (k->verifier)
+                return 0;
+        pc = EVP_PKEY_CTX_new_from_name(k->prov->libctx, "EC", NOT_THIS_PROVIDER);
+        ok = pc && EVP_PKEY_fromdata_init(pc) > 0 &&
+             EVP_PKEY_fromdata(pc, &k->verifier, EVP_PKEY_PUBLIC_KEY, params) > 0;
+        EVP_PKEY_CTX_free(pc);
+        if (!ok) {
+                RAISE(k->prov, R_INTERNAL, "rampart-secmon: OpenSSL's EC is not available to check signatures");
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* 0 if der is a signature of digest by k's public key. A secmon that was
+ * restarted under other software (the client reconnects by itself) signs
+ * with another Alias key: that is said here, rather than by a TLS server
+ * that finds the signature bad. */
+static int key_check_locked(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], const uint8_t *der, size_t len) {
+        EVP_PKEY_CTX *pc;
+        int r = key_verifier_locked(k);
+
+        if (r < 0)
+                return r;
+        pc = EVP_PKEY_CTX_new_from_pkey(k->prov->libctx, k->verifier, NOT_THIS_PROVIDER);
+        r = pc && EVP_PKEY_verify_init(pc) > 0 ? EVP_PKEY_verify(pc, der, len, digest, RP_ROT_DIGEST_LEN) : -1;
+        EVP_PKEY_CTX_free(pc);
+        if (r == 1)
+                return 0;
+        if (r == 0) {
+                RAISE(k->prov, R_KEY_CHANGED, "rampart-secmon at %s signed with another Alias key than this "
+                      "key's (did the measured software change?): load the key again", k->socket_path);
+                return -EKEYREJECTED;
+        }
+        RAISE(k->prov, R_INTERNAL, "rampart-secmon: cannot check the signature");
+        return -EIO;
+}
+
+/* Signs digest through secmon (the client opens the connection again if
+ * secmon closed it) and checks the signature: DER into der. */
+static int key_sign_locked(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint8_t der[RP_SECMON_SIG_DER_MAX],
+                           size_t *ret_len) {
+        uint8_t rs[RP_ROT_SIG_LEN];
+        char text[RP_ERROR_MAX];
         rp_error e = {};
         int r;
 
-        if (!reused) {
-                r = key_connect_locked(k, NULL);
-                if (r < 0)
-                        return r;
+        r = key_open_locked(k);
+        if (r < 0)
+                return r;
+        r = rp_secmon_sign_digest(k->conn, digest, rs, &e);
+        if (r == -ENOENT || r == -ECONNREFUSED || r == -EPIPE || r == -ECONNRESET) {
+                unreachable_text(text, sizeof text, k->socket_path, r);
+                RAISE(k->prov, R_UNREACHABLE, "%s", text);
+                return r;
         }
-        r = rp_secmon_sign_digest(k->conn, digest, ret_sig, &e);
-        if (r >= 0)
-                return 0;
-        rp_secmon_close(k->conn);
-        k->conn = NULL;
-        if (reused && may_retry)
-                return key_sign_locked(k, digest, ret_sig, false);
-        RAISE(k->prov, r == -ENOMEM ? R_INTERNAL : R_SECMON_FAILED, "rampart-secmon at %s: signing failed: %s",
-              k->socket_path, rp_error_message(&e, r));
-        return r;
+        if (r < 0) {
+                RAISE(k->prov, r == -ENOMEM ? R_INTERNAL : R_SECMON_FAILED,
+                      "rampart-secmon at %s: signing failed: %s", k->socket_path, rp_error_message(&e, r));
+                return r;
+        }
+        r = rs_to_der(rs, der, ret_len);
+        if (r < 0) {
+                RAISE(k->prov, R_INTERNAL, "out of memory");
+                return r;
+        }
+        return key_check_locked(k, digest, der, *ret_len);
 }
 
-static int key_sign(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint8_t ret_sig[RP_ROT_SIG_LEN]) {
+static int key_sign(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint8_t der[RP_SECMON_SIG_DER_MAX],
+                    size_t *ret_len) {
         int r;
 
         RP_INVARIANT(pthread_mutex_lock(&k->lock) == 0);
-        r = key_sign_locked(k, digest, ret_sig, true);
+        r = key_sign_locked(k, digest, der, ret_len);
         RP_INVARIANT(pthread_mutex_unlock(&k->lock) == 0);
         return r;
 }
@@ -487,7 +584,7 @@ static int km_import(void *keydata, int selection, const OSSL_PARAM params[]) {
         if (p)
                 return km_import_pub(k, p);
         if (k->socket_path)
-                return key_connect_locked(k, NULL) >= 0;
+                return key_read_chain_locked(k, NULL) >= 0;
         RAISE(k->prov, R_BAD_KEY, "rampart-secmon: neither a public key nor %s given", RP_SECMON_PARAM_SOCKET);
         return 0;
 }
@@ -551,6 +648,9 @@ static int km_get_params(void *keydata, OSSL_PARAM params[]) {
         if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) &&
             !OSSL_PARAM_set_utf8_string(p, "SHA256"))
                 return 0;
+        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) &&
+            !OSSL_PARAM_set_utf8_string(p, "SHA256"))
+                return 0;
         if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_ENCODING)) &&
             !OSSL_PARAM_set_utf8_string(p, OSSL_PKEY_EC_ENCODING_GROUP))
                 return 0;
@@ -574,6 +674,7 @@ static const OSSL_PARAM km_gettable_table[] = {
         OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
+        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL, 0),
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING, NULL, 0),
         OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, NULL, 0),
         OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
@@ -706,33 +807,21 @@ static int sig_sign_init(void *vctx, void *keydata, const OSSL_PARAM params[]) {
         return sig_set_ctx_params(s, params);
 }
 
-/* Signs a SHA-256 digest through secmon and writes DER ECDSA-Sig-Value. */
+/* Signs a SHA-256 digest through secmon: DER ECDSA-Sig-Value. */
 static int sig_sign_digest(sigctx *s, const uint8_t digest[RP_ROT_DIGEST_LEN], unsigned char *sig,
                            size_t *siglen, size_t sigsize) {
-        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *es = ECDSA_SIG_new();
-        _cleanup_(bn_freep) BIGNUM *r = NULL;
-        _cleanup_(bn_freep) BIGNUM *sv = NULL;
-        uint8_t rs[RP_ROT_SIG_LEN];
-        unsigned char *out = sig;
-        int len;
+        uint8_t der[RP_SECMON_SIG_DER_MAX];
+        size_t len;
 
-        if (key_sign(s->key, digest, rs) < 0)
+        if (key_sign(s->key, digest, der, &len) < 0)
                 return 0;
-        r = BN_bin2bn(rs, RP_ROT_SIG_LEN / 2, NULL);
-        sv = BN_bin2bn(rs + RP_ROT_SIG_LEN / 2, RP_ROT_SIG_LEN / 2, NULL);
-        if (!es || !r || !sv || !ECDSA_SIG_set0(es, r, sv)) {
-                RAISE(s->prov, R_INTERNAL, "out of memory");
-                return 0;
-        }
-        r = sv = NULL;  /* es owns them */
-        len = i2d_ECDSA_SIG(es, NULL);
-        if (len <= 0 || (size_t) len > sigsize) {
-                RAISE(s->prov, R_SIG_BUFFER, "rampart-secmon: the signature needs %d bytes, the buffer has %zu",
+        if (len > sigsize) {
+                RAISE(s->prov, R_SIG_BUFFER, "rampart-secmon: the signature needs %zu bytes, the buffer has %zu",
                       len, sigsize);
                 return 0;
         }
-        RP_INVARIANT(i2d_ECDSA_SIG(es, &out) == len);
-        *siglen = (size_t) len;
+        memcpy(sig, der, len);
+        *siglen = len;
         return 1;
 }
 
@@ -914,7 +1003,7 @@ static int store_read(store *s) {
                 RAISE(s->prov, R_INTERNAL, "out of memory");
                 return -ENOMEM;
         }
-        if (key_connect_locked(k, &s->chain) < 0)
+        if (key_read_chain_locked(k, &s->chain) < 0)
                 return -EIO;
         s->key = TAKE_PTR(k);
         s->opened = true;
@@ -1201,6 +1290,16 @@ int rp_secmon_provider_load(OSSL_LIB_CTX *libctx, rp_error *err) {
         return r;
 }
 
+/* Connects to secmon at path and reads its chain. */
+static int read_chain(OSSL_LIB_CTX *libctx, const char *path, STACK_OF(X509) **ret, rp_error *err) {
+        _cleanup_(rp_secmon_closep) rp_secmon *sm = NULL;
+        int r = secmon_connect(path, &sm, err);
+
+        if (r < 0)
+                return r;
+        return secmon_chain(libctx, sm, path, ret, err);
+}
+
 /* An EVP_PKEY of this provider for the Alias key at socket_path whose public
  * point is x's. */
 static int key_from_cert(OSSL_LIB_CTX *libctx, const char *socket_path, X509 *x, EVP_PKEY **ret, rp_error *err) {
@@ -1234,7 +1333,7 @@ int rp_secmon_tls_key(OSSL_LIB_CTX *libctx, const char *socket_path, EVP_PKEY **
         r = rp_secmon_provider_load(libctx, err);
         if (r < 0)
                 return r;
-        r = secmon_read_chain(libctx, socket_path, NULL, &chain, err);
+        r = read_chain(libctx, socket_path, &chain, err);
         if (r < 0)
                 return r;
         return key_from_cert(libctx, socket_path, sk_X509_value(chain, 0), ret, err);
@@ -1250,7 +1349,7 @@ int rp_secmon_tls_setup(SSL_CTX *ctx, const char *socket_path, rp_error *err) {
         r = rp_secmon_provider_load(NULL, err);
         if (r < 0)
                 return r;
-        r = secmon_read_chain(NULL, socket_path, NULL, &chain, err);
+        r = read_chain(NULL, socket_path, &chain, err);
         if (r < 0)
                 return r;
         if (sk_X509_num(chain) < 2)
