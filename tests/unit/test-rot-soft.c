@@ -334,6 +334,7 @@ static void expect_counters_refused(const char *dir, const char *text, size_t le
         size_t got_len;
         _cleanup_free_ uint8_t *got = test_read_file(path, &got_len);
         assert_int_equal(got_len, len);
+        assert_memory_equal(got, text, len);
 }
 
 static void test_counters_corrupt(void **state) {
