@@ -36,11 +36,11 @@
 #define EVIDENCE_DBGSTAT_MAX 4
 
 /* Reads the components list (measure.h's CBOR bytes):
- *     [ * [ name: tstr, version: tstr, digest: bstr .size 32 ] ]
- * deterministic CBOR, at most RP_EVIDENCE_MAX_COMPONENTS entries, names 1
- * to RP_EVIDENCE_TEXT_MAX printable bytes, versions 0 to that, nothing
- * after the list. out may be NULL (checking only). Messages start with
- * "components: ". */
+ *     [ + [ name: tstr, version: tstr, digest: bstr .size 32 ] ]
+ * deterministic CBOR, 1 to RP_EVIDENCE_MAX_COMPONENTS entries, names 1 to
+ * RP_EVIDENCE_TEXT_MAX printable bytes and unique, versions 0 to that,
+ * nothing after the list (docs/formats.md, "Measurement"). out and ret_n
+ * may be NULL (checking only). Messages start with "components: ". */
 int evidence_components_parse(const uint8_t *buf, size_t len,
                               rp_evidence_component out[RP_EVIDENCE_MAX_COMPONENTS], size_t *ret_n,
                               rp_error *err);

@@ -151,8 +151,7 @@ static int component_parse(const cbor_item_t *e, size_t i, rp_evidence_component
                 return rp_error_set(err, -EINVAL, "components: entry %zu: digest is not a %d-byte byte string", i,
                                     RP_EVIDENCE_DIGEST_LEN);
         memcpy(c.digest, cbor_bytestring_handle(f[2]), RP_EVIDENCE_DIGEST_LEN);
-        if (out)
-                *out = c;
+        *out = c;
         return 0;
 }
 
@@ -172,19 +171,28 @@ int evidence_components_parse(const uint8_t *buf, size_t len,
         if (!cbor_isa_array(list))
                 return rp_error_set(err, -EINVAL, "components: %s, expected an array", item_kind(list));
         size_t n = cbor_array_size(list);
+        if (n == 0)
+                return rp_error_set(err, -EINVAL, "components: the list is empty");
         if (n > RP_EVIDENCE_MAX_COMPONENTS)
                 return rp_error_set(err, -EFBIG, "components: %zu entries, the limit is %d", n,
                                     RP_EVIDENCE_MAX_COMPONENTS);
+        rp_evidence_component c[RP_EVIDENCE_MAX_COMPONENTS];
         for (size_t i = 0; i < n; i++) {
-                r = component_parse(cbor_array_handle(list)[i], i, out ? &out[i] : NULL, err);
+                r = component_parse(cbor_array_handle(list)[i], i, &c[i], err);
                 if (r < 0)
                         return r;
+                for (size_t j = 0; j < i; j++)
+                        if (streq(c[j].name, c[i].name))
+                                return rp_error_set(err, -EINVAL, "components: entries %zu and %zu have the same "
+                                                    "name", j, i);
         }
         int det = rp_cbor_is_deterministic(buf, len);
         if (det < 0)
                 return rp_error_set(err, det, "components: out of memory");
         if (det == 0)
                 return rp_error_set(err, -EINVAL, "components: not in deterministic CBOR");
+        if (out)
+                memcpy(out, c, n * sizeof c[0]);
         if (ret_n)
                 *ret_n = n;
         return 0;
