@@ -32,6 +32,11 @@ int ev_ca_new(const char *dir, ev_ca *ret, rp_error *err) {
         int r = rp_cert_ca_create(dir, "Evidence Test Manufacturer CA", err);
         if (r < 0)
                 return r;
+        return ev_ca_load(dir, ret, err);
+}
+
+int ev_ca_load(const char *dir, ev_ca *ret, rp_error *err) {
+        int r;
         _cleanup_free_ char *cert_path = NULL, *key_path = NULL;
         if (asprintf(&cert_path, "%s/ca.pem", dir) < 0 || asprintf(&key_path, "%s/ca.key", dir) < 0)
                 return rp_error_set(err, -ENOMEM, "out of memory");
@@ -134,7 +139,19 @@ void ev_device_done(ev_device *d) {
 
 int ev_device_new(const ev_ca *ca, uint8_t uds_byte, const char *backend, const ev_component *c, size_t n,
                   ev_device *ret, rp_error *err) {
-        ev_device d = {};
+        _cleanup_free_ uint8_t *list = NULL;
+        size_t len;
+        if (ev_components(c, n, &list, &len) < 0)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        return ev_device_measured(ca, uds_byte, backend, list, len, ret, err);
+}
+
+int ev_device_measured(const ev_ca *ca, uint8_t uds_byte, const char *backend, const uint8_t *components,
+                       size_t components_len, ev_device *ret, rp_error *err) {
+        ev_device d = { .components = malloc(components_len), .components_len = components_len };
+        if (!d.components)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        memcpy(d.components, components, components_len);
         memset(d.uds, uds_byte, sizeof d.uds);
         snprintf(d.backend, sizeof d.backend, "%s", backend);
         uint8_t cdi[RP_DICE_SECRET_LEN];
@@ -143,8 +160,6 @@ int ev_device_new(const ev_ca *ca, uint8_t uds_byte, const char *backend, const 
                 r = rp_cert_deviceid_issue(ca->cert, ca->key, d.deviceid_key, &d.deviceid_cert, err);
         if (r >= 0)
                 r = rp_device_id(d.deviceid_key, d.device_id);
-        if (r >= 0)
-                r = ev_components(c, n, &d.components, &d.components_len);
         if (r >= 0)
                 r = rp_sha256(d.components, d.components_len, d.measurement);
         if (r >= 0)

@@ -44,6 +44,8 @@ typedef struct ev_device {
 /* A manufacturer CA, written to dir/ca.pem and dir/ca.key by
  * rp_cert_ca_create, then loaded. */
 int ev_ca_new(const char *dir, ev_ca *ret, rp_error *err);
+/* The CA in dir (ca.pem, ca.key). */
+int ev_ca_load(const char *dir, ev_ca *ret, rp_error *err);
 void ev_ca_done(ev_ca *ca);
 
 /* A component of the measured software. */
@@ -63,6 +65,9 @@ int ev_components(const ev_component *c, size_t n, uint8_t **ret, size_t *ret_le
  * the DeviceID key, TcbInfo model = backend. */
 int ev_device_new(const ev_ca *ca, uint8_t uds_byte, const char *backend, const ev_component *c, size_t n,
                   ev_device *ret, rp_error *err);
+/* The same with the components list given as its CBOR bytes (copied). */
+int ev_device_measured(const ev_ca *ca, uint8_t uds_byte, const char *backend, const uint8_t *components,
+                       size_t components_len, ev_device *ret, rp_error *err);
 void ev_device_done(ev_device *d);
 
 /* A digest signer (rp_digest_signer) over an EVP_PKEY (ctx). */
