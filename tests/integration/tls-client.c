@@ -7,12 +7,13 @@
  *              [--connections N] [--pause]
  *
  * --ca is the CA the server's certificate must chain to. --cert replaces the
- * Alias certificate with C.pem: the key from S (rp_secmon_tls_key) and C.pem
- * are then installed separately, and OpenSSL must refuse them if they do not
- * belong together. --connections N makes N connections one after the other
- * with the same TLS context (so the same key object and its connection to
- * secmon). --pause prints "ready N" before connection N and waits for a line
- * on stdin: the test stops or restarts secmon meanwhile.
+ * Alias certificate and its chain with C.pem (the leaf first): the key from
+ * S (rp_secmon_tls_key) and C.pem are then installed separately, and OpenSSL
+ * must refuse them if they do not belong together. --connections N makes N
+ * connections one after the other with the same TLS context (so the same key
+ * object and its connection to secmon). --pause prints "ready N" before
+ * connection N and waits for a line on stdin: the test stops or restarts
+ * secmon meanwhile.
  *
  * Prints "protocol: TLSv1.3" after each handshake, then the server's answer.
  * Exit 0: every answer was read to its end; 1: anything failed (the reason,
@@ -75,7 +76,7 @@ static int setup_with_cert(SSL_CTX *ctx, const char *socket_path, const char *ce
                 fprintf(stderr, "tls-client: %s\n", err.message);
                 return 0;
         }
-        ok = SSL_CTX_use_certificate_file(ctx, cert, SSL_FILETYPE_PEM) && SSL_CTX_use_PrivateKey(ctx, pkey);
+        ok = SSL_CTX_use_certificate_chain_file(ctx, cert) && SSL_CTX_use_PrivateKey(ctx, pkey);
         EVP_PKEY_free(pkey);
         if (!ok)
                 fail("the key from rampart-secmon and the certificate were refused");
