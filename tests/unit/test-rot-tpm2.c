@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include <tss2/tss2_esys.h>
@@ -233,6 +235,31 @@ static void test_deviceid_stable(void **state) {
         s = open_ok(state_b, &tpm_b);
         spki other = key_spki(s, be->deviceid_public);
         assert_false(spki_eq(&first, &other));
+}
+
+/* tpm2-tools, an independent TPM client, finds the same key at the
+ * documented handle. */
+static void test_tpm2_tools_agree(void **state) {
+        _cleanup_rot_ void *s = open_ok(state_a, &tpm_a);
+        spki ours = key_spki(s, be->deviceid_public);
+        be->close(TAKE_PTR(s));   /* swtpm serves one client at a time */
+
+        _cleanup_free_ char *pem = test_path(test_tmpdir(), "deviceid-tools.pem"), *cmd = NULL;
+        assert_true(asprintf(&cmd, "tpm2_readpublic -T '%s' -c 0x%08x -f pem -o '%s' >/dev/null", tpm_a.tcti,
+                             RP_TPM2_DEVICEID_HANDLE, pem) > 0);
+        assert_int_equal(system(cmd), 0);
+        size_t len;
+        _cleanup_free_ uint8_t *text = test_read_file(pem, &len);
+        BIO *bio = BIO_new_mem_buf(text, (int) len);
+        assert_non_null(bio);
+        EVP_PKEY *k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+        BIO_free(bio);
+        assert_non_null(k);
+        spki theirs = {0};
+        unsigned char *p = theirs.der;
+        theirs.len = i2d_PUBKEY(k, &p);
+        EVP_PKEY_free(k);
+        assert_true(spki_eq(&ours, &theirs));
 }
 
 static void test_alias(void **state) {
@@ -597,6 +624,7 @@ int main(void) {
                 cmocka_unit_test(test_provision),
                 cmocka_unit_test(test_not_provisioned_and_wrong_tcti),
                 cmocka_unit_test(test_deviceid_stable),
+                cmocka_unit_test(test_tpm2_tools_agree),
                 cmocka_unit_test(test_alias),
                 cmocka_unit_test(test_signatures),
                 cmocka_unit_test(test_unbound),
