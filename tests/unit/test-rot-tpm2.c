@@ -549,6 +549,55 @@ static void test_seal_elsewhere(void **state) {
         assert_null(out);
 }
 
+/* True if key opens the blob (AES-256-GCM, docs/formats.md). */
+static bool opens(const uint8_t *blob, const uint8_t *key) {
+        size_t pub_len = (size_t) blob[6] << 8 | blob[7], priv_len = (size_t) blob[8] << 8 | blob[9];
+        size_t ct_len = (size_t) blob[10] << 8 | blob[11];
+        size_t aad_len = RP_TPM2_SEAL_HEADER_LEN + pub_len + priv_len;
+        const uint8_t *nonce = blob + aad_len, *ct = nonce + RP_TPM2_SEAL_NONCE_LEN, *tag = ct + ct_len;
+        uint8_t out[64];
+        int n;
+        assert_true(ct_len <= sizeof out);
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        assert_non_null(ctx);
+        bool ok = EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) &&
+                  EVP_DecryptUpdate(ctx, NULL, &n, blob, (int) aad_len) &&
+                  EVP_DecryptUpdate(ctx, out, &n, ct, (int) ct_len) &&
+                  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *) tag) &&
+                  EVP_DecryptFinal_ex(ctx, out + n, &n) == 1;
+        EVP_CIPHER_CTX_free(ctx);
+        return ok;
+}
+
+/* The sealed key crosses the bus encrypted: record every byte exchanged
+ * with the TPM while sealing and unsealing (tpm2-tss's pcap TCTI), and no
+ * 32 of them in a row open the blob. */
+static void test_seal_bus(void **state) {
+        _cleanup_free_ char *trace = test_path(test_tmpdir(), "tpm.pcap");
+        char tcti[128];
+        snprintf(tcti, sizeof tcti, "pcap:%s", tpm_a.tcti);
+        assert_int_equal(setenv("TCTI_PCAP_FILE", trace, 1), 0);
+        void *s = NULL;
+        rp_error err = {0};
+        assert_int_equal(open_dev(state_a, tcti, &s, &err), 0);
+        assert_int_equal(unsetenv("TCTI_PCAP_FILE"), 0);
+        _cleanup_free_ uint8_t *blob = NULL, *out = NULL;
+        size_t blob_len, out_len;
+        assert_int_equal(be->bind_measurement(s, m1, &err), 0);
+        seal_ok(s, "bus secret", 10, &blob, &blob_len);
+        assert_int_equal(be->unseal(s, blob, blob_len, &out, &out_len, &err), 0);
+        be->close(s);
+
+        size_t len;
+        _cleanup_free_ uint8_t *t = test_read_file(trace, &len);
+        /* The trace holds the traffic: the sealed object went to the TPM. */
+        size_t pub_len = (size_t) blob[6] << 8 | blob[7];
+        assert_non_null(memmem(t, len, blob + RP_TPM2_SEAL_HEADER_LEN, pub_len));
+        for (size_t i = 0; i + 32 <= len; i++)
+                if (opens(blob, t + i))
+                        fail_msg("the sealing key is in clear at byte %zu of the TPM traffic", i);
+}
+
 static void expect_refused(void *s, const uint8_t *blob, size_t len, int code, const char *msg) {
         rp_error err = {0};
         uint8_t *out = NULL;
@@ -632,6 +681,7 @@ int main(void) {
                 cmocka_unit_test(test_counter_start_locked),
                 cmocka_unit_test(test_seal_roundtrip),
                 cmocka_unit_test(test_seal_elsewhere),
+                cmocka_unit_test(test_seal_bus),
                 cmocka_unit_test(test_seal_hostile),
         };
         return test_exit(cmocka_run_group_tests(tests, setup, NULL));

@@ -863,22 +863,48 @@ static int gcm(bool encrypt, const uint8_t key[SEAL_KEY_LEN], const uint8_t nonc
         return 0;
 }
 
+/* A session whose secret only the TPM and we know (salted with parent's
+ * key), encrypting the first parameter of commands and responses: the
+ * sealed key crosses the bus to and from the TPM encrypted. */
+static int encrypt_session(tpm2_state *t, ESYS_TR parent, ESYS_TR *ret, rp_error *err) {
+        TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB };
+        ESYS_TR session = ESYS_TR_NONE;
+        TSS2_RC rc = Esys_StartAuthSession(t->esys, parent, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                           ESYS_TR_NONE, NULL, TPM2_SE_HMAC, &sym, TPM2_ALG_SHA256, &session);
+        if (rc != TSS2_RC_SUCCESS)
+                return tpm_fail(err, rc, "starting an encrypted session");
+        rc = Esys_TRSess_SetAttributes(t->esys, session, TPMA_SESSION_DECRYPT | TPMA_SESSION_ENCRYPT |
+                                       TPMA_SESSION_CONTINUESESSION, 0xff);
+        if (rc != TSS2_RC_SUCCESS) {
+                Esys_FlushContext(t->esys, session);
+                return tpm_fail(err, rc, "setting up an encrypted session");
+        }
+        *ret = session;
+        return 0;
+}
+
 /* The TPM object holding a fresh AES key, sealed under this measurement's
  * parent: *ret_pub and *ret_priv for Esys_Free. */
 static int seal_key(tpm2_state *t, const uint8_t key[SEAL_KEY_LEN], TPM2B_PUBLIC **ret_pub,
                     TPM2B_PRIVATE **ret_priv, rp_error *err) {
-        ESYS_TR parent;
+        ESYS_TR parent, session;
         int r = seal_parent(t, &parent, err);
         if (r < 0)
                 return r;
+        r = encrypt_session(t, parent, &session, err);
+        if (r < 0) {
+                Esys_FlushContext(t->esys, parent);
+                return r;
+        }
         TPM2B_SENSITIVE_CREATE sensitive = { .sensitive.data.size = SEAL_KEY_LEN };
         memcpy(sensitive.sensitive.data.buffer, key, SEAL_KEY_LEN);
         TPM2B_PUBLIC tmpl = sealed_template();
         TPM2B_DATA outside = {0};
         TPML_PCR_SELECTION pcrs = {0};
-        TSS2_RC rc = Esys_Create(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl,
+        TSS2_RC rc = Esys_Create(t->esys, parent, session, ESYS_TR_NONE, ESYS_TR_NONE, &sensitive, &tmpl,
                                  &outside, &pcrs, ret_priv, ret_pub, NULL, NULL, NULL);
         OPENSSL_cleanse(&sensitive, sizeof sensitive);
+        Esys_FlushContext(t->esys, session);
         Esys_FlushContext(t->esys, parent);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(err, rc, "sealing a key");
@@ -1000,27 +1026,45 @@ static int seal_parse(const uint8_t *b, size_t len, sealed *s, rp_error *err) {
         return 0;
 }
 
-/* The key sealed in s: loads the object under this measurement's parent,
- * where the TPM checks its integrity. */
-static int unseal_key(tpm2_state *t, const sealed *s, uint8_t ret_key[SEAL_KEY_LEN], rp_error *err) {
-        ESYS_TR parent, obj = ESYS_TR_NONE;
+/* Loads the object in s under this measurement's parent, where the TPM
+ * checks its integrity; *ret_session for unsealing it. */
+static int load_sealed(tpm2_state *t, const sealed *s, ESYS_TR *ret_obj, ESYS_TR *ret_session, rp_error *err) {
+        ESYS_TR parent, session, obj;
         int r = seal_parent(t, &parent, err);
         if (r < 0)
                 return r;
+        r = encrypt_session(t, parent, &session, err);
+        if (r < 0) {
+                Esys_FlushContext(t->esys, parent);
+                return r;
+        }
         TSS2_RC rc = Esys_Load(t->esys, parent, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &s->priv, &s->pub,
                                &obj);
         Esys_FlushContext(t->esys, parent);
-        if (rc != TSS2_RC_SUCCESS) {
-                if (tpm_rc_base(rc) == TPM2_RC_INTEGRITY)
-                        return rp_error_set(err, -EKEYREJECTED, "unseal: the TPM refuses the blob: sealed for "
-                                            "another device or another measurement (%s)", Tss2_RC_Decode(rc));
-                if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && (rc & TPM2_RC_FMT1) && (rc & TPM2_RC_P))
-                        return rp_error_set(err, -EBADMSG, "sealed blob: the TPM refuses its object: %s",
-                                            Tss2_RC_Decode(rc));
-                return tpm_fail(err, rc, "loading the sealed object");
+        if (rc == TSS2_RC_SUCCESS) {
+                *ret_obj = obj;
+                *ret_session = session;
+                return 0;
         }
+        Esys_FlushContext(t->esys, session);
+        if (tpm_rc_base(rc) == TPM2_RC_INTEGRITY)
+                return rp_error_set(err, -EKEYREJECTED, "unseal: the TPM refuses the blob: sealed for another "
+                                    "device or another measurement (%s)", Tss2_RC_Decode(rc));
+        if ((rc & TSS2_RC_LAYER_MASK) == TSS2_TPM_RC_LAYER && (rc & TPM2_RC_FMT1) && (rc & TPM2_RC_P))
+                return rp_error_set(err, -EBADMSG, "sealed blob: the TPM refuses its object: %s",
+                                    Tss2_RC_Decode(rc));
+        return tpm_fail(err, rc, "loading the sealed object");
+}
+
+/* The key sealed in s. */
+static int unseal_key(tpm2_state *t, const sealed *s, uint8_t ret_key[SEAL_KEY_LEN], rp_error *err) {
+        ESYS_TR obj, session;
+        int r = load_sealed(t, s, &obj, &session, err);
+        if (r < 0)
+                return r;
         _cleanup_esys_ TPM2B_SENSITIVE_DATA *out = NULL;
-        rc = Esys_Unseal(t->esys, obj, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+        TSS2_RC rc = Esys_Unseal(t->esys, obj, session, ESYS_TR_NONE, ESYS_TR_NONE, &out);
+        Esys_FlushContext(t->esys, session);
         Esys_FlushContext(t->esys, obj);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(err, rc, "unsealing");
