@@ -386,8 +386,9 @@ static int create_primary(tpm2_state *t, const TPM2B_PUBLIC *tmpl, const char *w
 
 /* ---- signing ---- */
 
-/* r||s, each left-padded to 32 bytes, in the low-S form rot.h promises.
- * TODO(merge): rp_ecdsa_sig_to_der + rp_ecdsa_sig_to_raw (dice.c) once on main. */
+/* r||s, each left-padded to 32 bytes, in the low-S form rot.h promises:
+ * through the same normalisation as every other signature (dice.c), which
+ * also refuses r or s out of range. -ENOMEM, or -EIO for a malformed one. */
 static int tpm_sig_to_raw(const TPMS_SIGNATURE_ECC *ecc, uint8_t ret_sig[RP_ROT_SIG_LEN]) {
         const TPM2B_ECC_PARAMETER *r = &ecc->signatureR, *s = &ecc->signatureS;
         if (r->size > P256_LEN || s->size > P256_LEN)
@@ -395,24 +396,12 @@ static int tpm_sig_to_raw(const TPMS_SIGNATURE_ECC *ecc, uint8_t ret_sig[RP_ROT_
         uint8_t raw[RP_ROT_SIG_LEN] = {0};
         memcpy(raw + P256_LEN - r->size, r->buffer, r->size);
         memcpy(raw + RP_ROT_SIG_LEN - s->size, s->buffer, s->size);
-        static const uint8_t n[P256_LEN] = {
-                0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-        };
-        static const uint8_t half[P256_LEN] = {
-                0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
-        };
-        if (memcmp(raw + P256_LEN, half, P256_LEN) > 0) {
-                unsigned borrow = 0;
-                for (size_t i = P256_LEN; i-- > 0;) {
-                        unsigned d = (unsigned) n[i] - raw[P256_LEN + i] - borrow;
-                        raw[P256_LEN + i] = (uint8_t) d;
-                        borrow = d >> 8 & 1;
-                }
-        }
-        memcpy(ret_sig, raw, RP_ROT_SIG_LEN);
-        return 0;
+        _cleanup_free_ uint8_t *der = NULL;
+        size_t der_len;
+        int k = rp_ecdsa_sig_to_der(raw, &der, &der_len);
+        if (k < 0)
+                return k == -ENOMEM ? k : -EIO;
+        return rp_ecdsa_sig_to_raw(der, der_len, ret_sig) < 0 ? -EIO : 0;
 }
 
 static int tpm_sign(tpm2_state *t, ESYS_TR key, const char *what, const uint8_t digest[RP_ROT_DIGEST_LEN],
