@@ -214,6 +214,74 @@ static void test_not_provisioned_and_wrong_tcti(void **state) {
         assert_null(s);
 }
 
+/* Objects at rampart's handles that rampart did not make are refused, not
+ * used: a storage key at the DeviceID handle, an ordinary NV index where a
+ * counter belongs. */
+static uint64_t read_counter(void *s, unsigned i);
+
+static void test_foreign_objects(void **state) {
+        _cleanup_free_ char *dir = test_path(test_tmpdir(), "tpm-d");
+        test_swtpm d = {0};
+        test_swtpm_start(&d, dir);
+        esys e = esys_open(&d);
+        TPM2B_SENSITIVE_CREATE sensitive = {0};
+        TPM2B_PUBLIC tmpl = { .publicArea = {
+                .type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
+                .objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                    TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_USERWITHAUTH |
+                                    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT | TPMA_OBJECT_NODA,
+                .parameters.eccDetail = { .symmetric = { .algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+                                                         .mode.aes = TPM2_ALG_CFB },
+                                          .scheme.scheme = TPM2_ALG_NULL, .curveID = TPM2_ECC_NIST_P256,
+                                          .kdf.scheme = TPM2_ALG_NULL } } };
+        TPM2B_DATA outside = {0};
+        TPML_PCR_SELECTION pcrs = {0};
+        ESYS_TR key, persistent;
+        assert_int_equal(Esys_CreatePrimary(e.ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                            ESYS_TR_NONE, &sensitive, &tmpl, &outside, &pcrs, &key, NULL, NULL,
+                                            NULL, NULL), 0);
+        assert_int_equal(Esys_EvictControl(e.ctx, ESYS_TR_RH_OWNER, key, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                           ESYS_TR_NONE, RP_TPM2_DEVICEID_HANDLE, &persistent), 0);
+        Esys_FlushContext(e.ctx, key);
+        TPM2B_AUTH auth = {0};
+        TPM2B_NV_PUBLIC nv_pub = { .nvPublic = {
+                .nvIndex = RP_TPM2_NV_COUNTER + 2, .nameAlg = TPM2_ALG_SHA256, .dataSize = 8,
+                .attributes = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA } };
+        ESYS_TR nv;
+        assert_int_equal(Esys_NV_DefineSpace(e.ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                             ESYS_TR_NONE, &auth, &nv_pub, &nv), 0);
+        esys_close(&e);
+
+        rp_error err = {0};
+        void *s = NULL;
+        assert_int_equal(open_dev(state_a, d.tcti, &s, &err), -EIO);
+        assert_non_null(strstr(err.message, "is not a rampart DeviceID key"));
+        assert_null(s);
+        _cleanup_free_ char *fresh = test_path(test_tmpdir(), "state-d");
+        assert_int_equal(mkdir(fresh, 0700), 0);
+        rp_error_clear(&err);
+        assert_int_equal(provision(fresh, d.tcti, &err), -EEXIST);
+
+        /* Remove the storage key; provision for real; counter 2 is not ours. */
+        e = esys_open(&d);
+        assert_int_equal(Esys_TR_FromTPMPublic(e.ctx, RP_TPM2_DEVICEID_HANDLE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                               ESYS_TR_NONE, &persistent), 0);
+        assert_int_equal(Esys_EvictControl(e.ctx, ESYS_TR_RH_OWNER, persistent, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                           ESYS_TR_NONE, RP_TPM2_DEVICEID_HANDLE, &key), 0);
+        esys_close(&e);
+        assert_int_equal(provision(fresh, d.tcti, &err), 0);
+        s = open_ok(fresh, &d);
+        uint64_t v = 99;
+        rp_error_clear(&err);
+        assert_int_equal(be->counter_read(s, 2, &v, &err), -EIO);
+        assert_non_null(strstr(err.message, "is not one rampart defined"));
+        assert_int_equal(be->counter_advance(s, 2, 1, &v, &err), -EIO);
+        assert_int_equal(v, 99);
+        assert_int_equal(read_counter(s, 1), 0);
+        be->close(s);
+        test_swtpm_stop(&d);
+}
+
 static void test_deviceid_stable(void **state) {
         _cleanup_rot_ void *s = open_ok(state_a, &tpm_a);
         spki first = key_spki(s, be->deviceid_public);
@@ -672,6 +740,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_provision),
                 cmocka_unit_test(test_not_provisioned_and_wrong_tcti),
+                cmocka_unit_test(test_foreign_objects),
                 cmocka_unit_test(test_deviceid_stable),
                 cmocka_unit_test(test_tpm2_tools_agree),
                 cmocka_unit_test(test_alias),
