@@ -541,6 +541,60 @@ static void test_counter_start_locked(void **state) {
         assert_int_equal(unlink(stray), 0);
 }
 
+static ESYS_TR esys_nv_define(esys *e, TPM2_HANDLE h, TPMA_NV attrs) {
+        TPM2B_AUTH auth = {0};
+        TPM2B_NV_PUBLIC pub = { .nvPublic = { .nvIndex = h, .nameAlg = TPM2_ALG_SHA256, .dataSize = 8,
+                                              .attributes = attrs } };
+        ESYS_TR nv;
+        assert_int_equal(Esys_NV_DefineSpace(e->ctx, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                             ESYS_TR_NONE, &auth, &pub, &nv), 0);
+        return nv;
+}
+
+/* A crash at each step of a counter's first advance leaves the TPM in a
+ * state the next read and advance take up: defined but never incremented
+ * (7), incremented without its start index (5), start index defined but
+ * not written (6). */
+static void test_counter_crash_recovery(void **state) {
+        const TPMA_NV common = TPMA_NV_OWNERWRITE | TPMA_NV_OWNERREAD | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA;
+        const TPMA_NV counter = common | (TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT);
+        const TPMA_NV start = common | TPMA_NV_WRITEDEFINE;
+        esys e = esys_open(&tpm_a);
+        esys_nv_define(&e, RP_TPM2_NV_COUNTER + 7, counter);
+        for (unsigned i = 5; i <= 6; i++) {
+                ESYS_TR nv = esys_nv_define(&e, RP_TPM2_NV_COUNTER + i, counter);
+                assert_int_equal(Esys_NV_Increment(e.ctx, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                                   ESYS_TR_NONE), 0);
+        }
+        esys_nv_define(&e, RP_TPM2_NV_START + 6, start);
+        uint64_t first5 = esys_nv_read(&e, RP_TPM2_NV_COUNTER + 5);
+        esys_close(&e);
+
+        _cleanup_rot_ void *s = open_ok(state_a, &tpm_a);
+        for (unsigned i = 5; i <= 7; i++)
+                assert_int_equal(read_counter(s, i), 0);
+        assert_int_equal(advance(s, 5, 2), 2);
+        assert_int_equal(advance(s, 6, 1), 1);
+        assert_int_equal(advance(s, 7, 3), 3);
+        be->close(TAKE_PTR(s));
+
+        e = esys_open(&tpm_a);
+        assert_int_equal(esys_nv_read(&e, RP_TPM2_NV_START + 5), first5);
+        assert_int_equal(esys_nv_read(&e, RP_TPM2_NV_COUNTER + 5), first5 + 2);
+        for (unsigned i = 5; i <= 7; i++) {
+                ESYS_TR nv;
+                TPM2B_NV_PUBLIC *pub = NULL;
+                assert_int_equal(Esys_TR_FromTPMPublic(e.ctx, RP_TPM2_NV_START + i, ESYS_TR_NONE, ESYS_TR_NONE,
+                                                       ESYS_TR_NONE, &nv), 0);
+                assert_int_equal(Esys_NV_ReadPublic(e.ctx, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub,
+                                                    NULL), 0);
+                assert_true(pub->nvPublic.attributes & TPMA_NV_WRITELOCKED);
+                Esys_Free(pub);
+                Esys_TR_Close(e.ctx, &nv);
+        }
+        esys_close(&e);
+}
+
 static void seal_ok(void *s, const void *data, size_t len, uint8_t **blob, size_t *blob_len) {
         rp_error err = {0};
         if (be->seal(s, data, len, blob, blob_len, &err) < 0)
@@ -748,6 +802,7 @@ int main(void) {
                 cmocka_unit_test(test_unbound),
                 cmocka_unit_test(test_counters),
                 cmocka_unit_test(test_counter_start_locked),
+                cmocka_unit_test(test_counter_crash_recovery),
                 cmocka_unit_test(test_seal_roundtrip),
                 cmocka_unit_test(test_seal_elsewhere),
                 cmocka_unit_test(test_seal_bus),
