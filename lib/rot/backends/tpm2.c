@@ -130,6 +130,10 @@ static int tpm_fail(rp_error *err, TSS2_RC rc, const char *fmt, ...) {
         va_end(ap);
         return rp_error_set(err, tss2_errno(rc), "TPM: %s: %s", what, Tss2_RC_Decode(rc));
 }
+#ifdef __clang_analyzer__
+/* As error.h does for rp_error_set: tells the analyzer the result is negative. */
+#define tpm_fail(...) rp_error_analyzer_negative_(tpm_fail(__VA_ARGS__))
+#endif
 
 /* The code for an OpenSSL call that failed: -ENOMEM when it ran out of
  * memory, else fallback. Clears OpenSSL's error queue. */
@@ -408,10 +412,10 @@ static int tpm_sign(tpm2_state *t, ESYS_TR key, const char *what, const uint8_t 
                     uint8_t ret_sig[RP_ROT_SIG_LEN], rp_error *err) {
         TPM2B_DIGEST d = { .size = RP_ROT_DIGEST_LEN };
         memcpy(d.buffer, digest, RP_ROT_DIGEST_LEN);
-        TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };   /* the key's own: ECDSA, SHA-256 */
+        TPMT_SIG_SCHEME in_scheme = { .scheme = TPM2_ALG_NULL };   /* the key's own: ECDSA, SHA-256 */
         TPMT_TK_HASHCHECK ticket = { .tag = TPM2_ST_HASHCHECK, .hierarchy = TPM2_RH_NULL };
         _cleanup_esys_ TPMT_SIGNATURE *sig = NULL;
-        TSS2_RC rc = Esys_Sign(t->esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &scheme, &ticket,
+        TSS2_RC rc = Esys_Sign(t->esys, key, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &d, &in_scheme, &ticket,
                                &sig);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(err, rc, "signing with the %s key", what);
