@@ -467,7 +467,7 @@ static int tpm2_provision(const rp_rot_config *cfg, rp_error *err) {
         r = ecc_template(ATTRS_SIGN, RP_TPM2_LABEL_DEVICEID, NULL, &tmpl);
         if (r < 0)
                 return rp_error_set(err, r, "out of memory");
-        ESYS_TR key;
+        ESYS_TR key = ESYS_TR_NONE;
         r = create_primary(t, &tmpl, "DeviceID", &key, NULL, err);
         if (r < 0)
                 return r;
@@ -542,7 +542,7 @@ static int tpm2_bind_measurement(void *state, const uint8_t measurement[RP_ROT_M
         int r = ecc_template(ATTRS_SIGN, RP_TPM2_LABEL_ALIAS, measurement, &tmpl);
         if (r < 0)
                 return rp_error_set(err, r, "out of memory");
-        ESYS_TR alias;
+        ESYS_TR alias = ESYS_TR_NONE;
         tpm2_point point;
         r = create_primary(t, &tmpl, "Alias", &alias, &point, err);
         if (r < 0)
@@ -880,7 +880,7 @@ static int encrypt_session(tpm2_state *t, ESYS_TR parent, ESYS_TR *ret, rp_error
  * parent: *ret_pub and *ret_priv for Esys_Free. */
 static int seal_key(tpm2_state *t, const uint8_t key[SEAL_KEY_LEN], TPM2B_PUBLIC **ret_pub,
                     TPM2B_PRIVATE **ret_priv, rp_error *err) {
-        ESYS_TR parent, session;
+        ESYS_TR parent = ESYS_TR_NONE, session = ESYS_TR_NONE;
         int r = seal_parent(t, &parent, err);
         if (r < 0)
                 return r;
@@ -1022,7 +1022,7 @@ static int seal_parse(const uint8_t *b, size_t len, sealed *s, rp_error *err) {
 /* Loads the object in s under this measurement's parent, where the TPM
  * checks its integrity; *ret_session for unsealing it. */
 static int load_sealed(tpm2_state *t, const sealed *s, ESYS_TR *ret_obj, ESYS_TR *ret_session, rp_error *err) {
-        ESYS_TR parent, session, obj;
+        ESYS_TR parent = ESYS_TR_NONE, session = ESYS_TR_NONE, obj = ESYS_TR_NONE;
         int r = seal_parent(t, &parent, err);
         if (r < 0)
                 return r;
@@ -1051,7 +1051,7 @@ static int load_sealed(tpm2_state *t, const sealed *s, ESYS_TR *ret_obj, ESYS_TR
 
 /* The key sealed in s. */
 static int unseal_key(tpm2_state *t, const sealed *s, uint8_t ret_key[SEAL_KEY_LEN], rp_error *err) {
-        ESYS_TR obj, session;
+        ESYS_TR obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
         int r = load_sealed(t, s, &obj, &session, err);
         if (r < 0)
                 return r;
