@@ -967,21 +967,8 @@ static int tpm2_seal(void *state, const void *data, size_t len, uint8_t **ret_bl
         return 0;
 }
 
-/* A parsed blob: the TPM object and where the rest lies. */
-typedef struct sealed {
-        TPM2B_PUBLIC pub;
-        TPM2B_PRIVATE priv;
-        size_t aad_len;
-        const uint8_t *nonce;
-        const uint8_t *ct;
-        size_t ct_len;
-        const uint8_t *tag;
-} sealed;
-
-/* Checks every length of the blob before anything is unmarshalled, then
- * that the TPM object is one rampart seals. Nothing from the blob reaches
- * the TPM unless this passed. */
-static int seal_parse(const uint8_t *b, size_t len, sealed *s, rp_error *err) {
+/* Nothing from a blob reaches the TPM unless this passed. */
+int rp_tpm2_blob_parse(const uint8_t *b, size_t len, rp_tpm2_blob *ret, rp_error *err) {
         if (len > RP_ROT_SEALED_MAX)
                 return rp_error_set(err, -EFBIG, "sealed blob: %zu bytes, more than the %d allowed", len,
                                     RP_ROT_SEALED_MAX);
@@ -998,30 +985,34 @@ static int seal_parse(const uint8_t *b, size_t len, sealed *s, rp_error *err) {
         size_t want = aad_len + RP_TPM2_SEAL_NONCE_LEN + ct_len + RP_TPM2_SEAL_TAG_LEN;
         if (len != want)
                 return rp_error_set(err, -EBADMSG, "sealed blob: %zu bytes, the header says %zu", len, want);
-        *s = (sealed) {0};   /* the unmarshallers want empty TPM2Bs */
+        rp_tpm2_blob s = {0};   /* the unmarshallers want empty TPM2Bs */
         size_t off = 0;
-        if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(b + RP_TPM2_SEAL_HEADER_LEN, pub_len, &off, &s->pub) !=
+        /* The public area's own size must match what its fields take, which
+         * Tss2_MU does not check: one byte form only. */
+        if (pub_len < 2 || get_u16(b + RP_TPM2_SEAL_HEADER_LEN) != pub_len - 2 ||
+            Tss2_MU_TPM2B_PUBLIC_Unmarshal(b + RP_TPM2_SEAL_HEADER_LEN, pub_len, &off, &s.pub) !=
                     TSS2_RC_SUCCESS || off != pub_len)
                 return rp_error_set(err, -EBADMSG, "sealed blob: the TPM public area is malformed");
         off = 0;
-        if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(b + RP_TPM2_SEAL_HEADER_LEN + pub_len, priv_len, &off, &s->priv) !=
+        if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(b + RP_TPM2_SEAL_HEADER_LEN + pub_len, priv_len, &off, &s.priv) !=
                     TSS2_RC_SUCCESS || off != priv_len)
                 return rp_error_set(err, -EBADMSG, "sealed blob: the TPM private area is malformed");
-        const TPMT_PUBLIC *p = &s->pub.publicArea;
+        const TPMT_PUBLIC *p = &s.pub.publicArea;
         if (p->type != TPM2_ALG_KEYEDHASH || p->nameAlg != TPM2_ALG_SHA256 || p->objectAttributes != ATTRS_SEALED ||
             p->authPolicy.size != 0 || p->parameters.keyedHashDetail.scheme.scheme != TPM2_ALG_NULL)
                 return rp_error_set(err, -EBADMSG, "sealed blob: the TPM object is not one rampart seals");
-        s->aad_len = aad_len;
-        s->nonce = b + aad_len;
-        s->ct = s->nonce + RP_TPM2_SEAL_NONCE_LEN;
-        s->ct_len = ct_len;
-        s->tag = s->ct + ct_len;
+        s.aad_len = aad_len;
+        s.nonce = b + aad_len;
+        s.ct = s.nonce + RP_TPM2_SEAL_NONCE_LEN;
+        s.ct_len = ct_len;
+        s.tag = s.ct + ct_len;
+        *ret = s;
         return 0;
 }
 
 /* Loads the object in s under this measurement's parent, where the TPM
  * checks its integrity; *ret_session for unsealing it. */
-static int load_sealed(tpm2_state *t, const sealed *s, ESYS_TR *ret_obj, ESYS_TR *ret_session, rp_error *err) {
+static int load_sealed(tpm2_state *t, const rp_tpm2_blob *s, ESYS_TR *ret_obj, ESYS_TR *ret_session, rp_error *err) {
         ESYS_TR parent = ESYS_TR_NONE, session = ESYS_TR_NONE, obj = ESYS_TR_NONE;
         int r = seal_parent(t, &parent, err);
         if (r < 0)
@@ -1050,7 +1041,7 @@ static int load_sealed(tpm2_state *t, const sealed *s, ESYS_TR *ret_obj, ESYS_TR
 }
 
 /* The key sealed in s. */
-static int unseal_key(tpm2_state *t, const sealed *s, uint8_t ret_key[SEAL_KEY_LEN], rp_error *err) {
+static int unseal_key(tpm2_state *t, const rp_tpm2_blob *s, uint8_t ret_key[SEAL_KEY_LEN], rp_error *err) {
         ESYS_TR obj = ESYS_TR_NONE, session = ESYS_TR_NONE;
         int r = load_sealed(t, s, &obj, &session, err);
         if (r < 0)
@@ -1077,8 +1068,8 @@ static int tpm2_unseal(void *state, const void *blob, size_t len, uint8_t **ret_
         int r = require_bound(t, "unsealing", err);
         if (r < 0)
                 return r;
-        sealed s;
-        r = seal_parse(blob, len, &s, err);
+        rp_tpm2_blob s;
+        r = rp_tpm2_blob_parse(blob, len, &s, err);
         if (r < 0)
                 return r;
         uint8_t key[SEAL_KEY_LEN], tag[RP_TPM2_SEAL_TAG_LEN];

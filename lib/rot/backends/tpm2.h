@@ -8,6 +8,12 @@
  * rp_rot_backend_tpm2 (rot.h); tests and tools use these to look at the
  * TPM from outside (tpm2_readpublic, tpm2_nvread). */
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tss2/tss2_tpm2_types.h>
+
+#include "rampart/error.h"
 #include "rot/rot.h"
 
 /* The TCTI used when neither the caller nor D/rot.conf names one. */
@@ -41,3 +47,20 @@
 #define RP_TPM2_SEAL_HEADER_LEN 12
 #define RP_TPM2_SEAL_NONCE_LEN 12
 #define RP_TPM2_SEAL_TAG_LEN 16
+
+/* A sealed blob taken apart; nonce, ct and tag point into the blob. */
+typedef struct rp_tpm2_blob {
+        TPM2B_PUBLIC pub;         /* the sealed object, as rampart seals it */
+        TPM2B_PRIVATE priv;
+        size_t aad_len;           /* bytes before the nonce: GCM's additional data */
+        const uint8_t *nonce;     /* RP_TPM2_SEAL_NONCE_LEN bytes */
+        const uint8_t *ct;
+        size_t ct_len;            /* <= RP_ROT_SEAL_MAX */
+        const uint8_t *tag;       /* RP_TPM2_SEAL_TAG_LEN bytes */
+} rp_tpm2_blob;
+
+/* Checks every length of blob against its size and limits before anything
+ * is unmarshalled, then that the TPM object has the template rampart seals
+ * with: -EFBIG over RP_ROT_SEALED_MAX, -EBADMSG for anything else wrong.
+ * unseal's first step, and what fuzz/tpm2-blob exercises. */
+int rp_tpm2_blob_parse(const uint8_t *blob, size_t len, rp_tpm2_blob *ret, rp_error *err);
