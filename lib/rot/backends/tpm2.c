@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -33,8 +34,8 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
-#include "core/fileio.h"
 #include "core/macro.h"
+#include "rampart/crypto.h"
 #include "rot/backends/tpm2.h"
 #include "rot/dice.h"
 #include "rot/rot.h"
@@ -161,37 +162,11 @@ static int check_tcti_conf(const char *conf, rp_error *err) {
         return 0;
 }
 
-static char *rot_conf_path(const rp_rot_config *cfg) {
-        char *p;
-        if (asprintf(&p, "%s/rot.conf", cfg->state_dir) < 0)
-                return NULL;
-        return p;
-}
-
-/* The TCTI to use: cfg->tpm, else the "tpm=" line of D/rot.conf, else
- * RP_TPM2_DEFAULT_TCTI. */
+/* The TCTI to use: cfg->tpm, else RP_TPM2_DEFAULT_TCTI. (rp_rot_open
+ * passes the "tpm=" line of D/rot.conf as cfg->tpm when the caller gave
+ * none.) */
 static int tcti_conf_get(const rp_rot_config *cfg, char **ret, rp_error *err) {
-        const char *conf = cfg->tpm;
-        _cleanup_free_ uint8_t *text = NULL;
-        if (!conf) {
-                _cleanup_free_ char *path = rot_conf_path(cfg);
-                if (!path)
-                        return rp_error_set(err, -ENOMEM, "out of memory");
-                size_t len;
-                rp_error e = {0};
-                int r = rp_read_file(path, 4096, &text, &len, &e);
-                if (r < 0 && r != -ENOENT)
-                        return rp_error_set(err, r, "%s", e.message);
-                for (char *line = (char *) text, *next; line && *line; line = next) {
-                        next = strchr(line, '\n');
-                        if (next)
-                                *next++ = '\0';
-                        if (strncmp(line, "tpm=", 4) == 0)
-                                conf = line + 4;
-                }
-                if (!conf)
-                        conf = RP_TPM2_DEFAULT_TCTI;
-        }
+        const char *conf = cfg->tpm ? cfg->tpm : RP_TPM2_DEFAULT_TCTI;
         int r = check_tcti_conf(conf, err);
         if (r < 0)
                 return r;
@@ -432,18 +407,15 @@ static int tpm_sign(tpm2_state *t, ESYS_TR key, const char *what, const uint8_t 
 
 /* ---- provisioning, opening ---- */
 
-static int write_rot_conf(const rp_rot_config *cfg, const char *tcti, rp_error *err) {
-        _cleanup_free_ char *path = rot_conf_path(cfg), *text = NULL;
-        if (!path || asprintf(&text, "backend=tpm2\ntpm=%s\n", tcti) < 0)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        return rp_write_file_atomic(path, text, strlen(text), 0644, err);
-}
-
 static int tpm2_provision(const rp_rot_config *cfg, rp_error *err) {
         if (!cfg || !cfg->state_dir)
                 return rp_error_set(err, -EINVAL, "tpm2: no state directory given");
-        _cleanup_free_ char *conf_path = rot_conf_path(cfg);
-        if (!conf_path)
+        /* Made first: a directory we cannot write must not leave a TPM
+         * provisioned with no rot.conf naming it. */
+        if (mkdir(cfg->state_dir, 0700) < 0 && errno != EEXIST)
+                return rp_error_set_errno(err, -errno, "%s: cannot create the state directory", cfg->state_dir);
+        _cleanup_free_ char *conf_path = NULL;
+        if (asprintf(&conf_path, "%s/rot.conf", cfg->state_dir) < 0)
                 return rp_error_set(err, -ENOMEM, "out of memory");
         if (access(conf_path, F_OK) == 0)
                 return rp_error_set(err, -EEXIST, "%s exists: this state directory was already provisioned",
@@ -481,7 +453,7 @@ static int tpm2_provision(const rp_rot_config *cfg, rp_error *err) {
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_fail(err, rc, "making the DeviceID key persistent at 0x%08x", RP_TPM2_DEVICEID_HANDLE);
         Esys_TR_Close(t->esys, &persistent);
-        return write_rot_conf(cfg, t->tcti_conf, err);
+        return rp_rot_write_conf(cfg->state_dir, "tpm2", t->tcti_conf, err);
 }
 
 /* Finds the DeviceID key and checks it is one rampart made. */
@@ -975,9 +947,11 @@ int rp_tpm2_blob_parse(const uint8_t *b, size_t len, rp_tpm2_blob *ret, rp_error
         if (len < RP_TPM2_SEAL_HEADER_LEN || memcmp(b, RP_TPM2_SEAL_MAGIC, 4) != 0)
                 return rp_error_set(err, -EBADMSG, "sealed blob: not a tpm2 sealed blob (no \"%s\" header)",
                                     RP_TPM2_SEAL_MAGIC);
-        if (b[4] != RP_TPM2_SEAL_VERSION || b[5] != 0)
-                return rp_error_set(err, -EBADMSG, "sealed blob: version %u.%u, expected %d.0", b[4], b[5],
+        if (b[4] != RP_TPM2_SEAL_VERSION)
+                return rp_error_set(err, -EOPNOTSUPP, "sealed blob: version %u, this build reads %d", b[4],
                                     RP_TPM2_SEAL_VERSION);
+        if (b[5] != 0)
+                return rp_error_set(err, -EBADMSG, "sealed blob: the reserved byte is %u, not 0", b[5]);
         size_t pub_len = get_u16(b + 6), priv_len = get_u16(b + 8), ct_len = get_u16(b + 10);
         if (pub_len > sizeof(TPM2B_PUBLIC) || priv_len > sizeof(TPM2B_PRIVATE) || ct_len > RP_ROT_SEAL_MAX)
                 return rp_error_set(err, -EBADMSG, "sealed blob: a length in the header is over its limit");

@@ -61,6 +61,7 @@ typedef struct rp_tpm2_blob {
 
 /* Checks every length of blob against its size and limits before anything
  * is unmarshalled, then that the TPM object has the template rampart seals
- * with: -EFBIG over RP_ROT_SEALED_MAX, -EBADMSG for anything else wrong.
+ * with: -EFBIG over RP_ROT_SEALED_MAX, -EOPNOTSUPP for another version,
+ * -EBADMSG for anything else wrong.
  * unseal's first step, and what fuzz/tpm2-blob exercises. */
 int rp_tpm2_blob_parse(const uint8_t *blob, size_t len, rp_tpm2_blob *ret, rp_error *err);
