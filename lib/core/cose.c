@@ -192,6 +192,7 @@ static int sign_tbs(const signer *s, const uint8_t *tbs, size_t tbs_len, uint8_t
         int r = rp_sha256(tbs, tbs_len, digest);
         if (r < 0)
                 return rp_error_set(err, r, "cannot hash the Sig_structure");
+        RP_INVARIANT(s->digest_signer);   /* a signer has a key or a digest signer */
         r = s->digest_signer(s->ctx, digest, sig, err);
         if (r < 0)
                 return r;

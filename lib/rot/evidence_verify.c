@@ -346,7 +346,7 @@ static int check_alias(verify_ctx *v, STACK_OF(X509) *chain, rp_error *err) {
         if (X509_check_ca(v->alias) != 0)
                 return rp_error_set(err, -EKEYREJECTED, "evidence: the signing certificate is a CA certificate (a "
                                     "DeviceID certificate?), not an Alias certificate");
-        const ASN1_OCTET_STRING *ext;
+        const ASN1_OCTET_STRING *ext = NULL;
         int r = find_tcbinfo(v->alias, &ext, err);
         if (r < 0)
                 return r;
@@ -486,7 +486,7 @@ static int claim_bytes(const verify_ctx *v, int64_t key, const char *name, size_
 }
 
 static int claim_text(const verify_ctx *v, int64_t key, const char *name, size_t max, char *out, rp_error *err) {
-        const cbor_item_t *c;
+        const cbor_item_t *c = NULL;
         int r = claim(v, key, name, &c, err);
         if (r < 0)
                 return r;
@@ -497,7 +497,7 @@ static int claim_text(const verify_ctx *v, int64_t key, const char *name, size_t
 
 static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64_t max, uint64_t *ret,
                       rp_error *err) {
-        const cbor_item_t *c;
+        const cbor_item_t *c = NULL;
         int r = claim(v, key, name, &c, err);
         if (r < 0)
                 return r;
@@ -514,7 +514,7 @@ static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64
 
 /* eat_nonce and ueid. */
 static int read_identity(verify_ctx *v, rp_error *err) {
-        const cbor_item_t *c;
+        const cbor_item_t *c = NULL;
         int r = claim_bytes(v, EVIDENCE_CLAIM_NONCE, "eat_nonce", RP_EVIDENCE_NONCE_MIN, RP_EVIDENCE_NONCE_MAX, &c,
                             err);
         if (r < 0)
@@ -534,7 +534,7 @@ static int read_identity(verify_ctx *v, rp_error *err) {
 
 /* eat_profile: rampart's URI. */
 static int read_profile(verify_ctx *v, rp_error *err) {
-        const cbor_item_t *c;
+        const cbor_item_t *c = NULL;
         int r = claim(v, EVIDENCE_CLAIM_PROFILE, "eat_profile", &c, err);
         if (r < 0)
                 return r;
@@ -570,7 +570,7 @@ static int read_software(verify_ctx *v, rp_error *err) {
 
 /* measurements: [[65000, components]]. */
 static int read_measurements(verify_ctx *v, rp_error *err) {
-        const cbor_item_t *c;
+        const cbor_item_t *c = NULL;
         int r = claim(v, EVIDENCE_CLAIM_MEASUREMENTS, "measurements", &c, err);
         if (r < 0)
                 return r;
@@ -612,7 +612,7 @@ static int read_backend(verify_ctx *v, rp_error *err) {
         if (!evidence_backend_name_ok(v->out->backend, strlen(v->out->backend)))
                 return rp_error_set(err, -EINVAL, "evidence: claims: backend (-70001) is not a backend name "
                                     "(lowercase letters and digits)");
-        const cbor_item_t *c;
+        const cbor_item_t *c = NULL;
         r = claim(v, EVIDENCE_CLAIM_DEVELOPMENT, "development", &c, err);
         if (r < 0)
                 return r;

@@ -173,6 +173,7 @@ static int verify(int argc, char **argv) {
         int r = parse_verify_args(cmd, argc, argv, &a);
         if (r != 0)
                 return r;
+        RP_INVARIANT(a.nonce_hex);   /* parse_verify_args requires --nonce */
         uint8_t nonce[RP_EVIDENCE_NONCE_MAX];
         size_t nonce_len = strlen(a.nonce_hex) / 2;
         if (strlen(a.nonce_hex) % 2 || nonce_len < RP_EVIDENCE_NONCE_MIN || nonce_len > RP_EVIDENCE_NONCE_MAX ||
