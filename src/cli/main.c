@@ -16,6 +16,7 @@ static const cli_command groups[] = {
         { "image-package",       cmd_image_package,       "Pack, show and verify signed image packages" },
         { "app-manifest",        cmd_app_manifest,        "Validate application manifests (app_manifest.json)" },
         { "hardware-definition", cmd_hardware_definition, "Work with hardware definitions (peripheral names)" },
+        { "device",              cmd_device,              "Ask this device's rampart-secmon for its identity and evidence" },
 };
 
 static int help(FILE *out) {
