@@ -212,6 +212,25 @@ static void test_responses(void **state) {
         }
         uint8_t not_utf8[] = { 0xa2, 0x01, 0x20, 0x02, 0x61, 0xff };
         assert_true(rp_secmon_response_decode(not_utf8, sizeof not_utf8, &status, msg, &res, &err) < 0);
+
+        /* A message fills at most RP_ERROR_MAX - 1 bytes, and the encoder
+         * cuts a longer one to that. */
+        uint8_t big[7 + RP_ERROR_MAX];
+        memcpy(big, "\xa2\x01\x20\x02\x79\x01\xff", 7);
+        memset(big + 7, 'a', RP_ERROR_MAX);
+        assert_int_equal(rp_secmon_response_decode(big, 7 + RP_ERROR_MAX - 1, &status, msg, &res, &err), 0);
+        assert_int_equal(strlen(msg), RP_ERROR_MAX - 1);
+        big[5] = 0x02;   /* 512 bytes */
+        big[6] = 0x00;
+        assert_int_equal(rp_secmon_response_decode(big, sizeof big, &status, msg, &res, &err), -EBADMSG);
+        free(buf);
+        buf = NULL;
+        char long_msg[2 * RP_ERROR_MAX];
+        memset(long_msg, 'b', sizeof long_msg - 1);
+        long_msg[sizeof long_msg - 1] = '\0';
+        assert_int_equal(rp_secmon_response_encode(-EIO, long_msg, NULL, &buf, &len), 0);
+        assert_int_equal(rp_secmon_response_decode(buf, len, &status, msg, &res, &err), 0);
+        assert_int_equal(strlen(msg), RP_ERROR_MAX - 1);
 }
 
 int main(void) {
