@@ -87,7 +87,8 @@ int rp_secmon_type_from_name(const char *name, rp_secmon_type *ret);
  * -EINVAL (wrong type, unknown field, missing field, not deterministic),
  * -ERANGE (a value or size out of range), -EOPNOTSUPP (unknown request
  * type), -EBADMSG / -EFBIG (truncated or oversized CBOR), -ENOMEM; err says
- * which field and why. *ret is written in any case (untouched fields zero). */
+ * which field and why. *ret is untouched on failure; on success, fields
+ * the type does not have are zero. */
 int rp_secmon_request_decode(const uint8_t *buf, size_t len, rp_secmon_request *ret, rp_error *err);
 /* Encodes req (whose fields must be in range: the decoder's rules). */
 int rp_secmon_request_encode(const rp_secmon_request *req, uint8_t **ret, size_t *ret_len, rp_error *err);
