@@ -56,22 +56,26 @@ typedef struct device_args {
 /* Parses the options both commands share (and attest's): -1 to go on, or
  * the exit code to end with. */
 static int parse_args(const char *cmd, bool attest, int argc, char **argv, device_args *a) {
-        static const struct option opts[] = {
+        /* attest's options; show-identity has the first four. */
+        static const struct option attest_opts[] = {
                 { "state-dir", required_argument, NULL, 'd' },
                 { "socket",    required_argument, NULL, 's' },
                 { "output",    required_argument, NULL, 'o' },
+                { "help",      no_argument,       NULL, 'h' },
                 { "nonce",     required_argument, NULL, 'n' },
                 { "force",     no_argument,       NULL, 'f' },
                 { "json",      no_argument,       NULL, 'j' },
-                { "help",      no_argument,       NULL, 'h' },
                 {}
         };
+        struct option show_opts[5];
+        memcpy(show_opts, attest_opts, 4 * sizeof *show_opts);
+        show_opts[4] = (struct option) {};
         *a = (device_args) { .fmt = CLI_FORMAT_TEXT };
         if (cli_wants_help(argc, argv))
                 return attest ? help_attest() : help_show();
         optind = 0;
         opterr = 0;
-        for (int c; (c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1; ) {
+        for (int c; (c = getopt_long(argc, argv, "+:o:h", attest ? attest_opts : show_opts, NULL)) != -1; ) {
                 switch (c) {
                 case 'd':
                         a->state_dir = optarg;
@@ -86,16 +90,13 @@ static int parse_args(const char *cmd, bool attest, int argc, char **argv, devic
                                 return CLI_EXIT_USAGE;
                         break;
                 case 'n':
+                        a->nonce_hex = optarg;
+                        break;
                 case 'f':
+                        a->force = true;
+                        break;
                 case 'j':
-                        if (!attest)
-                                return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
-                        if (c == 'n')
-                                a->nonce_hex = optarg;
-                        else if (c == 'f')
-                                a->force = true;
-                        else
-                                a->json = true;
+                        a->json = true;
                         break;
                 case 'h':
                         return attest ? help_attest() : help_show();
