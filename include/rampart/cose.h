@@ -12,8 +12,10 @@
  * payload] in deterministic CBOR. We write protected headers {1: alg,
  * 3: content type (if given), 4: kid} with an empty unprotected map, and
  * accept only messages in that profile's one byte form (docs/formats.md,
- * COSE_Sign1): deterministic CBOR throughout, protected labels 1-4 only,
- * an empty unprotected header, alg ES256 or EdDSA, a 64-byte signature. */
+ * COSE_Sign1): deterministic CBOR throughout, protected labels 1-4 and 33
+ * (x5chain, the array form only: attestation evidence carries its
+ * certificate chain there) only, an empty unprotected header, alg ES256 or
+ * EdDSA, a 64-byte signature. */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +57,8 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
  * structure only, not the signature. *ret_consumed gets the item's length.
  * Refuses: a missing tag 18, indefinite lengths, nesting deeper than 16,
  * items over RP_COSE_MAX_SIZE, unsupported alg, duplicate, unknown or
- * unsorted protected labels, unknown critical headers, a non-empty
+ * unsorted protected labels, an x5chain (33) that is not an array of 2 to
+ * 4 byte strings of 1 to 4096 bytes, unknown critical headers, a non-empty
  * unprotected header, any head not in its shortest form, a detached (nil)
  * payload, a signature that is not 64 bytes. */
 int rp_cose_sign1_decode(const uint8_t *buf, size_t len, rp_cose_sign1 **ret,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/cbor.h"
+#include "core/cose_internal.h"
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "rampart/cose.h"
@@ -17,6 +18,7 @@
 #define HDR_CRIT 2
 #define HDR_CONTENT_TYPE 3
 #define HDR_KID 4
+#define HDR_X5CHAIN 33        /* RFC 9360 */
 
 /* Limits on what we decode. */
 #define COSE_MAX_DEPTH 16
@@ -30,6 +32,8 @@ struct rp_cose_sign1 {
         char *content_type;           /* protected header 3 as text, or NULL */
         uint8_t *kid;                 /* protected header 4, or NULL */
         size_t kid_len;
+        rp_cose_cert *x5chain;        /* protected header 33 (copies), or NULL */
+        size_t x5chain_n;
         uint8_t *payload;             /* always non-NULL (may be zero-length) */
         size_t payload_len;
 
@@ -51,6 +55,12 @@ const uint8_t *rp_cose_sign1_kid(const rp_cose_sign1 *msg, size_t *ret_len) {
         if (ret_len)
                 *ret_len = msg->kid ? msg->kid_len : 0;
         return msg->kid;
+}
+
+size_t rp_cose_sign1_x5chain(const rp_cose_sign1 *msg, const rp_cose_cert **ret) {
+        if (ret)
+                *ret = msg->x5chain;
+        return msg->x5chain_n;
 }
 
 const uint8_t *rp_cose_sign1_payload(const rp_cose_sign1 *msg, size_t *ret_len) {
@@ -90,21 +100,42 @@ static int sig_structure(const uint8_t *prot, size_t prot_len, const void *aad, 
         return 0;
 }
 
-/* The protected header {1: alg, 3: content type, 4: kid} of a message
- * key signs, encoded. */
-static int encode_protected(const rp_key *key, const char *content_type, uint8_t **ret, size_t *ret_len,
-                            rp_error *err) {
-        uint8_t kid[RP_KEY_ID_LEN];
-        rp_key_id(key, kid);
+/* What goes into a protected header we write. */
+typedef struct protected_spec {
+        int alg;
+        const char *content_type;     /* or NULL */
+        const uint8_t *kid;           /* or NULL */
+        size_t kid_len;
+        const rp_cose_cert *chain;    /* or NULL */
+        size_t chain_n;
+} protected_spec;
 
+/* The x5chain array of byte strings, or NULL when out of memory. */
+static cbor_item_t *x5chain_item(const rp_cose_cert *chain, size_t n) {
+        cbor_item_t *arr = cbor_new_definite_array(n);
+        for (size_t i = 0; arr && i < n; i++) {
+                cbor_item_t *c = rp_cbor_bytes(chain[i].der, chain[i].len);
+                bool ok = c && cbor_array_push(arr, c);
+                rp_cbor_decrefp(&c);
+                if (!ok)
+                        rp_cbor_decrefp(&arr);
+        }
+        return arr;
+}
+
+/* The protected header {1: alg, 3: content type, 4: kid, 33: x5chain},
+ * with the labels spec gives, encoded. */
+static int encode_protected(const protected_spec *spec, uint8_t **ret, size_t *ret_len, rp_error *err) {
         /* A map that could not be allocated (NULL) makes the first put
          * fail with -ENOMEM. */
-        _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = cbor_new_definite_map(3);
-        int r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_ALG), rp_cbor_int(rp_key_cose_alg(key)));
-        if (r >= 0 && content_type)
-                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_CONTENT_TYPE), rp_cbor_text(content_type));
-        if (r >= 0)
-                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_KID), rp_cbor_bytes(kid, sizeof kid));
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = cbor_new_definite_map(4);
+        int r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_ALG), rp_cbor_int(spec->alg));
+        if (r >= 0 && spec->content_type)
+                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_CONTENT_TYPE), rp_cbor_text(spec->content_type));
+        if (r >= 0 && spec->kid)
+                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_KID), rp_cbor_bytes(spec->kid, spec->kid_len));
+        if (r >= 0 && spec->chain)
+                r = rp_cbor_map_put(hdr, rp_cbor_int(HDR_X5CHAIN), x5chain_item(spec->chain, spec->chain_n));
         if (r < 0)
                 return rp_error_set(err, r, "COSE_Sign1: out of memory");
         return rp_cbor_encode(hdr, ret, ret_len, err);
@@ -136,23 +167,52 @@ static int encode_message(const uint8_t *prot, size_t prot_len, const void *payl
         return rp_cbor_encode(tagged, ret, ret_len, err);
 }
 
-int rp_cose_sign1_create(const rp_key *key, const char *content_type,
-                         const void *payload, size_t payload_len,
-                         const void *external_aad, size_t aad_len,
-                         uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
-        if (!rp_key_is_private(key))
-                return rp_error_set(err, -EINVAL, "COSE_Sign1: signing needs a private key");
-        if (payload_len > RP_COSE_MAX_SIZE)
-                return rp_error_set(err, -EFBIG, "COSE_Sign1: payload is %zu bytes, the limit is %d",
-                                    payload_len, RP_COSE_MAX_SIZE);
+/* A caller's content type: NULL, or 1 to CONTENT_TYPE_MAX printable characters. */
+static int check_content_type(const char *content_type, rp_error *err) {
         if (content_type && (content_type[0] == '\0' || strlen(content_type) > CONTENT_TYPE_MAX ||
                              !rp_str_is_printable(content_type, strlen(content_type))))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: content type must be 1 to %d printable UTF-8 "
                                     "characters", CONTENT_TYPE_MAX);
+        return 0;
+}
+
+/* How a message gets signed: by an rp_key over the Sig_structure, or by a
+ * digest signer over its SHA-256 (ES256). */
+typedef struct signer {
+        const rp_key *key;
+        rp_cose_digest_signer digest_signer;
+        void *ctx;
+} signer;
+
+static int sign_tbs(const signer *s, const uint8_t *tbs, size_t tbs_len, uint8_t sig[RP_SIG_MAX], size_t *sig_len,
+                    rp_error *err) {
+        if (s->key)
+                return rp_key_sign(s->key, tbs, tbs_len, sig, sig_len, err);
+        uint8_t digest[RP_SHA256_LEN];
+        int r = rp_sha256(tbs, tbs_len, digest);
+        if (r < 0)
+                return rp_error_set(err, r, "cannot hash the Sig_structure");
+        RP_INVARIANT(s->digest_signer);   /* a signer has a key or a digest signer */
+        r = s->digest_signer(s->ctx, digest, sig, err);
+        if (r < 0)
+                return r;
+        *sig_len = RP_SIG_MAX;
+        return 0;
+}
+
+/* Encodes the protected header, signs and assembles the message. */
+static int create(const protected_spec *spec, const signer *s, const void *payload, size_t payload_len,
+                  const void *external_aad, size_t aad_len, uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
+        if (payload_len > RP_COSE_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: payload is %zu bytes, the limit is %d",
+                                    payload_len, RP_COSE_MAX_SIZE);
+        int r = check_content_type(spec->content_type, err);
+        if (r < 0)
+                return r;
 
         _cleanup_free_ uint8_t *prot = NULL;
         size_t prot_len;
-        int r = encode_protected(key, content_type, &prot, &prot_len, err);
+        r = encode_protected(spec, &prot, &prot_len, err);
         if (r < 0)
                 return r;
 
@@ -164,10 +224,9 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
                                                         : "COSE_Sign1: out of memory");
         uint8_t sig[RP_SIG_MAX];
         size_t sig_len;
-        r = rp_key_sign(key, tbs, tbs_len, sig, &sig_len, err);
-        if (r < 0) {
+        r = sign_tbs(s, tbs, tbs_len, sig, &sig_len, err);
+        if (r < 0)
                 return rp_error_prefix(err, r, "COSE_Sign1: ");
-        }
 
         _cleanup_free_ uint8_t *out = NULL;
         size_t out_len;
@@ -182,11 +241,48 @@ int rp_cose_sign1_create(const rp_key *key, const char *content_type,
         return 0;
 }
 
+int rp_cose_sign1_create(const rp_key *key, const char *content_type,
+                         const void *payload, size_t payload_len,
+                         const void *external_aad, size_t aad_len,
+                         uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
+        if (!rp_key_is_private(key))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: signing needs a private key");
+        uint8_t kid[RP_KEY_ID_LEN];
+        rp_key_id(key, kid);
+        const protected_spec spec = {
+                .alg = rp_key_cose_alg(key), .content_type = content_type, .kid = kid, .kid_len = sizeof kid,
+        };
+        const signer s = { .key = key };
+        return create(&spec, &s, payload, payload_len, external_aad, aad_len, ret_buf, ret_len, err);
+}
+
+int rp_cose_sign1_create_x5chain(rp_cose_digest_signer signer_fn, void *signer_ctx, const char *content_type,
+                                 const rp_cose_cert *chain, size_t n, const void *payload, size_t payload_len,
+                                 uint8_t **ret_buf, size_t *ret_len, rp_error *err) {
+        if (!signer_fn)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: no signer");
+        if (!chain || n < RP_COSE_X5CHAIN_MIN || n > RP_COSE_X5CHAIN_MAX)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: x5chain: %zu certificates, it takes %d to %d",
+                                    chain ? n : 0, RP_COSE_X5CHAIN_MIN, RP_COSE_X5CHAIN_MAX);
+        for (size_t i = 0; i < n; i++)
+                if (!chain[i].der || chain[i].len == 0 || chain[i].len > RP_COSE_X5CERT_MAX)
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: x5chain: certificate %zu is %zu bytes, it "
+                                            "takes 1 to %d", i, chain[i].der ? chain[i].len : 0, RP_COSE_X5CERT_MAX);
+        const protected_spec spec = {
+                .alg = RP_COSE_ALG_ES256, .content_type = content_type, .chain = chain, .chain_n = n,
+        };
+        const signer s = { .digest_signer = signer_fn, .ctx = signer_ctx };
+        return create(&spec, &s, payload, payload_len, NULL, 0, ret_buf, ret_len, err);
+}
+
 void rp_cose_sign1_free(rp_cose_sign1 *msg) {
         if (!msg)
                 return;
         free(msg->content_type);
         free(msg->kid);
+        for (size_t i = 0; i < msg->x5chain_n; i++)
+                free((void *) msg->x5chain[i].der);
+        free(msg->x5chain);
         free(msg->payload);
         free(msg->protected_raw);
         free(msg->signature);
@@ -307,8 +403,8 @@ static int protected_map(const rp_cose_sign1 *m, cbor_item_t **ret, rp_error *er
 }
 
 /* The protected header's one byte form: only the labels of our profile
- * (1 alg, 2 crit, 3 content type, 4 kid), each once, in ascending order,
- * and every integer and length in its shortest form. */
+ * (1 alg, 2 crit, 3 content type, 4 kid, 33 x5chain), each once, in
+ * ascending order, and every integer and length in its shortest form. */
 static int check_protected_form(const cbor_item_t *hdr, const rp_cose_sign1 *m, rp_error *err) {
         int r = check_header_labels(hdr, "protected", err);
         if (r < 0)
@@ -319,11 +415,14 @@ static int check_protected_form(const cbor_item_t *hdr, const rp_cose_sign1 *m, 
                 int64_t label;
                 char l[64];
                 label_str(p[i].key, l, sizeof l);
-                if (rp_cbor_get_int(p[i].key, &label) < 0 || label < HDR_ALG || label > HDR_KID)
+                if (rp_cbor_get_int(p[i].key, &label) < 0 ||
+                    ((label < HDR_ALG || label > HDR_KID) && label != HDR_X5CHAIN))
                         return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: unknown label %s (the "
-                                            "profile allows only 1 alg, 2 crit, 3 content type, 4 kid)", l);
-                /* Labels 1-4 encode in one byte each: ascending values are
-                 * the deterministic (bytewise) order. */
+                                            "profile allows only 1 alg, 2 crit, 3 content type, 4 kid, 33 x5chain)",
+                                            l);
+                /* Labels 1-4 encode in one byte each (01..04), 33 in two
+                 * (18 21): ascending values are the deterministic
+                 * (bytewise) order. */
                 if (label < prev)
                         return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: labels are not in "
                                             "ascending order (%s after %" PRId64 "); deterministic CBOR sorts them",
@@ -399,6 +498,54 @@ static int read_kid(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
         return 0;
 }
 
+/* x5chain (33, RFC 9360): only the array form, 2 to RP_COSE_X5CHAIN_MAX
+ * byte strings of 1 to RP_COSE_X5CERT_MAX bytes, copied. What they hold is
+ * the verifier's business. */
+static int read_x5chain(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
+        cbor_item_t *x5 = rp_cbor_map_get_int(hdr, HDR_X5CHAIN);
+        if (!x5)
+                return 0;
+        if (cbor_isa_bytestring(x5))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) is a byte string "
+                                    "(one certificate); the profile takes an array of %d to %d certificates, leaf "
+                                    "first", RP_COSE_X5CHAIN_MIN, RP_COSE_X5CHAIN_MAX);
+        if (!cbor_isa_array(x5))
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) is %s, expected an "
+                                    "array of byte strings", item_kind(x5));
+        size_t n = cbor_array_size(x5);
+        if (n > RP_COSE_X5CHAIN_MAX)
+                return rp_error_set(err, -EFBIG, "COSE_Sign1: protected header: x5chain (33) has %zu certificates, "
+                                    "the limit is %d", n, RP_COSE_X5CHAIN_MAX);
+        if (n < RP_COSE_X5CHAIN_MIN)
+                return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) has %zu "
+                                    "certificates, the profile takes %d to %d", n, RP_COSE_X5CHAIN_MIN,
+                                    RP_COSE_X5CHAIN_MAX);
+        cbor_item_t **v = cbor_array_handle(x5);
+        for (size_t i = 0; i < n; i++) {
+                if (!cbor_isa_bytestring(v[i]))
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) entry %zu is "
+                                            "%s, expected a byte string (a DER certificate)", i, item_kind(v[i]));
+                size_t len = cbor_bytestring_length(v[i]);
+                if (len == 0)
+                        return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) entry %zu "
+                                            "is empty", i);
+                if (len > RP_COSE_X5CERT_MAX)
+                        return rp_error_set(err, -EFBIG, "COSE_Sign1: protected header: x5chain (33) entry %zu is "
+                                            "%zu bytes, the limit is %d", i, len, RP_COSE_X5CERT_MAX);
+        }
+        m->x5chain = calloc(n, sizeof *m->x5chain);
+        if (!m->x5chain)
+                return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+        for (size_t i = 0; i < n; i++) {
+                uint8_t *der;
+                if (bytes_copy(v[i], &der, &m->x5chain[i].len) < 0)
+                        return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
+                m->x5chain[i].der = der;
+                m->x5chain_n = i + 1;
+        }
+        return 0;
+}
+
 /* crit (2): a non-empty array of labels that we process and that are
  * present in the protected header. */
 static int check_crit(const cbor_item_t *prot, rp_error *err) {
@@ -417,7 +564,8 @@ static int check_crit(const cbor_item_t *prot, rp_error *err) {
                                             "not a label", i);
                 label_str(v[i], l, sizeof l);
                 bool known = rp_cbor_get_int(v[i], &label) == 0 &&
-                             (label == HDR_ALG || label == HDR_CONTENT_TYPE || label == HDR_KID);
+                             (label == HDR_ALG || label == HDR_CONTENT_TYPE || label == HDR_KID ||
+                              label == HDR_X5CHAIN);
                 if (!known)
                         return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: unknown critical "
                                             "header %s", l);
@@ -428,7 +576,8 @@ static int check_crit(const cbor_item_t *prot, rp_error *err) {
         return 0;
 }
 
-/* Reads the protected header: its form, then alg, content type, kid, crit. */
+/* Reads the protected header: its form, then alg, content type, kid,
+ * x5chain, crit. */
 static int parse_protected(rp_cose_sign1 *m, rp_error *err) {
         _cleanup_(rp_cbor_decrefp) cbor_item_t *hdr = NULL;
         int r = protected_map(m, &hdr, err);
@@ -440,6 +589,8 @@ static int parse_protected(rp_cose_sign1 *m, rp_error *err) {
                 r = read_content_type(hdr, m, err);
         if (r >= 0)
                 r = read_kid(hdr, m, err);
+        if (r >= 0)
+                r = read_x5chain(hdr, m, err);
         if (r >= 0)
                 r = check_crit(hdr, err);
         return r;

@@ -15,10 +15,8 @@
 #include <stdint.h>
 
 #include "rampart/error.h"
+#include "rampart/evidence.h"   /* RP_EVIDENCE_NONCE_MIN, RP_EVIDENCE_NONCE_MAX and the other limits */
 #include "rot/cert.h"
-
-#define RP_EVIDENCE_NONCE_MIN 8
-#define RP_EVIDENCE_NONCE_MAX 64
 
 typedef struct rp_evidence_input {
         const uint8_t *nonce;          /* eat_nonce, RP_EVIDENCE_NONCE_MIN..MAX bytes */

@@ -3,7 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "core/cbor.h"
+#include "core/cose_internal.h"
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "rampart/cose.h"
@@ -77,15 +83,25 @@ static rp_key *gen(rp_key_type t) {
 /* Builds a tagged COSE_Sign1 from raw parts: protected header bytes (hex),
  * unprotected map (hex), payload, and a signature computed over our own
  * hand-built Sig_structure (or sig_len zero bytes if key is NULL). */
+static void build_raw(buf *out, const char *tag_hex, const buf *prot, const char *unprot_hex,
+                      const char *payload, const void *aad, size_t aad_len, const rp_key *key, size_t sig_len);
+
 static void build(buf *out, const char *tag_hex, const char *prot_hex, const char *unprot_hex,
                   const char *payload, const void *aad, size_t aad_len, const rp_key *key, size_t sig_len) {
         buf prot = {};
         put_hex(&prot, prot_hex);
+        build_raw(out, tag_hex, &prot, unprot_hex, payload, aad, aad_len, key, sig_len);
+        buf_done(&prot);
+}
+
+/* build() with the protected header's bytes given as they are. */
+static void build_raw(buf *out, const char *tag_hex, const buf *prot, const char *unprot_hex,
+                      const char *payload, const void *aad, size_t aad_len, const rp_key *key, size_t sig_len) {
         uint8_t sig[128] = {0};
         if (key) {
                 buf tbs = {};
                 put_hex(&tbs, "84" "6a" "5369676e617475726531");   /* ["Signature1", */
-                put_bstr(&tbs, prot.d, prot.n);
+                put_bstr(&tbs, prot->d, prot->n);
                 put_bstr(&tbs, aad, aad_len);
                 put_bstr(&tbs, payload, strlen(payload));
                 rp_error err = {0};
@@ -94,11 +110,10 @@ static void build(buf *out, const char *tag_hex, const char *prot_hex, const cha
         }
         put_hex(out, tag_hex);
         put_hex(out, "84");
-        put_bstr(out, prot.d, prot.n);
+        put_bstr(out, prot->d, prot->n);
         put_hex(out, unprot_hex);
         put_bstr(out, payload, strlen(payload));
         put_bstr(out, sig, sig_len);
-        buf_done(&prot);
 }
 
 /* Decodes b: expects code and a message containing what. */
@@ -629,6 +644,276 @@ static void test_high_s_refused(void **state) {
                 fail_msg("high-S twin: %s", err.message);
 }
 
+/* A digest signer as a root of trust is one: an ES256 key that signs a
+ * SHA-256 digest (OpenSSL's raw EVP_PKEY_sign, the low-S r||s form made
+ * here), counting its calls; fail makes it refuse. */
+typedef struct digest_signer {
+        EVP_PKEY *pkey;
+        int calls;
+        bool fail;
+        uint8_t last_digest[RP_SHA256_LEN];
+} digest_signer;
+
+static int sign_digest(void *ctx, const uint8_t digest[RP_SHA256_LEN], uint8_t ret_sig[RP_SIG_MAX], rp_error *err) {
+        digest_signer *s = ctx;
+        s->calls++;
+        memcpy(s->last_digest, digest, RP_SHA256_LEN);
+        if (s->fail)
+                return rp_error_set(err, -EIO, "the signer is unplugged");
+        EVP_PKEY_CTX *c = EVP_PKEY_CTX_new(s->pkey, NULL);
+        assert_non_null(c);
+        assert_int_equal(EVP_PKEY_sign_init(c), 1);
+        uint8_t der[80];
+        size_t der_len = sizeof der;
+        assert_int_equal(EVP_PKEY_sign(c, der, &der_len, digest, RP_SHA256_LEN), 1);
+        EVP_PKEY_CTX_free(c);
+        const unsigned char *p = der;
+        ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long) der_len);
+        assert_non_null(sig);
+        BIGNUM *order = NULL, *half = NULL, *s_low = BN_new();
+        assert_true(BN_hex2bn(&order, "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551") > 0);
+        half = BN_dup(order);
+        assert_true(half && s_low && BN_rshift1(half, half));
+        const BIGNUM *r = ECDSA_SIG_get0_r(sig), *sv = ECDSA_SIG_get0_s(sig);
+        if (BN_cmp(sv, half) > 0)
+                assert_true(BN_sub(s_low, order, sv));
+        else
+                assert_non_null(BN_copy(s_low, sv));
+        assert_int_equal(BN_bn2binpad(r, ret_sig, 32), 32);
+        assert_int_equal(BN_bn2binpad(s_low, ret_sig + 32, 32), 32);
+        BN_free(order);
+        BN_free(half);
+        BN_free(s_low);
+        ECDSA_SIG_free(sig);
+        return 0;
+}
+
+/* A fresh P-256 signer, and its key as an rp_key for verifying. */
+static void signer_new(digest_signer *s, rp_key **ret_key) {
+        *s = (digest_signer) { .pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256") };
+        assert_non_null(s->pkey);
+        BIO *bio = BIO_new(BIO_s_mem());
+        assert_non_null(bio);
+        assert_int_equal(PEM_write_bio_PrivateKey(bio, s->pkey, NULL, NULL, 0, NULL, NULL), 1);
+        char *pem;
+        long n = BIO_get_mem_data(bio, &pem);
+        rp_error err = {0};
+        assert_int_equal(rp_key_from_pem(pem, (size_t) n, true, ret_key, &err), 0);
+        BIO_free(bio);
+}
+
+static void signer_done(digest_signer *s) {
+        EVP_PKEY_free(s->pkey);
+        s->pkey = NULL;
+}
+
+/* Signing through a digest signer with x5chain: the message is in the
+ * profile's one byte form, x5chain reads back, and it verifies. */
+static void test_x5chain_roundtrip(void **state) {
+        _cleanup_(signer_done) digest_signer s;
+        _cleanup_(rp_key_freep) rp_key *k = NULL;
+        signer_new(&s, &k);
+        static const uint8_t leaf[] = { 0x30, 0x01, 0x02 }, issuer[300] = { 0x30 };
+        const rp_cose_cert chain[] = { { leaf, sizeof leaf }, { issuer, sizeof issuer } };
+        const char ct[] = "application/eat+cwt";
+        rp_error err = {0};
+        _cleanup_free_ uint8_t *out = NULL;
+        size_t len;
+        assert_int_equal(rp_cose_sign1_create_x5chain(sign_digest, &s, ct, chain, 2, "claims", 6, &out, &len,
+                                                      &err), 0);
+        assert_int_equal(s.calls, 1);
+        assert_int_equal(rp_cbor_is_deterministic(out, len), 1);
+
+        /* Byte for byte: {1: -7, 3: ct, 33: [leaf, issuer]}. */
+        _cleanup_(buf_done) buf prot = {}, want = {}, tbs = {};
+        put_hex(&prot, "a3" "0126" "03");
+        put_head(&prot, 3, strlen(ct));
+        put(&prot, ct, strlen(ct));
+        put_hex(&prot, "1821" "82");
+        put_bstr(&prot, leaf, sizeof leaf);
+        put_bstr(&prot, issuer, sizeof issuer);
+        put_hex(&want, "d284");
+        put_bstr(&want, prot.d, prot.n);
+        put_hex(&want, "a0" "46");
+        put(&want, "claims", 6);
+        put_hex(&want, "5840");
+        assert_int_equal(len, want.n + 64);
+        assert_memory_equal(out, want.d, want.n);
+
+        /* The signer was given SHA-256 of the Sig_structure. */
+        put_hex(&tbs, "84" "6a" "5369676e617475726531");
+        put_bstr(&tbs, prot.d, prot.n);
+        put_hex(&tbs, "40" "46");
+        put(&tbs, "claims", 6);
+        uint8_t digest[RP_SHA256_LEN];
+        assert_int_equal(rp_sha256(tbs.d, tbs.n, digest), 0);
+        assert_memory_equal(s.last_digest, digest, sizeof digest);
+
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = NULL;
+        assert_int_equal(rp_cose_sign1_decode(out, len, &m, NULL, &err), 0);
+        assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, &err), 0);
+        assert_int_equal(rp_cose_sign1_alg(m), RP_COSE_ALG_ES256);
+        assert_string_equal(rp_cose_sign1_content_type(m), ct);
+        assert_null(rp_cose_sign1_kid(m, NULL));
+        const rp_cose_cert *got = NULL;
+        assert_int_equal(rp_cose_sign1_x5chain(m, &got), 2);
+        assert_int_equal(got[0].len, sizeof leaf);
+        assert_memory_equal(got[0].der, leaf, sizeof leaf);
+        assert_int_equal(got[1].len, sizeof issuer);
+        assert_memory_equal(got[1].der, issuer, sizeof issuer);
+
+        /* A message without x5chain has none. */
+        _cleanup_free_ uint8_t *plain = NULL;
+        assert_int_equal(rp_cose_sign1_create(k, NULL, "x", 1, NULL, 0, &plain, &len, &err), 0);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *pm = NULL;
+        assert_int_equal(rp_cose_sign1_decode(plain, len, &pm, NULL, &err), 0);
+        got = (const rp_cose_cert *) 0x1;
+        assert_int_equal(rp_cose_sign1_x5chain(pm, &got), 0);
+        assert_null(got);
+
+        /* At the limits: 4 certificates of 4096 bytes, no content type. */
+        _cleanup_free_ uint8_t *big = calloc(1, RP_COSE_X5CERT_MAX);
+        const rp_cose_cert four[] = { { big, RP_COSE_X5CERT_MAX }, { big, RP_COSE_X5CERT_MAX },
+                                      { big, RP_COSE_X5CERT_MAX }, { big, RP_COSE_X5CERT_MAX } };
+        _cleanup_free_ uint8_t *out4 = NULL;
+        assert_int_equal(rp_cose_sign1_create_x5chain(sign_digest, &s, NULL, four, 4, "", 0, &out4, &len, &err), 0);
+        _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m4 = NULL;
+        assert_int_equal(rp_cose_sign1_decode(out4, len, &m4, NULL, &err), 0);
+        assert_int_equal(rp_cose_sign1_x5chain(m4, NULL), 4);
+        assert_int_equal(rp_cose_sign1_verify(m4, k, NULL, 0, &err), 0);
+        assert_null(rp_cose_sign1_content_type(m4));
+}
+
+static void test_x5chain_create_refusals(void **state) {
+        _cleanup_(signer_done) digest_signer s;
+        _cleanup_(rp_key_freep) rp_key *k = NULL;
+        signer_new(&s, &k);
+        _cleanup_free_ uint8_t *big = calloc(1, RP_COSE_X5CERT_MAX + 1);
+        static const uint8_t c[] = { 0x30 };
+        const rp_cose_cert five[] = { { c, 1 }, { c, 1 }, { c, 1 }, { c, 1 }, { c, 1 } };
+        const rp_cose_cert empty[] = { { c, 1 }, { c, 0 } };
+        const rp_cose_cert null_der[] = { { NULL, 5 }, { c, 1 } };
+        const rp_cose_cert oversize[] = { { c, 1 }, { big, RP_COSE_X5CERT_MAX + 1 } };
+        struct {
+                const rp_cose_cert *chain;
+                size_t n;
+                const char *ct;
+                const char *what;
+        } cases[] = {
+                { five, 1, NULL, "COSE_Sign1: x5chain: 1 certificates, it takes 2 to 4" },
+                { five, 5, NULL, "COSE_Sign1: x5chain: 5 certificates, it takes 2 to 4" },
+                { NULL, 2, NULL, "COSE_Sign1: x5chain: 0 certificates" },
+                { empty, 2, NULL, "COSE_Sign1: x5chain: certificate 1 is 0 bytes, it takes 1 to 4096" },
+                { null_der, 2, NULL, "COSE_Sign1: x5chain: certificate 0 is 0 bytes" },
+                { oversize, 2, NULL, "COSE_Sign1: x5chain: certificate 1 is 4097 bytes" },
+                { five, 2, "a\nb", "COSE_Sign1: content type must be 1 to 256 printable" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                rp_error err = {0};
+                uint8_t *out = (uint8_t *) 0x1;
+                size_t len = 77;
+                assert_int_equal(rp_cose_sign1_create_x5chain(sign_digest, &s, cases[i].ct, cases[i].chain,
+                                                              cases[i].n, "x", 1, &out, &len, &err), -EINVAL);
+                if (!strstr(err.message, cases[i].what))
+                        fail_msg("case %zu: %s", i, err.message);
+                assert_ptr_equal(out, (uint8_t *) 0x1);
+                assert_int_equal(len, 77);
+        }
+        assert_int_equal(s.calls, 0);
+        rp_error err = {0};
+        uint8_t *out = NULL;
+        size_t len;
+        assert_int_equal(rp_cose_sign1_create_x5chain(NULL, &s, NULL, five, 2, "x", 1, &out, &len, &err), -EINVAL);
+        assert_string_equal(err.message, "COSE_Sign1: no signer");
+
+        /* The signer's failure, with its message. */
+        s.fail = true;
+        assert_int_equal(rp_cose_sign1_create_x5chain(sign_digest, &s, NULL, five, 2, "x", 1, &out, &len, &err),
+                         -EIO);
+        assert_string_equal(err.message, "COSE_Sign1: the signer is unplugged");
+        assert_null(out);
+}
+
+/* Protected headers with x5chain (33) outside the profile's form, each
+ * signed by the key: refused, naming the rule. */
+static void test_x5chain_refusals(void **state) {
+        _cleanup_(rp_key_freep) rp_key *k = gen(RP_KEY_ES256);
+        struct {
+                const char *prot;
+                int code;
+                const char *what;
+        } cases[] = {
+                { "a20126" "1821" "43308101", -EINVAL,
+                  "protected header: x5chain (33) is a byte string (one certificate); the profile takes an array "
+                  "of 2 to 4 certificates, leaf first" },
+                { "a20126" "1821" "6161", -EINVAL, "protected header: x5chain (33) is a text string, expected an "
+                  "array of byte strings" },
+                { "a20126" "1821" "a0", -EINVAL, "x5chain (33) is a map" },
+                { "a20126" "1821" "80", -EINVAL, "x5chain (33) has 0 certificates, the profile takes 2 to 4" },
+                { "a20126" "1821" "814130", -EINVAL, "x5chain (33) has 1 certificates, the profile takes 2 to 4" },
+                { "a20126" "1821" "85" "4130" "4130" "4130" "4130" "4130", -EFBIG,
+                  "protected header: x5chain (33) has 5 certificates, the limit is 4" },
+                { "a20126" "1821" "82" "4130" "01", -EINVAL,
+                  "x5chain (33) entry 1 is an integer, expected a byte string (a DER certificate)" },
+                { "a20126" "1821" "82" "6130" "4130", -EINVAL, "x5chain (33) entry 0 is a text string" },
+                { "a20126" "1821" "82" "4130" "40", -EINVAL, "x5chain (33) entry 1 is empty" },
+                /* Order, duplicates, the shortest form. */
+                { "a2" "1821" "8241304130" "0126", -EINVAL,
+                  "protected header: labels are not in ascending order (1 after 33)" },
+                { "a3" "0126" "1821" "8241304130" "044101", -EINVAL, "labels are not in ascending order (4 after 33)" },
+                { "a3" "0126" "1821" "8241304130" "1821" "8241304130", -EINVAL, "protected header: duplicate label 33" },
+                { "a2" "0126" "190021" "8241304130", -EINVAL, "protected header: not in deterministic CBOR" },
+                { "a2" "0126" "1821" "9802" "4130" "4130", -EINVAL, "protected header: not in deterministic CBOR" },
+                { "a2" "0126" "1821" "82" "580130" "4130", -EINVAL, "protected header: not in deterministic CBOR" },
+                { "a2" "0126" "1822" "8241304130", -EINVAL, "protected header: unknown label 34 (the profile allows "
+                  "only 1 alg, 2 crit, 3 content type, 4 kid, 33 x5chain)" },
+                { "a2" "0126" "20" "8241304130", -EINVAL, "protected header: unknown label -1" },
+                { "a3" "0126" "028118" "22" "1821" "8241304130", -EOPNOTSUPP, "unknown critical header 34" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(buf_done) buf b = {};
+                build(&b, "d2", cases[i].prot, "a0", "payload", NULL, 0, k, 0);
+                expect_decode_error(&b, cases[i].code, cases[i].what);
+        }
+
+        /* One certificate over the size limit (4097 bytes), and one at it. */
+        for (size_t len = RP_COSE_X5CERT_MAX; len <= RP_COSE_X5CERT_MAX + 1; len++) {
+                _cleanup_(buf_done) buf prot = {}, b = {};
+                put_hex(&prot, "a20126" "1821" "82" "4130");
+                _cleanup_free_ uint8_t *cert = calloc(1, len);
+                put_bstr(&prot, cert, len);
+                build_raw(&b, "d2", &prot, "a0", "payload", NULL, 0, k, 0);
+                if (len > RP_COSE_X5CERT_MAX) {
+                        expect_decode_error(&b, -EFBIG, "protected header: x5chain (33) entry 1 is 4097 bytes, the "
+                                            "limit is 4096");
+                        continue;
+                }
+                _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = decode_ok(&b);
+                const rp_cose_cert *got;
+                assert_int_equal(rp_cose_sign1_x5chain(m, &got), 2);
+                assert_int_equal(got[1].len, RP_COSE_X5CERT_MAX);
+                assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, NULL), 0);
+        }
+
+        /* In the profile: crit may list it; with kid too. */
+        const char *ok[] = {
+                "a3" "0126" "02811821" "1821" "8241304130",
+                "a3" "0126" "044101" "1821" "83413041314132",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+                _cleanup_(buf_done) buf b = {};
+                build(&b, "d2", ok[i], "a0", "payload", NULL, 0, k, 0);
+                _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *m = decode_ok(&b);
+                assert_int_equal(rp_cose_sign1_verify(m, k, NULL, 0, NULL), 0);
+                assert_int_equal(rp_cose_sign1_x5chain(m, NULL), i + 2);
+        }
+
+        /* x5chain in the unprotected header: refused like anything there. */
+        _cleanup_(buf_done) buf b = {};
+        build(&b, "d2", "a10126", "a1" "1821" "8241304130", "payload", NULL, 0, k, 0);
+        expect_decode_error(&b, -EINVAL, "unprotected header must be empty");
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip_es256),
@@ -643,6 +928,9 @@ int main(void) {
                 cmocka_unit_test(test_truncation),
                 cmocka_unit_test(test_hostile_sizes),
                 cmocka_unit_test(test_high_s_refused),
+                cmocka_unit_test(test_x5chain_roundtrip),
+                cmocka_unit_test(test_x5chain_create_refusals),
+                cmocka_unit_test(test_x5chain_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

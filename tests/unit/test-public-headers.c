@@ -7,6 +7,7 @@
 #include "rampart/cose.h"
 #include "rampart/crypto.h"
 #include "rampart/error.h"
+#include "rampart/evidence.h"
 #include "rampart/hwdef.h"
 #include "rampart/package.h"
 
@@ -16,7 +17,7 @@
 #ifdef LIBCBOR_H_
 #error "a public header includes libcbor's cbor.h"
 #endif
-#ifdef OPENSSL_EVP_H
+#if defined(OPENSSL_EVP_H) || defined(OPENSSL_X509_H)
 #error "a public header includes OpenSSL's headers"
 #endif
 

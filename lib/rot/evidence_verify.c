@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Attestation evidence, the verifier's side (include/rampart/evidence.h):
+ * structure, certificate chain, Alias certificate, signature, claims,
+ * nonce, identity, measurement, policy, in that order. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "core/cbor.h"
+#include "core/cose_internal.h"
+#include "core/macro.h"
+#include "core/strutil.h"
+#include "rampart/cose.h"
+#include "rampart/evidence.h"
+#include "rot/evidence_internal.h"
+#include "rot/tcbinfo.h"
+
+#define CA_PEM_MAX (1024 * 1024)   /* the policy's trusted certificates */
+#define CA_MAX 64
+#define CLAIMS_MAX 64              /* claims in the map, known or not */
+#define CLAIMS_MAX_DEPTH 8
+#define CLAIMS_MAX_ITEMS 1024
+#define COMPONENTS_MAX_SIZE 4096   /* 16 components fit in 2.7 KiB */
+#define CHAIN_ALIAS 0
+#define CHAIN_DEVICEID 1
+
+static void x509_freep(X509 **p) {
+        X509_free(*p);
+}
+static void x509_stack_freep(STACK_OF(X509) **p) {
+        sk_X509_pop_free(*p, X509_free);
+}
+static void x509_store_freep(X509_STORE **p) {
+        X509_STORE_free(*p);
+}
+static void x509_store_ctx_freep(X509_STORE_CTX **p) {
+        X509_STORE_CTX_free(*p);
+}
+static void bio_freep(BIO **p) {
+        BIO_free(*p);
+}
+static void asn1_object_freep(ASN1_OBJECT **p) {
+        ASN1_OBJECT_free(*p);
+}
+static void openssl_freep(void *p) {
+        OPENSSL_free(*(void **) p);
+}
+
+/* What the checks share as they go. */
+typedef struct verify_ctx {
+        const rp_evidence_policy *policy;
+        rp_cose_sign1 *msg;
+        X509 *alias;
+        X509 *deviceid;
+        rp_tcbinfo tcb;
+        cbor_item_t *claims_map;          /* the decoded payload */
+        const uint8_t *components;        /* inside claims_map */
+        size_t components_len;
+        rp_evidence_claims *out;
+} verify_ctx;
+
+static void verify_ctx_done(verify_ctx *v) {
+        rp_cose_sign1_free(v->msg);
+        X509_free(v->alias);
+        X509_free(v->deviceid);
+        rp_cbor_decrefp(&v->claims_map);
+        free(v->out);
+}
+
+void rp_evidence_claims_free(rp_evidence_claims *claims) {
+        free(claims);
+}
+
+const char *rp_evidence_dbgstat_name(int dbgstat) {
+        static const char *const names[] = {
+                "enabled", "disabled", "disabled-since-boot", "disabled-permanently",
+                "disabled-fully-and-permanently",
+        };
+        return dbgstat >= 0 && dbgstat < (int) ELEMENTSOF(names) ? names[dbgstat] : "unknown";
+}
+
+bool evidence_backend_name_ok(const char *s, size_t len) {
+        if (len == 0 || len > RP_EVIDENCE_BACKEND_MAX)
+                return false;
+        for (size_t i = 0; i < len; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+                        return false;
+        return true;
+}
+
+static const char *item_kind(const cbor_item_t *item) {
+        switch (cbor_typeof(item)) {
+        case CBOR_TYPE_UINT:
+        case CBOR_TYPE_NEGINT:
+                return "an integer";
+        case CBOR_TYPE_BYTESTRING:
+                return "a byte string";
+        case CBOR_TYPE_STRING:
+                return "a text string";
+        case CBOR_TYPE_ARRAY:
+                return "an array";
+        case CBOR_TYPE_MAP:
+                return "a map";
+        case CBOR_TYPE_TAG:
+                return "a tagged item";
+        case CBOR_TYPE_FLOAT_CTRL:
+                break;
+        }
+        return cbor_is_bool(item) ? "a boolean" : "a simple value";
+}
+
+/* Copies a text item of min..max printable bytes into out (max + 1 bytes). */
+static int text_copy(const cbor_item_t *item, size_t min, size_t max, char *out, const char *what, rp_error *err) {
+        if (!cbor_isa_string(item))
+                return rp_error_set(err, -EINVAL, "%s is %s, expected text", what, item_kind(item));
+        size_t n = cbor_string_length(item);
+        const char *s = (const char *) cbor_string_handle(item);
+        if (n < min || n > max)
+                return rp_error_set(err, -EINVAL, "%s is %zu bytes, expected %zu to %zu", what, n, min, max);
+        if (n && !rp_str_is_printable(s, n))
+                return rp_error_set(err, -EINVAL, "%s is not printable UTF-8 text", what);
+        if (n)
+                memcpy(out, s, n);
+        out[n] = '\0';
+        return 0;
+}
+
+/* One [name, version, digest] entry of the components list. */
+static int component_parse(const cbor_item_t *e, size_t i, rp_evidence_component *out, rp_error *err) {
+        char what[64];
+        snprintf(what, sizeof what, "components: entry %zu", i);
+        if (!cbor_isa_array(e) || cbor_array_size(e) != 3)
+                return rp_error_set(err, -EINVAL, "%s is not an array of 3 (name, version, digest)", what);
+        cbor_item_t **f = cbor_array_handle(e);
+        rp_evidence_component c = {};
+        snprintf(what, sizeof what, "components: entry %zu: name", i);
+        int r = text_copy(f[0], 1, RP_EVIDENCE_TEXT_MAX, c.name, what, err);
+        if (r < 0)
+                return r;
+        snprintf(what, sizeof what, "components: entry %zu: version", i);
+        r = text_copy(f[1], 0, RP_EVIDENCE_TEXT_MAX, c.version, what, err);
+        if (r < 0)
+                return r;
+        if (!cbor_isa_bytestring(f[2]) || cbor_bytestring_length(f[2]) != RP_EVIDENCE_DIGEST_LEN)
+                return rp_error_set(err, -EINVAL, "components: entry %zu: digest is not a %d-byte byte string", i,
+                                    RP_EVIDENCE_DIGEST_LEN);
+        memcpy(c.digest, cbor_bytestring_handle(f[2]), RP_EVIDENCE_DIGEST_LEN);
+        *out = c;
+        return 0;
+}
+
+int evidence_components_parse(const uint8_t *buf, size_t len,
+                              rp_evidence_component out[RP_EVIDENCE_MAX_COMPONENTS], size_t *ret_n,
+                              rp_error *err) {
+        if (len > COMPONENTS_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "components: %zu bytes, the limit is %d", len, COMPONENTS_MAX_SIZE);
+        _cleanup_(rp_cbor_decrefp) cbor_item_t *list = NULL;
+        size_t used;
+        rp_error sub = {};
+        int r = rp_cbor_decode(buf, len, 3, CLAIMS_MAX_ITEMS, &list, &used, &sub);
+        if (r < 0)
+                return rp_error_set(err, r, "components: %s", sub.message);
+        if (used != len)
+                return rp_error_set(err, -EBADMSG, "components: %zu bytes after the list", len - used);
+        if (!cbor_isa_array(list))
+                return rp_error_set(err, -EINVAL, "components: %s, expected an array", item_kind(list));
+        size_t n = cbor_array_size(list);
+        if (n == 0)
+                return rp_error_set(err, -EINVAL, "components: the list is empty");
+        if (n > RP_EVIDENCE_MAX_COMPONENTS)
+                return rp_error_set(err, -EFBIG, "components: %zu entries, the limit is %d", n,
+                                    RP_EVIDENCE_MAX_COMPONENTS);
+        rp_evidence_component c[RP_EVIDENCE_MAX_COMPONENTS];
+        for (size_t i = 0; i < n; i++) {
+                r = component_parse(cbor_array_handle(list)[i], i, &c[i], err);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; j < i; j++)
+                        if (streq(c[j].name, c[i].name))
+                                return rp_error_set(err, -EINVAL, "components: entries %zu and %zu have the same "
+                                                    "name", j, i);
+        }
+        int det = rp_cbor_is_deterministic(buf, len);
+        if (det < 0)
+                return rp_error_set(err, det, "components: out of memory");
+        if (det == 0)
+                return rp_error_set(err, -EINVAL, "components: not in deterministic CBOR");
+        if (out)
+                memcpy(out, c, n * sizeof c[0]);
+        if (ret_n)
+                *ret_n = n;
+        return 0;
+}
+
+/* 1. One COSE_Sign1 in the profile, within the size limit, nothing after
+ * it, ES256, content type application/eat+cwt. */
+static int check_structure(verify_ctx *v, const uint8_t *buf, size_t len, rp_error *err) {
+        if (!buf || len == 0)
+                return rp_error_set(err, -EBADMSG, "evidence: empty");
+        if (len > RP_EVIDENCE_MAX_SIZE)
+                return rp_error_set(err, -EFBIG, "evidence: %zu bytes, the limit is %d", len, RP_EVIDENCE_MAX_SIZE);
+        size_t used;
+        int r = rp_cose_sign1_decode(buf, len, &v->msg, &used, err);
+        if (r < 0)
+                return rp_error_prefix(err, r, "evidence: ");
+        if (used != len)
+                return rp_error_set(err, -EBADMSG, "evidence: %zu bytes after the COSE_Sign1", len - used);
+        if (rp_cose_sign1_alg(v->msg) != RP_COSE_ALG_ES256)
+                return rp_error_set(err, -EOPNOTSUPP, "evidence: signed with %s; evidence is signed with ES256",
+                                    rp_cose_alg_name(rp_cose_sign1_alg(v->msg)));
+        const char *ct = rp_cose_sign1_content_type(v->msg);
+        if (!ct)
+                return rp_error_set(err, -EINVAL, "evidence: no content type (3) in the protected header; expected "
+                                    "%s", RP_EVIDENCE_CONTENT_TYPE);
+        if (!streq(ct, RP_EVIDENCE_CONTENT_TYPE))
+                return rp_error_set(err, -EOPNOTSUPP, "evidence: content type is \"%s\", expected %s", ct,
+                                    RP_EVIDENCE_CONTENT_TYPE);
+        return 0;
+}
+
+/* A DER certificate, all of the bytes. */
+static int parse_cert(const rp_cose_cert *c, const char *what, X509 **ret, rp_error *err) {
+        const unsigned char *p = c->der;
+        _cleanup_(x509_freep) X509 *x = d2i_X509(NULL, &p, (long) c->len);
+        if (!x) {
+                ERR_clear_error();
+                return rp_error_set(err, -EINVAL, "evidence: x5chain: the %s certificate is not a DER X.509 "
+                                    "certificate", what);
+        }
+        if (p != c->der + c->len)
+                return rp_error_set(err, -EINVAL, "evidence: x5chain: %zu bytes after the %s certificate",
+                                    (size_t) (c->der + c->len - p), what);
+        *ret = TAKE_PTR(x);
+        return 0;
+}
+
+/* 2. x5chain: exactly [Alias, DeviceID]. */
+static int read_chain(verify_ctx *v, rp_error *err) {
+        const rp_cose_cert *chain;
+        size_t n = rp_cose_sign1_x5chain(v->msg, &chain);
+        if (n == 0)
+                return rp_error_set(err, -EINVAL, "evidence: no certificate chain (x5chain, 33) in the protected "
+                                    "header");
+        if (n != 2)
+                return rp_error_set(err, -EINVAL, "evidence: x5chain holds %zu certificates; evidence carries "
+                                    "exactly 2, [Alias, DeviceID]", n);
+        int r = parse_cert(&chain[CHAIN_ALIAS], "first (Alias)", &v->alias, err);
+        if (r >= 0)
+                r = parse_cert(&chain[CHAIN_DEVICEID], "second (DeviceID)", &v->deviceid, err);
+        return r;
+}
+
+/* The policy's trusted certificates, into store. */
+static int load_trusted(const rp_evidence_policy *p, X509_STORE *store, rp_error *err) {
+        if (p->ca_pem_len > CA_PEM_MAX)
+                return rp_error_set(err, -EFBIG, "evidence policy: the trusted CA certificates are %zu bytes, the "
+                                    "limit is %d", p->ca_pem_len, CA_PEM_MAX);
+        _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(p->ca_pem, (int) p->ca_pem_len);
+        if (!bio)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        size_t n = 0;
+        for (;;) {
+                _cleanup_(x509_freep) X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+                if (!ca)
+                        break;
+                if (++n > CA_MAX)
+                        return rp_error_set(err, -EFBIG, "evidence policy: more than %d trusted CA certificates",
+                                            CA_MAX);
+                if (X509_STORE_add_cert(store, ca) != 1)
+                        return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        }
+        unsigned long e = ERR_peek_last_error();
+        ERR_clear_error();
+        if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
+                return rp_error_set(err, -EINVAL, "evidence policy: the trusted CA certificates: certificate %zu "
+                                    "is not a readable PEM certificate", n + 1);
+        if (n == 0)
+                return rp_error_set(err, -EINVAL, "evidence policy: no trusted CA certificate (no PEM "
+                                    "\"CERTIFICATE\" block)");
+        return 0;
+}
+
+/* 3. The chain to a trusted CA, at policy->now. On success *ret_chain is
+ * the chain OpenSSL built, leaf first. */
+static int verify_chain(verify_ctx *v, STACK_OF(X509) **ret_chain, rp_error *err) {
+        _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
+        _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *untrusted = sk_X509_new_null();
+        if (!store || !ctx || !untrusted || !X509_up_ref(v->deviceid))
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        if (!sk_X509_push(untrusted, v->deviceid)) {
+                X509_free(v->deviceid);
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        }
+        int r = load_trusted(v->policy, store, err);
+        if (r < 0)
+                return r;
+        if (X509_STORE_CTX_init(ctx, store, v->alias, untrusted) != 1 ||
+            X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        if (v->policy->now)
+                X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t) v->policy->now);
+        int ok = X509_verify_cert(ctx);
+        if (ok < 0) {
+                ERR_clear_error();
+                return rp_error_set(err, -EIO, "evidence: the certificate chain could not be checked (an internal "
+                                    "error in OpenSSL)");
+        }
+        if (ok == 0) {
+                int e = X509_STORE_CTX_get_error(ctx);
+                ERR_clear_error();
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the certificate chain does not verify to a "
+                                    "trusted CA: %s (certificate %d of the chain)", X509_verify_cert_error_string(e),
+                                    X509_STORE_CTX_get_error_depth(ctx));
+        }
+        *ret_chain = X509_STORE_CTX_get1_chain(ctx);
+        if (!*ret_chain)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        return 0;
+}
+
+/* The TcbInfo extension's value, if the certificate has exactly one. */
+static int find_tcbinfo(X509 *cert, const ASN1_OCTET_STRING **ret, rp_error *err) {
+        _cleanup_(asn1_object_freep) ASN1_OBJECT *oid = OBJ_txt2obj(RP_TCBINFO_OID, 1);
+        if (!oid)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        int i = X509_get_ext_by_OBJ(cert, oid, -1);
+        if (i < 0)
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the signing certificate has no TcbInfo extension "
+                                    "(%s): it is not an Alias certificate", RP_TCBINFO_OID);
+        if (X509_get_ext_by_OBJ(cert, oid, i) >= 0)
+                return rp_error_set(err, -EINVAL, "evidence: the Alias certificate has two TcbInfo extensions");
+        *ret = X509_EXTENSION_get_data(X509_get_ext(cert, i));
+        return 0;
+}
+
+/* 4. The leaf is an Alias certificate, issued by the DeviceID certificate
+ * of x5chain, which the trusted CA issued. */
+static int check_alias(verify_ctx *v, STACK_OF(X509) *chain, rp_error *err) {
+        if (X509_check_ca(v->alias) != 0)
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the signing certificate is a CA certificate (a "
+                                    "DeviceID certificate?), not an Alias certificate");
+        const ASN1_OCTET_STRING *ext = NULL;
+        int r = find_tcbinfo(v->alias, &ext, err);
+        if (r < 0)
+                return r;
+        r = rp_tcbinfo_decode(ASN1_STRING_get0_data(ext), (size_t) ASN1_STRING_length(ext), &v->tcb, err);
+        if (r < 0)
+                return rp_error_prefix(err, r, "evidence: the Alias certificate's TcbInfo: ");
+        /* Leaf first: [Alias, DeviceID, the trusted CA (or an intermediate
+         * the policy trusts, then its CA)]. */
+        if (sk_X509_num(chain) < 3 || X509_cmp(sk_X509_value(chain, 1), v->deviceid) != 0)
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the Alias certificate does not chain to the trusted "
+                                    "CA through the DeviceID certificate of x5chain");
+        return 0;
+}
+
+/* 5. The signature, with the Alias certificate's key. */
+static int check_signature(verify_ctx *v, rp_error *err) {
+        EVP_PKEY *pub = X509_get0_pubkey(v->alias);
+        _cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
+        if (!pub || !bio) {
+                ERR_clear_error();
+                return rp_error_set(err, pub ? -ENOMEM : -EINVAL, "evidence: the Alias certificate's public key %s",
+                                    pub ? "cannot be read (out of memory)" : "is not readable");
+        }
+        /* The key as PEM is the way into rp_key, which checks its type. */
+        char *pem;
+        long pem_len;
+        if (PEM_write_bio_PUBKEY(bio, pub) != 1 || (pem_len = BIO_get_mem_data(bio, &pem)) <= 0)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        _cleanup_(rp_key_freep) rp_key *key = NULL;
+        int r = rp_key_from_pem(pem, (size_t) pem_len, false, &key, err);
+        if (r < 0)
+                return rp_error_prefix(err, r, "evidence: the Alias certificate's key: ");
+        r = rp_cose_sign1_verify(v->msg, key, NULL, 0, err);
+        if (r < 0)
+                return rp_error_prefix(err, r, "evidence: signature: ");
+        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        int n = i2d_PUBKEY(pub, &der);
+        if (n <= 0)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        RP_INVARIANT(n <= RP_EVIDENCE_PUBKEY_MAX);   /* a P-256 key (it verified an ES256 signature): 91 bytes */
+        memcpy(v->out->alias_public_key, der, (size_t) n);
+        v->out->alias_public_key_len = (size_t) n;
+        return 0;
+}
+
+/* Claim keys: integers or text, each once. */
+static bool key_eq(const cbor_item_t *a, const cbor_item_t *b) {
+        if (cbor_isa_string(a) && cbor_isa_string(b))
+                return cbor_string_length(a) == cbor_string_length(b) &&
+                       (cbor_string_length(a) == 0 ||
+                        memcmp(cbor_string_handle(a), cbor_string_handle(b), cbor_string_length(a)) == 0);
+        return cbor_typeof(a) == cbor_typeof(b) && !cbor_isa_string(a) && cbor_get_int(a) == cbor_get_int(b);
+}
+
+static void key_str(const cbor_item_t *k, char *buf, size_t size) {
+        int64_t v;
+        if (rp_cbor_get_int(k, &v) == 0)
+                snprintf(buf, size, "%" PRId64, v);
+        else if (cbor_isa_string(k))
+                snprintf(buf, size, "(a %zu-byte text key)", cbor_string_length(k));
+        else
+                snprintf(buf, size, "(an integer beyond int64)");
+}
+
+static int check_claim_keys(const cbor_item_t *map, rp_error *err) {
+        size_t n = cbor_map_size(map);
+        if (n > CLAIMS_MAX)
+                return rp_error_set(err, -EFBIG, "evidence: claims: %zu claims, the limit is %d", n, CLAIMS_MAX);
+        struct cbor_pair *p = cbor_map_handle(map);
+        for (size_t i = 0; i < n; i++) {
+                const cbor_item_t *k = p[i].key;
+                if (!cbor_isa_uint(k) && !cbor_isa_negint(k) && !cbor_isa_string(k))
+                        return rp_error_set(err, -EINVAL, "evidence: claims: key %zu is %s, expected an integer or "
+                                            "text", i, item_kind(k));
+                for (size_t j = 0; j < i; j++)
+                        if (key_eq(p[j].key, k)) {
+                                char l[64];
+                                key_str(k, l, sizeof l);
+                                return rp_error_set(err, -EINVAL, "evidence: claims: duplicate claim %s", l);
+                        }
+        }
+        return 0;
+}
+
+/* The payload: a deterministic CBOR map of claims, nothing after it. */
+static int decode_claims(verify_ctx *v, rp_error *err) {
+        size_t len, used;
+        const uint8_t *payload = rp_cose_sign1_payload(v->msg, &len);
+        rp_error sub = {};
+        int r = rp_cbor_decode(payload, len, CLAIMS_MAX_DEPTH, CLAIMS_MAX_ITEMS, &v->claims_map, &used, &sub);
+        if (r < 0)
+                return rp_error_set(err, r, "evidence: claims: %s", sub.message);
+        if (used != len)
+                return rp_error_set(err, -EBADMSG, "evidence: claims: %zu bytes after the claims map", len - used);
+        if (!cbor_isa_map(v->claims_map))
+                return rp_error_set(err, -EINVAL, "evidence: claims: the payload is %s, expected a map of claims",
+                                    item_kind(v->claims_map));
+        r = check_claim_keys(v->claims_map, err);
+        if (r < 0)
+                return r;
+        int det = rp_cbor_is_deterministic(payload, len);
+        if (det < 0)
+                return rp_error_set(err, det, "evidence: out of memory");
+        if (det == 0)
+                return rp_error_set(err, -EINVAL, "evidence: claims: not in deterministic CBOR");
+        return 0;
+}
+
+/* The claim under key, which the profile requires. */
+static int claim(const verify_ctx *v, int64_t key, const char *name, const cbor_item_t **ret, rp_error *err) {
+        const cbor_item_t *c = rp_cbor_map_get_int(v->claims_map, key);
+        if (!c)
+                return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is missing", name, key);
+        *ret = c;
+        return 0;
+}
+
+static int claim_bytes(const verify_ctx *v, int64_t key, const char *name, size_t min, size_t max,
+                       const cbor_item_t **ret, rp_error *err) {
+        int r = claim(v, key, name, ret, err);
+        if (r < 0)
+                return r;
+        if (!cbor_isa_bytestring(*ret))
+                return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected a byte string",
+                                    name, key, item_kind(*ret));
+        size_t n = cbor_bytestring_length(*ret);
+        if (n < min || n > max) {
+                char want[48];
+                if (min == max)
+                        snprintf(want, sizeof want, "%zu", min);
+                else
+                        snprintf(want, sizeof want, "%zu to %zu", min, max);
+                return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %zu bytes, expected %s",
+                                    name, key, n, want);
+        }
+        return 0;
+}
+
+static int claim_text(const verify_ctx *v, int64_t key, const char *name, size_t max, char *out, rp_error *err) {
+        const cbor_item_t *c = NULL;
+        int r = claim(v, key, name, &c, err);
+        if (r < 0)
+                return r;
+        char what[80];
+        snprintf(what, sizeof what, "evidence: claims: %s (%" PRId64 ")", name, key);
+        return text_copy(c, 1, max, out, what, err);
+}
+
+static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64_t max, uint64_t *ret,
+                      rp_error *err) {
+        const cbor_item_t *c = NULL;
+        int r = claim(v, key, name, &c, err);
+        if (r < 0)
+                return r;
+        if (!cbor_isa_uint(c))
+                return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected %s", name, key,
+                                    cbor_isa_negint(c) ? "negative" : item_kind(c), "an integer of 0 or more");
+        uint64_t u = cbor_get_int(c);
+        if (u > max)
+                return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %" PRIu64 ", expected 0 to %"
+                                    PRIu64, name, key, u, max);
+        *ret = u;
+        return 0;
+}
+
+/* eat_nonce and ueid. */
+static int read_identity(verify_ctx *v, rp_error *err) {
+        const cbor_item_t *c = NULL;
+        int r = claim_bytes(v, EVIDENCE_CLAIM_NONCE, "eat_nonce", RP_EVIDENCE_NONCE_MIN, RP_EVIDENCE_NONCE_MAX, &c,
+                            err);
+        if (r < 0)
+                return r;
+        v->out->nonce_len = cbor_bytestring_length(c);
+        memcpy(v->out->nonce, cbor_bytestring_handle(c), v->out->nonce_len);
+        r = claim_bytes(v, EVIDENCE_CLAIM_UEID, "ueid", EVIDENCE_UEID_LEN, EVIDENCE_UEID_LEN, &c, err);
+        if (r < 0)
+                return r;
+        const uint8_t *ueid = cbor_bytestring_handle(c);
+        if (ueid[0] != EVIDENCE_UEID_TYPE_RAND)
+                return rp_error_set(err, -EINVAL, "evidence: claims: ueid (256) is of type 0x%02x, expected 0x01 "
+                                    "(RAND: the device id)", ueid[0]);
+        rp_hex_encode_buf(ueid + 1, RP_EVIDENCE_DIGEST_LEN, v->out->device_id);
+        return 0;
+}
+
+/* eat_profile: rampart's URI. */
+static int read_profile(verify_ctx *v, rp_error *err) {
+        const cbor_item_t *c = NULL;
+        int r = claim(v, EVIDENCE_CLAIM_PROFILE, "eat_profile", &c, err);
+        if (r < 0)
+                return r;
+        if (cbor_isa_bytestring(c))
+                return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: eat_profile (265) is an OID; rampart's "
+                                    "profile is \"%s\"", RP_EVIDENCE_PROFILE);
+        if (!cbor_isa_string(c))
+                return rp_error_set(err, -EINVAL, "evidence: claims: eat_profile (265) is %s, expected text",
+                                    item_kind(c));
+        size_t n = cbor_string_length(c);
+        if (n != strlen(RP_EVIDENCE_PROFILE) || memcmp(cbor_string_handle(c), RP_EVIDENCE_PROFILE, n) != 0)
+                return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: eat_profile (265) is another profile than "
+                                    "rampart's \"%s\"", RP_EVIDENCE_PROFILE);
+        return 0;
+}
+
+/* iat, swname, swversion, dbgstat. */
+static int read_software(verify_ctx *v, rp_error *err) {
+        uint64_t iat, dbgstat;
+        int r = claim_uint(v, EVIDENCE_CLAIM_IAT, "iat", INT64_MAX, &iat, err);
+        if (r >= 0)
+                r = claim_text(v, EVIDENCE_CLAIM_SWNAME, "swname", RP_EVIDENCE_TEXT_MAX, v->out->swname, err);
+        if (r >= 0)
+                r = claim_text(v, EVIDENCE_CLAIM_SWVERSION, "swversion", RP_EVIDENCE_TEXT_MAX, v->out->swversion, err);
+        if (r >= 0)
+                r = claim_uint(v, EVIDENCE_CLAIM_DBGSTAT, "dbgstat", EVIDENCE_DBGSTAT_MAX, &dbgstat, err);
+        if (r < 0)
+                return r;
+        v->out->iat = (int64_t) iat;
+        v->out->dbgstat = (int) dbgstat;
+        return 0;
+}
+
+/* measurements: [[65000, components]]. */
+static int read_measurements(verify_ctx *v, rp_error *err) {
+        const cbor_item_t *c = NULL;
+        int r = claim(v, EVIDENCE_CLAIM_MEASUREMENTS, "measurements", &c, err);
+        if (r < 0)
+                return r;
+        if (!cbor_isa_array(c) || cbor_array_size(c) != 1)
+                return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273) is not an array of one "
+                                    "measurement");
+        const cbor_item_t *m = cbor_array_handle(c)[0];
+        if (!cbor_isa_array(m) || cbor_array_size(m) != 2)
+                return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the measurement is not an "
+                                    "array of 2 (content format, bytes)");
+        const cbor_item_t *format = cbor_array_handle(m)[0], *bytes = cbor_array_handle(m)[1];
+        if (!cbor_isa_uint(format))
+                return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the content format is %s, "
+                                    "expected an integer", item_kind(format));
+        if (cbor_get_int(format) != EVIDENCE_MEASUREMENT_FORMAT)
+                return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: measurements (273): content format %" PRIu64
+                                    ", expected %d (rampart's components list)", cbor_get_int(format),
+                                    EVIDENCE_MEASUREMENT_FORMAT);
+        if (!cbor_isa_bytestring(bytes))
+                return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the measurement is %s, "
+                                    "expected a byte string", item_kind(bytes));
+        v->components = cbor_bytestring_handle(bytes);
+        v->components_len = cbor_bytestring_length(bytes);
+        r = evidence_components_parse(v->components, v->components_len, v->out->components, &v->out->n_components,
+                                      err);
+        if (r < 0)
+                return rp_error_prefix(err, r, "evidence: claims: measurements (273): ");
+        r = rp_sha256(v->components, v->components_len, v->out->measurement);
+        if (r < 0)
+                return rp_error_set(err, r, "evidence: out of memory");
+        return 0;
+}
+
+/* rampart's private claims: the backend and whether it is for development. */
+static int read_backend(verify_ctx *v, rp_error *err) {
+        int r = claim_text(v, EVIDENCE_CLAIM_BACKEND, "backend", RP_EVIDENCE_BACKEND_MAX, v->out->backend, err);
+        if (r < 0)
+                return r;
+        if (!evidence_backend_name_ok(v->out->backend, strlen(v->out->backend)))
+                return rp_error_set(err, -EINVAL, "evidence: claims: backend (-70001) is not a backend name "
+                                    "(lowercase letters and digits)");
+        const cbor_item_t *c = NULL;
+        r = claim(v, EVIDENCE_CLAIM_DEVELOPMENT, "development", &c, err);
+        if (r < 0)
+                return r;
+        if (!cbor_is_bool(c))
+                return rp_error_set(err, -EINVAL, "evidence: claims: development (-70002) is %s, expected a boolean",
+                                    item_kind(c));
+        v->out->development = cbor_get_bool(c);
+        return 0;
+}
+
+/* 6. Every claim of the profile, with its type and size. */
+static int read_claims(verify_ctx *v, rp_error *err) {
+        int r = decode_claims(v, err);
+        if (r >= 0)
+                r = read_identity(v, err);
+        if (r >= 0)
+                r = read_profile(v, err);
+        if (r >= 0)
+                r = read_software(v, err);
+        if (r >= 0)
+                r = read_measurements(v, err);
+        if (r >= 0)
+                r = read_backend(v, err);
+        return r;
+}
+
+/* 7-10. What the claims say, against the policy and the certificates. */
+static int check_claims(verify_ctx *v, rp_error *err) {
+        const rp_evidence_policy *p = v->policy;
+        if (v->out->nonce_len != p->nonce_len || !rp_memeq_consttime(v->out->nonce, p->nonce, p->nonce_len))
+                return rp_error_set(err, -EKEYREJECTED, "evidence: eat_nonce is not the expected nonce (replayed, "
+                                    "or made for another request)");
+
+        _cleanup_(openssl_freep) unsigned char *spki = NULL;
+        int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(v->deviceid), &spki);
+        uint8_t id[RP_EVIDENCE_DIGEST_LEN];
+        if (n <= 0 || rp_sha256(spki, (size_t) n, id) < 0)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        char hex[RP_EVIDENCE_DEVICE_ID_LEN + 1];
+        rp_hex_encode_buf(id, sizeof id, hex);
+        if (!streq(hex, v->out->device_id))
+                return rp_error_set(err, -EKEYREJECTED, "evidence: ueid names device %s, but the DeviceID certificate "
+                                    "is device %s", v->out->device_id, hex);
+
+        if (!rp_memeq_consttime(v->out->measurement, v->tcb.fwid_sha256, RP_EVIDENCE_DIGEST_LEN))
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the measurements claim does not match the "
+                                    "measurement in the Alias certificate (TcbInfo FWID)");
+        if (!streq(v->out->backend, v->tcb.model))
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the backend claim \"%s\" is not the Alias "
+                                    "certificate's TcbInfo model", v->out->backend);
+
+        /* soft keeps its secret in a file, whatever a claim says. */
+        if (streq(v->out->backend, "soft") && !v->out->development)
+                return rp_error_set(err, -EINVAL, "evidence: claims: the soft backend claims not to be for "
+                                    "development");
+        if (v->out->development && !p->allow_development)
+                return rp_error_set(err, -EKEYREJECTED, "evidence: the device's root of trust is the development "
+                                    "backend \"%s\" (its secret is a file); the policy does not allow development "
+                                    "backends", v->out->backend);
+        return 0;
+}
+
+static int check_policy(const rp_evidence_policy *p, rp_error *err) {
+        if (!p || !p->ca_pem || p->ca_pem_len == 0)
+                return rp_error_set(err, -EINVAL, "evidence policy: no trusted CA certificates");
+        if (!p->nonce || p->nonce_len < RP_EVIDENCE_NONCE_MIN || p->nonce_len > RP_EVIDENCE_NONCE_MAX)
+                return rp_error_set(err, -EINVAL, "evidence policy: the expected nonce must be %d to %d bytes",
+                                    RP_EVIDENCE_NONCE_MIN, RP_EVIDENCE_NONCE_MAX);
+        if (p->now < 0)
+                return rp_error_set(err, -EINVAL, "evidence policy: the time is negative");
+        return 0;
+}
+
+int rp_evidence_verify(const uint8_t *buf, size_t len, const rp_evidence_policy *policy,
+                       rp_evidence_claims **ret, rp_error *err) {
+        int r = check_policy(policy, err);
+        if (r < 0)
+                return r;
+        _cleanup_(verify_ctx_done) verify_ctx v = { .policy = policy, .out = calloc(1, sizeof(rp_evidence_claims)) };
+        if (!v.out)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
+        r = check_structure(&v, buf, len, err);
+        if (r >= 0)
+                r = read_chain(&v, err);
+        if (r >= 0)
+                r = verify_chain(&v, &chain, err);
+        if (r >= 0)
+                r = check_alias(&v, chain, err);
+        if (r >= 0)
+                r = check_signature(&v, err);
+        if (r >= 0)
+                r = read_claims(&v, err);
+        if (r >= 0)
+                r = check_claims(&v, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(v.out);
+        return 0;
+}
