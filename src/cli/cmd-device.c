@@ -185,6 +185,7 @@ static int device_show_identity(int argc, char **argv) {
 
 /* A nonce in hex: 2 digits a byte, RP_EVIDENCE_NONCE_MIN..MAX bytes. */
 static int parse_nonce(const char *cmd, const char *hex, uint8_t *out, size_t *ret_len) {
+        RP_INVARIANT(hex);      /* parse_args requires --nonce */
         size_t n = strlen(hex) / 2;
         if (strlen(hex) % 2 || n < RP_EVIDENCE_NONCE_MIN || n > RP_EVIDENCE_NONCE_MAX ||
             rp_hex_decode(hex, out, n) < 0)
@@ -202,7 +203,7 @@ static int device_attest(int argc, char **argv) {
         if (x >= 0)
                 return x;
         uint8_t nonce[RP_EVIDENCE_NONCE_MAX];
-        size_t nonce_len;
+        size_t nonce_len = 0;
         x = parse_nonce(cmd, a.nonce_hex, nonce, &nonce_len);
         if (x != CLI_EXIT_OK)
                 return x;
@@ -219,7 +220,7 @@ static int device_attest(int argc, char **argv) {
 
         rp_error err = {};
         _cleanup_free_ uint8_t *ev = NULL;
-        size_t len;
+        size_t len = 0;
         int r = rp_secmon_evidence(sm, nonce, nonce_len, &ev, &len, &err);
         if (r >= 0)
                 r = rp_write_file_atomic(a.output, ev, len, 0644, &err);

@@ -173,31 +173,32 @@ static int parse_args(int argc, char **argv, secmon_config *cfg, secmon_settings
         rp_error err = {};
         opterr = 0;
         for (int c; (c = getopt_long(argc, argv, ":h", opts, NULL)) != -1; ) {
-                char *eq = optarg ? strchr(optarg, '=') : NULL;
+                char *arg = optarg ? optarg : (char *) "";   /* "" for options without a value */
+                char *eq = strchr(arg, '=');
                 int r = 0;
                 switch (c) {
-                case 'd': cfg->state_dir = optarg; break;
-                case 's': cfg->socket_path = optarg; break;
-                case 'c': cfg->config_path = optarg; break;
-                case 'V': cfg->sw_version = optarg; break;
-                case 't': cfg->tpm = optarg; break;
+                case 'd': cfg->state_dir = arg; break;
+                case 's': cfg->socket_path = arg; break;
+                case 'c': cfg->config_path = arg; break;
+                case 'V': cfg->sw_version = arg; break;
+                case 't': cfg->tpm = arg; break;
                 case 'h': return help();
                 case 'v': printf("rampart-secmon %s\n", RAMPART_VERSION); return 0;
-                case 'g': r = set_dbgstat(flags, optarg, &err); break;
+                case 'g': r = set_dbgstat(flags, arg, &err); break;
                 case 'i':
-                        cfg->idle_timeout = (unsigned) strtoul(optarg, &eq, 10);
-                        if (*eq || !isdigit((unsigned char) *optarg) || cfg->idle_timeout < 1 ||
+                        cfg->idle_timeout = (unsigned) strtoul(arg, &eq, 10);
+                        if (*eq || !isdigit((unsigned char) *arg) || cfg->idle_timeout < 1 ||
                             cfg->idle_timeout > 86400)
-                                return usage("--idle-timeout: expected 1 to 86400 seconds, got '%s'", optarg);
+                                return usage("--idle-timeout: expected 1 to 86400 seconds, got '%s'", arg);
                         break;
                 case 'a':
                 case 'm':
                         if (!eq)
                                 return usage(c == 'a' ? "--allow: expected REQUEST=UID[,UID...], got '%s'"
-                                                      : "--measure: expected NAME=PATH, got '%s'", optarg);
+                                                      : "--measure: expected NAME=PATH, got '%s'", arg);
                         *eq = '\0';
-                        r = c == 'a' ? set_allow(flags, optarg, eq + 1, &err)
-                                     : add_measure(flags, optarg, eq + 1, NULL, &err);
+                        r = c == 'a' ? set_allow(flags, arg, eq + 1, &err)
+                                     : add_measure(flags, arg, eq + 1, NULL, &err);
                         break;
                 case ':': return usage("option '%s' needs a value", argv[optind - 1]);
                 default: return usage("unknown option '%s'", argv[optind - 1]);
