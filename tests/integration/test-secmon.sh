@@ -5,61 +5,7 @@
 # verifier, and every attack in docs/security.md's secmon list: each refused
 # with a clear error while secmon keeps serving a well-behaved client.
 . "$(dirname "$0")/lib.sh"
-: "${RAMPART_SECMON:?run this test through ctest}" "${RAMPART_SECMON_ATTACK:?run this test through ctest}"
-ATTACK=$RAMPART_SECMON_ATTACK
-
-declare -A PID=()
-cleanup() {
-  local p
-  for p in "${PID[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-# start NAME ARGS...: rampart-secmon ARGS in the background, its log in
-# $T/NAME.log; returns once it logged event=ready (or fails if it exited).
-start() {
-  local name=$1; shift
-  rm -f "$T/$name.log"    # a log of an earlier run must not say "ready" for this one
-  "$RAMPART_SECMON" "$@" 2>"$T/$name.log" &
-  PID[$name]=$!
-  until grep -qs 'event=ready' "$T/$name.log"; do
-    if ! kill -0 "${PID[$name]}" 2>/dev/null; then
-      local rc=0
-      wait "${PID[$name]}" || rc=$?
-      unset "PID[$name]"
-      fail "rampart-secmon $name did not start (exit $rc, line ${BASH_LINENO[0]}): $(cat "$T/$name.log")"; return 1
-    fi
-    sleep 0.05
-  done
-  ok
-}
-# stop NAME: SIGTERM; it must exit 0 after logging event=stop, with no
-# sanitizer report in its log.
-stop() {
-  local rc=0
-  kill -TERM "${PID[$1]}"
-  wait "${PID[$1]}" || rc=$?
-  unset "PID[$1]"
-  [ "$rc" = 0 ] && grep -q 'event=stop signal=TERM' "$T/$1.log" && ok || fail "secmon $1 exited $rc: $(tail -3 "$T/$1.log")"
-  ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/$1.log" && ok || fail "sanitizer report: $(cat "$T/$1.log")"
-}
-# identity DIR NAME: show-identity into $T/NAME.{txt,json}; the chain's
-# certificates into $T/NAME-{alias,deviceid,ca}.pem.
-identity() {
-  expect_ok "show-identity ($2)" "$RAMPART" device show-identity --state-dir "$1"
-  cp "$T/out" "$T/$2.txt"
-  awk -v p="$T/$2" '/BEGIN CERT/{n++} n==1{print > p"-alias.pem"} n==2{print > p"-deviceid.pem"} n==3{print > p"-ca.pem"}' "$T/$2.txt"
-}
-# alias_key NAME: the Alias public key of identity NAME.
-alias_key() { openssl x509 -in "$T/$1-alias.pem" -noout -pubkey; }
-# "${REFUSED[@]}" ARGS...: rampart-secmon in the foreground, for a start it
-# must refuse; the timeout only keeps a secmon that wrongly starts from
-# hanging the test (which then fails with exit 124).
-REFUSED=(timeout 60 "$RAMPART_SECMON")
-# served DESC: a well-behaved client still gets its answer.
-served() { expect_ok "$1: secmon still serves" "$RAMPART" device show-identity --state-dir "$D" -o json; }
+. "$(dirname "$0")/secmon.sh"
 
 # --- the device -------------------------------------------------------------
 D=$T/dev1
@@ -255,9 +201,14 @@ expect_ok "seal" "$ATTACK" seal "$S" 68656c6c6f20736563726574
 BLOB=$(cat "$T/out")
 expect_ok "unseal" "$ATTACK" unseal "$S" "$BLOB"
 expect_line "unsealed" out 68656c6c6f20736563726574
-expect_ok "sign a digest" "$ATTACK" sign "$S" "$(printf 'ab%.0s' $(seq 32))"
+DIGEST=$(printf 'secmon' | sha256sum | cut -d' ' -f1)
+expect_ok "sign a digest" "$ATTACK" sign "$S" "$DIGEST"
 expect_out "64-byte signature" "^[0-9a-f]{128}$"
+SIG=$(cat "$T/out")
 identity "$D" before
+expect_ok "the signature verifies with the Alias key" sign_check before "$DIGEST" "$SIG"
+sign_check before "$(printf 'other' | sha256sum | cut -d' ' -f1)" "$SIG" 2>/dev/null &&
+  fail "the signature verifies for another digest (sign_check tests nothing)" || ok
 stop main
 
 # Restarted without a change: same Alias key, counters kept, blob opens.
