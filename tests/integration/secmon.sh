@@ -32,14 +32,14 @@ start() {
   done
   ok
 }
-# stop NAME: SIGTERM; it must exit 0 after logging event=stop, with no
-# sanitizer report in its log.
+# stop NAME [SIGNAL]: SIGTERM (or SIGNAL: INT); it must exit 0 after logging
+# event=stop, with no sanitizer report in its log.
 stop() {
-  local rc=0
-  kill -TERM "${PID[$1]}"
+  local rc=0 sig=${2:-TERM}
+  kill -"$sig" "${PID[$1]}"
   wait "${PID[$1]}" || rc=$?
   unset "PID[$1]"
-  [ "$rc" = 0 ] && grep -q 'event=stop signal=TERM' "$T/$1.log" && ok || fail "secmon $1 exited $rc: $(tail -3 "$T/$1.log")"
+  [ "$rc" = 0 ] && grep -q "event=stop signal=$sig" "$T/$1.log" && ok || fail "secmon $1 exited $rc: $(tail -3 "$T/$1.log")"
   ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T/$1.log" && ok || fail "sanitizer report: $(cat "$T/$1.log")"
 }
 # identity DIR NAME: show-identity into $T/NAME.{txt,json}; the chain's

@@ -278,7 +278,8 @@ unset NOTIFY_SOCKET
 wait "$NPID"
 [ "$(cat "$T/notified")" = READY=1 ] && ok || fail "sd_notify: got '$(cat "$T/notified")'"
 expect_ok "show-identity --socket elsewhere" "$RAMPART" device show-identity --socket "$T/other.sock"
-stop main
+stop main INT
+[ ! -e "$T/other.sock" ] && ok || fail "SIGINT left the socket"
 
 finish
 if [ "$(id -u)" != 0 ]; then echo "SKIP: the allow-list checks need root (setuid to uid 65534)"; exit 77; fi
