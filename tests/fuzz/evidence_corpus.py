@@ -46,7 +46,7 @@ PROFILE = "tag:rampart.dev,2026:eat-v1"
 CONTENT_TYPE = "application/eat+cwt"
 MEASUREMENT_FORMAT = 65000
 TCBINFO = x509.ObjectIdentifier("2.23.133.5.4.1")
-NOT_BEFORE = datetime.datetime(2026, 1, 1)
+NOT_BEFORE = datetime.datetime(2025, 1, 1)
 NOT_AFTER = datetime.datetime(9999, 12, 31, 23, 59, 59)
 IAT = 1767225600
 
@@ -279,7 +279,7 @@ static const char fuzz_ca_pem[] =
 
 static const char fuzz_nonce_hex[] = "66757a7a206e6f6e6365203030303031";   /* "fuzz nonce 00001" */
 
-#define FUZZ_EVIDENCE_NOW 1780000000   /* 2026-05-28: the corpus's certificates are valid from 2026-01-01 */
+#define FUZZ_EVIDENCE_NOW 1780000000   /* 2026-05-28: the corpus's certificates are valid from 2025-01-01 */
 """ % (c_lines(key_pem), c_lines(cert_pem)))
 
 
