@@ -96,6 +96,15 @@ extern const rp_rot_backend rp_rot_backend_tpm2;
 
 /* The backend called name, or NULL. */
 const rp_rot_backend *rp_rot_backend_find(const char *name);
+/* The names of this build's backends, ", " between them (for messages),
+ * cut to fit size. */
+void rp_rot_backend_names(char *buf, size_t size);
+
+/* Writes D/rot.conf atomically (mode 0644): "backend=NAME\n", then
+ * "tpm=TCTI\n" if tpm is not NULL. For the backends' provision(). Refuses
+ * (-EINVAL) a name or TCTI that is empty, over 256 bytes, or holds a
+ * newline, '=' (in the name) or a control character. */
+int rp_rot_write_conf(const char *state_dir, const char *backend, const char *tpm, rp_error *err);
 
 /* An opened root of trust. */
 typedef struct rp_rot {

@@ -125,4 +125,5 @@ int cmd_keys(int argc, char **argv);
 int cmd_image_package(int argc, char **argv);
 int cmd_app_manifest(int argc, char **argv);
 int cmd_hardware_definition(int argc, char **argv);
+int cmd_factory(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);

@@ -16,6 +16,7 @@ static const cli_command groups[] = {
         { "image-package",       cmd_image_package,       "Pack, show and verify signed image packages" },
         { "app-manifest",        cmd_app_manifest,        "Validate application manifests (app_manifest.json)" },
         { "hardware-definition", cmd_hardware_definition, "Work with hardware definitions (peripheral names)" },
+        { "factory",             cmd_factory,             "Create a manufacturer CA and provision devices" },
         { "evidence",            cmd_evidence,            "Verify devices' attestation evidence" },
 };
 

@@ -728,6 +728,36 @@ static void test_chain(void **state) {
         free_chain(&c);
 }
 
+static void write_cert(const char *path, X509 *x) {
+        BIO *b = BIO_new_file(path, "w");
+        assert_non_null(b);
+        assert_int_equal(PEM_write_bio_X509(b, x), 1);
+        BIO_free(b);
+}
+
+/* The openssl command-line tool, a stock verifier, accepts the chain:
+ * openssl verify -CAfile ca.pem -untrusted deviceid.pem alias.pem */
+static void test_openssl_verify(void **state) {
+        _cleanup_free_ char *dir = test_path(test_tmpdir(), "openssl-verify");
+        chain c = {};
+        make_chain(dir, &c);
+        _cleanup_free_ char *dev = test_path(dir, "deviceid.pem"), *alias = test_path(dir, "alias.pem");
+        write_cert(dev, c.deviceid);
+        write_cert(alias, c.alias);
+        _cleanup_free_ char *ok = NULL, *no_intermediate = NULL, *swapped = NULL;
+        assert_true(asprintf(&ok, "openssl verify -x509_strict -CAfile %s/ca.pem -untrusted %s %s >/dev/null",
+                             dir, dev, alias) > 0);
+        assert_true(asprintf(&no_intermediate, "openssl verify -CAfile %s/ca.pem %s >/dev/null 2>&1", dir,
+                             alias) > 0);
+        /* The Alias certificate cannot stand in for the DeviceID: not a CA. */
+        assert_true(asprintf(&swapped, "openssl verify -CAfile %s/ca.pem -untrusted %s %s >/dev/null 2>&1", dir,
+                             alias, alias) > 0);
+        assert_int_equal(system(ok), 0);
+        assert_int_not_equal(system(no_intermediate), 0);
+        assert_int_not_equal(system(swapped), 0);
+        free_chain(&c);
+}
+
 static void test_alias_refusals(void **state) {
         _cleanup_free_ char *dir = test_path(test_tmpdir(), "alias-refusals");
         chain c = {};
@@ -787,6 +817,7 @@ int main(void) {
                 cmocka_unit_test(test_tcbinfo_refusals),
                 cmocka_unit_test(test_ca_create),
                 cmocka_unit_test(test_chain),
+                cmocka_unit_test(test_openssl_verify),
                 cmocka_unit_test(test_alias_refusals),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
