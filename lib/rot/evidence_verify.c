@@ -237,17 +237,19 @@ static int check_structure(verify_ctx *v, const uint8_t *buf, size_t len, rp_err
 }
 
 /* Decodes a DER certificate, all of the bytes. */
-static int decode_cert(const uint8_t *der, size_t len, const char *what, X509 **ret, rp_error *err) {
+static int decode_cert(const uint8_t *der, size_t len, const char *where, const char *what, X509 **ret,
+                       rp_error *err) {
         ERR_clear_error();
         const unsigned char *p = der;
         _cleanup_(x509_freep) X509 *x = d2i_X509(NULL, &p, (long) len);
         if (!x) {
                 int r = openssl_failure(-EINVAL);
-                return rp_error_set(err, r, r == -ENOMEM ? "evidence: out of memory" : "evidence: %s is not a DER "
-                                    "X.509 certificate", what);
+                return rp_error_set(err, r, r == -ENOMEM ? "evidence: out of memory" : "evidence: %s: %s is not a "
+                                    "DER X.509 certificate", where, what);
         }
         if (p != der + len)
-                return rp_error_set(err, -EINVAL, "evidence: %zu bytes after %s", (size_t) (der + len - p), what);
+                return rp_error_set(err, -EINVAL, "evidence: %s: %zu bytes after %s", where, (size_t) (der + len - p),
+                                    what);
         *ret = TAKE_PTR(x);
         return 0;
 }
@@ -265,10 +267,10 @@ static int read_chain(verify_ctx *v, rp_error *err) {
         if (n != 2)
                 return rp_error_set(err, -EINVAL, "evidence: x5chain holds %zu certificates; evidence carries "
                                     "exactly 2, [Alias, DeviceID]", n);
-        int r = decode_cert(chain[CHAIN_ALIAS].der, chain[CHAIN_ALIAS].len, "x5chain: the first (Alias) "
+        int r = decode_cert(chain[CHAIN_ALIAS].der, chain[CHAIN_ALIAS].len, "x5chain", "the first (Alias) "
                             "certificate", &v->alias, err);
         if (r >= 0)
-                r = decode_cert(chain[CHAIN_DEVICEID].der, chain[CHAIN_DEVICEID].len, "x5chain: the second "
+                r = decode_cert(chain[CHAIN_DEVICEID].der, chain[CHAIN_DEVICEID].len, "x5chain", "the second "
                                 "(DeviceID) certificate", &v->deviceid, err);
         return r;
 }
@@ -282,25 +284,14 @@ static int load_trusted(const rp_evidence_policy *p, STACK_OF(X509) *cas, rp_err
         if (!bio)
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         size_t n = 0;
+        ERR_clear_error();
         for (;;) {
-                _cleanup_(x509_freep) X509 *pem = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-                if (!pem)
+                _cleanup_(x509_freep) X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+                if (!ca)
                         break;
                 if (++n > CA_MAX)
                         return rp_error_set(err, -EFBIG, "evidence policy: more than %d trusted CA certificates",
                                             CA_MAX);
-                /* Decoded again from its DER, to compute what OpenSSL
-                 * caches where a failure shows (decode_cert). */
-                _cleanup_(openssl_freep) unsigned char *der = NULL;
-                _cleanup_(x509_freep) X509 *ca = NULL;
-                int len = i2d_X509(pem, &der);
-                if (len <= 0)
-                        return rp_error_set(err, openssl_failure(-ENOMEM), "evidence: out of memory");
-                char what[64];
-                snprintf(what, sizeof what, "trusted CA certificate %zu", n);
-                int r = decode_cert(der, (size_t) len, what, &ca, err);
-                if (r < 0)
-                        return r;
                 if (!sk_X509_push(cas, ca))
                         return rp_error_set(err, -ENOMEM, "evidence: out of memory");
                 TAKE_PTR(ca);
