@@ -188,6 +188,7 @@ static int sign_tbs(const signer *s, const uint8_t *tbs, size_t tbs_len, uint8_t
                     rp_error *err) {
         if (s->key)
                 return rp_key_sign(s->key, tbs, tbs_len, sig, sig_len, err);
+        RP_INVARIANT(s->digest_signer);   /* the caller checked it */
         uint8_t digest[RP_SHA256_LEN];
         int r = rp_sha256(tbs, tbs_len, digest);
         if (r < 0)
