@@ -18,6 +18,7 @@
 /* Every backend, one line each. */
 static const rp_rot_backend *const backends[] = {
         &rp_rot_backend_soft,
+        &rp_rot_backend_tpm2,
 };
 
 const rp_rot_backend *rp_rot_backend_find(const char *name) {
