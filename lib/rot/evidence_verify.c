@@ -27,7 +27,6 @@
 #define CLAIMS_MAX 64              /* claims in the map, known or not */
 #define CLAIMS_MAX_DEPTH 8
 #define CLAIMS_MAX_ITEMS 1024
-#define COMPONENTS_MAX_SIZE 4096   /* 16 components fit in 2.7 KiB */
 #define CHAIN_ALIAS 0
 #define CHAIN_DEVICEID 1
 
@@ -95,119 +94,6 @@ const char *rp_evidence_dbgstat_name(int dbgstat) {
                 "disabled-fully-and-permanently",
         };
         return dbgstat >= 0 && dbgstat < (int) ELEMENTSOF(names) ? names[dbgstat] : "unknown";
-}
-
-bool evidence_backend_name_ok(const char *s, size_t len) {
-        if (len == 0 || len > RP_EVIDENCE_BACKEND_MAX)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
-                        return false;
-        return true;
-}
-
-static const char *item_kind(const cbor_item_t *item) {
-        switch (cbor_typeof(item)) {
-        case CBOR_TYPE_UINT:
-        case CBOR_TYPE_NEGINT:
-                return "an integer";
-        case CBOR_TYPE_BYTESTRING:
-                return "a byte string";
-        case CBOR_TYPE_STRING:
-                return "a text string";
-        case CBOR_TYPE_ARRAY:
-                return "an array";
-        case CBOR_TYPE_MAP:
-                return "a map";
-        case CBOR_TYPE_TAG:
-                return "a tagged item";
-        case CBOR_TYPE_FLOAT_CTRL:
-                break;
-        }
-        return cbor_is_bool(item) ? "a boolean" : "a simple value";
-}
-
-/* Copies a text item of min..max printable bytes into out (max + 1 bytes). */
-static int text_copy(const cbor_item_t *item, size_t min, size_t max, char *out, const char *what, rp_error *err) {
-        if (!cbor_isa_string(item))
-                return rp_error_set(err, -EINVAL, "%s is %s, expected text", what, item_kind(item));
-        size_t n = cbor_string_length(item);
-        const char *s = (const char *) cbor_string_handle(item);
-        if (n < min || n > max)
-                return rp_error_set(err, -EINVAL, "%s is %zu bytes, expected %zu to %zu", what, n, min, max);
-        if (n && !rp_str_is_printable(s, n))
-                return rp_error_set(err, -EINVAL, "%s is not printable UTF-8 text", what);
-        if (n)
-                memcpy(out, s, n);
-        out[n] = '\0';
-        return 0;
-}
-
-/* One [name, version, digest] entry of the components list. */
-static int component_parse(const cbor_item_t *e, size_t i, rp_evidence_component *out, rp_error *err) {
-        char what[64];
-        snprintf(what, sizeof what, "components: entry %zu", i);
-        if (!cbor_isa_array(e) || cbor_array_size(e) != 3)
-                return rp_error_set(err, -EINVAL, "%s is not an array of 3 (name, version, digest)", what);
-        cbor_item_t **f = cbor_array_handle(e);
-        rp_evidence_component c = {};
-        snprintf(what, sizeof what, "components: entry %zu: name", i);
-        int r = text_copy(f[0], 1, RP_EVIDENCE_TEXT_MAX, c.name, what, err);
-        if (r < 0)
-                return r;
-        snprintf(what, sizeof what, "components: entry %zu: version", i);
-        r = text_copy(f[1], 0, RP_EVIDENCE_TEXT_MAX, c.version, what, err);
-        if (r < 0)
-                return r;
-        if (!cbor_isa_bytestring(f[2]) || cbor_bytestring_length(f[2]) != RP_EVIDENCE_DIGEST_LEN)
-                return rp_error_set(err, -EINVAL, "components: entry %zu: digest is not a %d-byte byte string", i,
-                                    RP_EVIDENCE_DIGEST_LEN);
-        memcpy(c.digest, cbor_bytestring_handle(f[2]), RP_EVIDENCE_DIGEST_LEN);
-        *out = c;
-        return 0;
-}
-
-int evidence_components_parse(const uint8_t *buf, size_t len,
-                              rp_evidence_component out[RP_EVIDENCE_MAX_COMPONENTS], size_t *ret_n,
-                              rp_error *err) {
-        if (len > COMPONENTS_MAX_SIZE)
-                return rp_error_set(err, -EFBIG, "components: %zu bytes, the limit is %d", len, COMPONENTS_MAX_SIZE);
-        _cleanup_(rp_cbor_decrefp) cbor_item_t *list = NULL;
-        size_t used;
-        rp_error sub = {};
-        int r = rp_cbor_decode(buf, len, 3, CLAIMS_MAX_ITEMS, &list, &used, &sub);
-        if (r < 0)
-                return rp_error_set(err, r, "components: %s", sub.message);
-        if (used != len)
-                return rp_error_set(err, -EBADMSG, "components: %zu bytes after the list", len - used);
-        if (!cbor_isa_array(list))
-                return rp_error_set(err, -EINVAL, "components: %s, expected an array", item_kind(list));
-        size_t n = cbor_array_size(list);
-        if (n == 0)
-                return rp_error_set(err, -EINVAL, "components: the list is empty");
-        if (n > RP_EVIDENCE_MAX_COMPONENTS)
-                return rp_error_set(err, -EFBIG, "components: %zu entries, the limit is %d", n,
-                                    RP_EVIDENCE_MAX_COMPONENTS);
-        rp_evidence_component c[RP_EVIDENCE_MAX_COMPONENTS];
-        for (size_t i = 0; i < n; i++) {
-                r = component_parse(cbor_array_handle(list)[i], i, &c[i], err);
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < i; j++)
-                        if (streq(c[j].name, c[i].name))
-                                return rp_error_set(err, -EINVAL, "components: entries %zu and %zu have the same "
-                                                    "name", j, i);
-        }
-        int det = rp_cbor_is_deterministic(buf, len);
-        if (det < 0)
-                return rp_error_set(err, det, "components: out of memory");
-        if (det == 0)
-                return rp_error_set(err, -EINVAL, "components: not in deterministic CBOR");
-        if (out)
-                memcpy(out, c, n * sizeof c[0]);
-        if (ret_n)
-                *ret_n = n;
-        return 0;
 }
 
 /* 1. One COSE_Sign1 in the profile, within the size limit, nothing after
@@ -480,7 +366,7 @@ static int check_claim_keys(const cbor_item_t *map, rp_error *err) {
                 const cbor_item_t *k = p[i].key;
                 if (!cbor_isa_uint(k) && !cbor_isa_negint(k) && !cbor_isa_string(k))
                         return rp_error_set(err, -EINVAL, "evidence: claims: key %zu is %s, expected an integer or "
-                                            "text", i, item_kind(k));
+                                            "text", i, evidence_item_kind(k));
                 for (size_t j = 0; j < i; j++)
                         if (key_eq(p[j].key, k)) {
                                 char l[64];
@@ -503,7 +389,7 @@ static int decode_claims(verify_ctx *v, rp_error *err) {
                 return rp_error_set(err, -EBADMSG, "evidence: claims: %zu bytes after the claims map", len - used);
         if (!cbor_isa_map(v->claims_map))
                 return rp_error_set(err, -EINVAL, "evidence: claims: the payload is %s, expected a map of claims",
-                                    item_kind(v->claims_map));
+                                    evidence_item_kind(v->claims_map));
         r = check_claim_keys(v->claims_map, err);
         if (r < 0)
                 return r;
@@ -531,7 +417,7 @@ static int claim_bytes(const verify_ctx *v, int64_t key, const char *name, size_
                 return r;
         if (!cbor_isa_bytestring(*ret))
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected a byte string",
-                                    name, key, item_kind(*ret));
+                                    name, key, evidence_item_kind(*ret));
         size_t n = cbor_bytestring_length(*ret);
         if (n < min || n > max) {
                 char want[48];
@@ -552,7 +438,7 @@ static int claim_text(const verify_ctx *v, int64_t key, const char *name, size_t
                 return r;
         char what[80];
         snprintf(what, sizeof what, "evidence: claims: %s (%" PRId64 ")", name, key);
-        return text_copy(c, 1, max, out, what, err);
+        return evidence_text_copy(c, 1, max, out, what, err);
 }
 
 static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64_t max, uint64_t *ret,
@@ -563,7 +449,7 @@ static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64
                 return r;
         if (!cbor_isa_uint(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected %s", name, key,
-                                    cbor_isa_negint(c) ? "negative" : item_kind(c), "an integer of 0 or more");
+                                    cbor_isa_negint(c) ? "negative" : evidence_item_kind(c), "an integer of 0 or more");
         uint64_t u = cbor_get_int(c);
         if (u > max)
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %" PRIu64 ", expected 0 to %"
@@ -603,7 +489,7 @@ static int read_profile(verify_ctx *v, rp_error *err) {
                                     "profile is \"%s\"", RP_EVIDENCE_PROFILE);
         if (!cbor_isa_string(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: eat_profile (265) is %s, expected text",
-                                    item_kind(c));
+                                    evidence_item_kind(c));
         size_t n = cbor_string_length(c);
         if (n != strlen(RP_EVIDENCE_PROFILE) || memcmp(cbor_string_handle(c), RP_EVIDENCE_PROFILE, n) != 0)
                 return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: eat_profile (265) is another profile than "
@@ -644,14 +530,14 @@ static int read_measurements(verify_ctx *v, rp_error *err) {
         const cbor_item_t *format = cbor_array_handle(m)[0], *bytes = cbor_array_handle(m)[1];
         if (!cbor_isa_uint(format))
                 return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the content format is %s, "
-                                    "expected an integer", item_kind(format));
+                                    "expected an integer", evidence_item_kind(format));
         if (cbor_get_int(format) != EVIDENCE_MEASUREMENT_FORMAT)
                 return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: measurements (273): content format %" PRIu64
                                     ", expected %d (rampart's components list)", cbor_get_int(format),
                                     EVIDENCE_MEASUREMENT_FORMAT);
         if (!cbor_isa_bytestring(bytes))
                 return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the measurement is %s, "
-                                    "expected a byte string", item_kind(bytes));
+                                    "expected a byte string", evidence_item_kind(bytes));
         v->components = cbor_bytestring_handle(bytes);
         v->components_len = cbor_bytestring_length(bytes);
         r = evidence_components_parse(v->components, v->components_len, v->out->components, &v->out->n_components,
@@ -678,7 +564,7 @@ static int read_backend(verify_ctx *v, rp_error *err) {
                 return r;
         if (!cbor_is_bool(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: development (-70002) is %s, expected a boolean",
-                                    item_kind(c));
+                                    evidence_item_kind(c));
         v->out->development = cbor_get_bool(c);
         return 0;
 }
