@@ -188,11 +188,11 @@ static int sign_tbs(const signer *s, const uint8_t *tbs, size_t tbs_len, uint8_t
                     rp_error *err) {
         if (s->key)
                 return rp_key_sign(s->key, tbs, tbs_len, sig, sig_len, err);
+        RP_INVARIANT(s->digest_signer);   /* the caller checked it */
         uint8_t digest[RP_SHA256_LEN];
         int r = rp_sha256(tbs, tbs_len, digest);
         if (r < 0)
                 return rp_error_set(err, r, "cannot hash the Sig_structure");
-        RP_INVARIANT(s->digest_signer);   /* a signer has a key or a digest signer */
         r = s->digest_signer(s->ctx, digest, sig, err);
         if (r < 0)
                 return r;

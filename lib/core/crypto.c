@@ -14,6 +14,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "core/crypto_internal.h"
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "rampart/crypto.h"
@@ -215,6 +216,27 @@ static int public_copy(EVP_PKEY *pkey, EVP_PKEY **ret) {
         if (!pub)
                 return -ENOMEM;
         *ret = pub;
+        return 0;
+}
+
+int rp_key_from_evp_public(EVP_PKEY *pkey, rp_key **ret, rp_error *err) {
+        rp_key_type type;
+        int r = classify_pkey(pkey, "public key", &type, err);
+        /* OpenSSL 3.0 answers "not that type" when a name lookup fails for
+         * lack of memory, saying nothing: a refusal counts if it repeats. */
+        if (r < 0)
+                r = classify_pkey(pkey, "public key", &type, err);
+        if (r < 0)
+                return r;
+        _cleanup_(evp_pkey_freep) EVP_PKEY *pub = NULL;
+        r = public_copy(pkey, &pub);
+        if (r >= 0)
+                r = key_new(type, false, pub, ret);
+        if (r < 0) {
+                ERR_clear_error();
+                return rp_error_set(err, r, "out of memory");
+        }
+        TAKE_PTR(pub);
         return 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/cbor.h"
 #include "core/cose_internal.h"
+#include "core/crypto_internal.h"
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "rampart/cose.h"
@@ -26,7 +27,6 @@
 #define CLAIMS_MAX 64              /* claims in the map, known or not */
 #define CLAIMS_MAX_DEPTH 8
 #define CLAIMS_MAX_ITEMS 1024
-#define COMPONENTS_MAX_SIZE 4096   /* 16 components fit in 2.7 KiB */
 #define CHAIN_ALIAS 0
 #define CHAIN_DEVICEID 1
 
@@ -50,6 +50,17 @@ static void asn1_object_freep(ASN1_OBJECT **p) {
 }
 static void openssl_freep(void *p) {
         OPENSSL_free(*(void **) p);
+}
+
+/* fallback, or -ENOMEM if OpenSSL's error queue says it ran out of memory
+ * (a failed allocation is never reported as a bad certificate). Empties
+ * the thread's error queue. */
+static int openssl_failure(int fallback) {
+        int r = fallback;
+        for (unsigned long e; (e = ERR_get_error()) != 0;)
+                if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
+                        r = -ENOMEM;
+        return r;
 }
 
 /* What the checks share as they go. */
@@ -85,119 +96,6 @@ const char *rp_evidence_dbgstat_name(int dbgstat) {
         return dbgstat >= 0 && dbgstat < (int) ELEMENTSOF(names) ? names[dbgstat] : "unknown";
 }
 
-bool evidence_backend_name_ok(const char *s, size_t len) {
-        if (len == 0 || len > RP_EVIDENCE_BACKEND_MAX)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
-                        return false;
-        return true;
-}
-
-static const char *item_kind(const cbor_item_t *item) {
-        switch (cbor_typeof(item)) {
-        case CBOR_TYPE_UINT:
-        case CBOR_TYPE_NEGINT:
-                return "an integer";
-        case CBOR_TYPE_BYTESTRING:
-                return "a byte string";
-        case CBOR_TYPE_STRING:
-                return "a text string";
-        case CBOR_TYPE_ARRAY:
-                return "an array";
-        case CBOR_TYPE_MAP:
-                return "a map";
-        case CBOR_TYPE_TAG:
-                return "a tagged item";
-        case CBOR_TYPE_FLOAT_CTRL:
-                break;
-        }
-        return cbor_is_bool(item) ? "a boolean" : "a simple value";
-}
-
-/* Copies a text item of min..max printable bytes into out (max + 1 bytes). */
-static int text_copy(const cbor_item_t *item, size_t min, size_t max, char *out, const char *what, rp_error *err) {
-        if (!cbor_isa_string(item))
-                return rp_error_set(err, -EINVAL, "%s is %s, expected text", what, item_kind(item));
-        size_t n = cbor_string_length(item);
-        const char *s = (const char *) cbor_string_handle(item);
-        if (n < min || n > max)
-                return rp_error_set(err, -EINVAL, "%s is %zu bytes, expected %zu to %zu", what, n, min, max);
-        if (n && !rp_str_is_printable(s, n))
-                return rp_error_set(err, -EINVAL, "%s is not printable UTF-8 text", what);
-        if (n)
-                memcpy(out, s, n);
-        out[n] = '\0';
-        return 0;
-}
-
-/* One [name, version, digest] entry of the components list. */
-static int component_parse(const cbor_item_t *e, size_t i, rp_evidence_component *out, rp_error *err) {
-        char what[64];
-        snprintf(what, sizeof what, "components: entry %zu", i);
-        if (!cbor_isa_array(e) || cbor_array_size(e) != 3)
-                return rp_error_set(err, -EINVAL, "%s is not an array of 3 (name, version, digest)", what);
-        cbor_item_t **f = cbor_array_handle(e);
-        rp_evidence_component c = {};
-        snprintf(what, sizeof what, "components: entry %zu: name", i);
-        int r = text_copy(f[0], 1, RP_EVIDENCE_TEXT_MAX, c.name, what, err);
-        if (r < 0)
-                return r;
-        snprintf(what, sizeof what, "components: entry %zu: version", i);
-        r = text_copy(f[1], 0, RP_EVIDENCE_TEXT_MAX, c.version, what, err);
-        if (r < 0)
-                return r;
-        if (!cbor_isa_bytestring(f[2]) || cbor_bytestring_length(f[2]) != RP_EVIDENCE_DIGEST_LEN)
-                return rp_error_set(err, -EINVAL, "components: entry %zu: digest is not a %d-byte byte string", i,
-                                    RP_EVIDENCE_DIGEST_LEN);
-        memcpy(c.digest, cbor_bytestring_handle(f[2]), RP_EVIDENCE_DIGEST_LEN);
-        *out = c;
-        return 0;
-}
-
-int evidence_components_parse(const uint8_t *buf, size_t len,
-                              rp_evidence_component out[RP_EVIDENCE_MAX_COMPONENTS], size_t *ret_n,
-                              rp_error *err) {
-        if (len > COMPONENTS_MAX_SIZE)
-                return rp_error_set(err, -EFBIG, "components: %zu bytes, the limit is %d", len, COMPONENTS_MAX_SIZE);
-        _cleanup_(rp_cbor_decrefp) cbor_item_t *list = NULL;
-        size_t used;
-        rp_error sub = {};
-        int r = rp_cbor_decode(buf, len, 3, CLAIMS_MAX_ITEMS, &list, &used, &sub);
-        if (r < 0)
-                return rp_error_set(err, r, "components: %s", sub.message);
-        if (used != len)
-                return rp_error_set(err, -EBADMSG, "components: %zu bytes after the list", len - used);
-        if (!cbor_isa_array(list))
-                return rp_error_set(err, -EINVAL, "components: %s, expected an array", item_kind(list));
-        size_t n = cbor_array_size(list);
-        if (n == 0)
-                return rp_error_set(err, -EINVAL, "components: the list is empty");
-        if (n > RP_EVIDENCE_MAX_COMPONENTS)
-                return rp_error_set(err, -EFBIG, "components: %zu entries, the limit is %d", n,
-                                    RP_EVIDENCE_MAX_COMPONENTS);
-        rp_evidence_component c[RP_EVIDENCE_MAX_COMPONENTS];
-        for (size_t i = 0; i < n; i++) {
-                r = component_parse(cbor_array_handle(list)[i], i, &c[i], err);
-                if (r < 0)
-                        return r;
-                for (size_t j = 0; j < i; j++)
-                        if (streq(c[j].name, c[i].name))
-                                return rp_error_set(err, -EINVAL, "components: entries %zu and %zu have the same "
-                                                    "name", j, i);
-        }
-        int det = rp_cbor_is_deterministic(buf, len);
-        if (det < 0)
-                return rp_error_set(err, det, "components: out of memory");
-        if (det == 0)
-                return rp_error_set(err, -EINVAL, "components: not in deterministic CBOR");
-        if (out)
-                memcpy(out, c, n * sizeof c[0]);
-        if (ret_n)
-                *ret_n = n;
-        return 0;
-}
-
 /* 1. One COSE_Sign1 in the profile, within the size limit, nothing after
  * it, ES256, content type application/eat+cwt. */
 static int check_structure(verify_ctx *v, const uint8_t *buf, size_t len, rp_error *err) {
@@ -224,24 +122,29 @@ static int check_structure(verify_ctx *v, const uint8_t *buf, size_t len, rp_err
         return 0;
 }
 
-/* A DER certificate, all of the bytes. */
-static int parse_cert(const rp_cose_cert *c, const char *what, X509 **ret, rp_error *err) {
-        const unsigned char *p = c->der;
-        _cleanup_(x509_freep) X509 *x = d2i_X509(NULL, &p, (long) c->len);
+/* Decodes a DER certificate, all of the bytes. */
+static int decode_cert(const uint8_t *der, size_t len, const char *where, const char *what, X509 **ret,
+                       rp_error *err) {
+        ERR_clear_error();
+        const unsigned char *p = der;
+        _cleanup_(x509_freep) X509 *x = d2i_X509(NULL, &p, (long) len);
         if (!x) {
-                ERR_clear_error();
-                return rp_error_set(err, -EINVAL, "evidence: x5chain: the %s certificate is not a DER X.509 "
-                                    "certificate", what);
+                int r = openssl_failure(-EINVAL);
+                return rp_error_set(err, r, r == -ENOMEM ? "evidence: out of memory" : "evidence: %s: %s is not a "
+                                    "DER X.509 certificate", where, what);
         }
-        if (p != c->der + c->len)
-                return rp_error_set(err, -EINVAL, "evidence: x5chain: %zu bytes after the %s certificate",
-                                    (size_t) (c->der + c->len - p), what);
+        if (p != der + len)
+                return rp_error_set(err, -EINVAL, "evidence: %s: %zu bytes after %s", where, (size_t) (der + len - p),
+                                    what);
         *ret = TAKE_PTR(x);
         return 0;
 }
 
 /* 2. x5chain: exactly [Alias, DeviceID]. */
 static int read_chain(verify_ctx *v, rp_error *err) {
+        X509_free(v->alias);
+        X509_free(v->deviceid);
+        v->alias = v->deviceid = NULL;
         const rp_cose_cert *chain;
         size_t n = rp_cose_sign1_x5chain(v->msg, &chain);
         if (n == 0)
@@ -250,14 +153,16 @@ static int read_chain(verify_ctx *v, rp_error *err) {
         if (n != 2)
                 return rp_error_set(err, -EINVAL, "evidence: x5chain holds %zu certificates; evidence carries "
                                     "exactly 2, [Alias, DeviceID]", n);
-        int r = parse_cert(&chain[CHAIN_ALIAS], "first (Alias)", &v->alias, err);
+        int r = decode_cert(chain[CHAIN_ALIAS].der, chain[CHAIN_ALIAS].len, "x5chain", "the first (Alias) "
+                            "certificate", &v->alias, err);
         if (r >= 0)
-                r = parse_cert(&chain[CHAIN_DEVICEID], "second (DeviceID)", &v->deviceid, err);
+                r = decode_cert(chain[CHAIN_DEVICEID].der, chain[CHAIN_DEVICEID].len, "x5chain", "the second "
+                                "(DeviceID) certificate", &v->deviceid, err);
         return r;
 }
 
-/* The policy's trusted certificates, into store. */
-static int load_trusted(const rp_evidence_policy *p, X509_STORE *store, rp_error *err) {
+/* The policy's trusted certificates, onto cas. */
+static int load_trusted(const rp_evidence_policy *p, STACK_OF(X509) *cas, rp_error *err) {
         if (p->ca_pem_len > CA_PEM_MAX)
                 return rp_error_set(err, -EFBIG, "evidence policy: the trusted CA certificates are %zu bytes, the "
                                     "limit is %d", p->ca_pem_len, CA_PEM_MAX);
@@ -265,6 +170,7 @@ static int load_trusted(const rp_evidence_policy *p, X509_STORE *store, rp_error
         if (!bio)
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         size_t n = 0;
+        ERR_clear_error();
         for (;;) {
                 _cleanup_(x509_freep) X509 *ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
                 if (!ca)
@@ -272,14 +178,22 @@ static int load_trusted(const rp_evidence_policy *p, X509_STORE *store, rp_error
                 if (++n > CA_MAX)
                         return rp_error_set(err, -EFBIG, "evidence policy: more than %d trusted CA certificates",
                                             CA_MAX);
-                if (X509_STORE_add_cert(store, ca) != 1)
+                if (!sk_X509_push(cas, ca))
                         return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+                TAKE_PTR(ca);
         }
+        /* The end of the PEM text, or a block that is not a certificate
+         * (OpenSSL says why), or OpenSSL failing (nothing said, or out of
+         * memory). */
         unsigned long e = ERR_peek_last_error();
-        ERR_clear_error();
-        if (ERR_GET_LIB(e) != ERR_LIB_PEM || ERR_GET_REASON(e) != PEM_R_NO_START_LINE)
-                return rp_error_set(err, -EINVAL, "evidence policy: the trusted CA certificates: certificate %zu "
-                                    "is not a readable PEM certificate", n + 1);
+        bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+        int r = openssl_failure(-EINVAL);
+        if (r == -ENOMEM || e == 0)
+                return rp_error_set(err, e == 0 ? -EIO : r, "evidence: the trusted CA certificates could not be "
+                                    "read (an internal error in OpenSSL)");
+        if (!end)
+                return rp_error_set(err, r, "evidence policy: the trusted CA certificates: certificate %zu is not a "
+                                    "readable PEM certificate", n + 1);
         if (n == 0)
                 return rp_error_set(err, -EINVAL, "evidence policy: no trusted CA certificate (no PEM "
                                     "\"CERTIFICATE\" block)");
@@ -292,29 +206,36 @@ static int verify_chain(verify_ctx *v, STACK_OF(X509) **ret_chain, rp_error *err
         _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
         _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
         _cleanup_(x509_stack_freep) STACK_OF(X509) *untrusted = sk_X509_new_null();
-        if (!store || !ctx || !untrusted || !X509_up_ref(v->deviceid))
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *cas = sk_X509_new_null();
+        if (!store || !ctx || !untrusted || !cas || !X509_up_ref(v->deviceid))
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         if (!sk_X509_push(untrusted, v->deviceid)) {
                 X509_free(v->deviceid);
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         }
-        int r = load_trusted(v->policy, store, err);
+        int r = load_trusted(v->policy, cas, err);
         if (r < 0)
                 return r;
+        /* The trusted certificates as a stack, not in the (empty) store:
+         * OpenSSL's store lookups turn some failed allocations into "issuer
+         * not found", a verdict nobody could tell from a real one. */
         if (X509_STORE_CTX_init(ctx, store, v->alias, untrusted) != 1 ||
             X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1)
-                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+                return rp_error_set(err, openssl_failure(-ENOMEM), "evidence: out of memory");
+        X509_STORE_CTX_set0_trusted_stack(ctx, cas);
         if (v->policy->now)
                 X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t) v->policy->now);
+        ERR_clear_error();
         int ok = X509_verify_cert(ctx);
-        if (ok < 0) {
-                ERR_clear_error();
-                return rp_error_set(err, -EIO, "evidence: the certificate chain could not be checked (an internal "
-                                    "error in OpenSSL)");
-        }
+        int e = X509_STORE_CTX_get_error(ctx);
+        /* Not a verdict: OpenSSL failed and says so. (Failures it turns
+         * into verdicts are caught by check_certificates.) */
+        r = openssl_failure(-EIO);
+        if (ok < 0 || e == X509_V_ERR_OUT_OF_MEM)
+                return rp_error_set(err, e == X509_V_ERR_OUT_OF_MEM ? -ENOMEM : r, "evidence: the certificate chain "
+                                    "could not be checked (an internal error in OpenSSL, not a verdict on the "
+                                    "chain)");
         if (ok == 0) {
-                int e = X509_STORE_CTX_get_error(ctx);
-                ERR_clear_error();
                 return rp_error_set(err, -EKEYREJECTED, "evidence: the certificate chain does not verify to a "
                                     "trusted CA: %s (certificate %d of the chain)", X509_verify_cert_error_string(e),
                                     X509_STORE_CTX_get_error_depth(ctx));
@@ -361,22 +282,47 @@ static int check_alias(verify_ctx *v, STACK_OF(X509) *chain, rp_error *err) {
         return 0;
 }
 
+static int check_certificates_once(verify_ctx *v, rp_error *err) {
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
+        int r = read_chain(v, err);
+        if (r >= 0)
+                r = verify_chain(v, &chain, err);
+        if (r >= 0)
+                r = check_alias(v, chain, err);
+        return r;
+}
+
+/* 2-4: the certificates. OpenSSL 3.0 turns some failed allocations into
+ * verdicts without a word (flags it caches about a certificate computed
+ * wrong, an issuer "not found"), so a verdict counts only once it repeats
+ * with the certificates decoded afresh: the same refusal twice in a row,
+ * out of at most three tries. */
+static int check_certificates(verify_ctx *v, rp_error *err) {
+        rp_error prev = {};
+        int prev_r = 0;
+        for (int attempt = 0;; attempt++) {
+                rp_error cur = {};
+                int r = check_certificates_once(v, &cur);
+                bool again = r == -EKEYREJECTED && attempt < 2 &&
+                             !(attempt > 0 && prev_r == r && streq(prev.message, cur.message));
+                if (!again) {
+                        if (r < 0)
+                                return rp_error_set(err, r, "%s", cur.message);
+                        return 0;
+                }
+                prev = cur;
+                prev_r = r;
+        }
+}
+
 /* 5. The signature, with the Alias certificate's key. */
 static int check_signature(verify_ctx *v, rp_error *err) {
         EVP_PKEY *pub = X509_get0_pubkey(v->alias);
-        _cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_mem());
-        if (!pub || !bio) {
-                ERR_clear_error();
-                return rp_error_set(err, pub ? -ENOMEM : -EINVAL, "evidence: the Alias certificate's public key %s",
-                                    pub ? "cannot be read (out of memory)" : "is not readable");
-        }
-        /* The key as PEM is the way into rp_key, which checks its type. */
-        char *pem;
-        long pem_len;
-        if (PEM_write_bio_PUBKEY(bio, pub) != 1 || (pem_len = BIO_get_mem_data(bio, &pem)) <= 0)
-                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        if (!pub)
+                return rp_error_set(err, openssl_failure(-EINVAL), "evidence: the Alias certificate's public key "
+                                    "cannot be read");
         _cleanup_(rp_key_freep) rp_key *key = NULL;
-        int r = rp_key_from_pem(pem, (size_t) pem_len, false, &key, err);
+        int r = rp_key_from_evp_public(pub, &key, err);
         if (r < 0)
                 return rp_error_prefix(err, r, "evidence: the Alias certificate's key: ");
         r = rp_cose_sign1_verify(v->msg, key, NULL, 0, err);
@@ -420,7 +366,7 @@ static int check_claim_keys(const cbor_item_t *map, rp_error *err) {
                 const cbor_item_t *k = p[i].key;
                 if (!cbor_isa_uint(k) && !cbor_isa_negint(k) && !cbor_isa_string(k))
                         return rp_error_set(err, -EINVAL, "evidence: claims: key %zu is %s, expected an integer or "
-                                            "text", i, item_kind(k));
+                                            "text", i, evidence_item_kind(k));
                 for (size_t j = 0; j < i; j++)
                         if (key_eq(p[j].key, k)) {
                                 char l[64];
@@ -443,7 +389,7 @@ static int decode_claims(verify_ctx *v, rp_error *err) {
                 return rp_error_set(err, -EBADMSG, "evidence: claims: %zu bytes after the claims map", len - used);
         if (!cbor_isa_map(v->claims_map))
                 return rp_error_set(err, -EINVAL, "evidence: claims: the payload is %s, expected a map of claims",
-                                    item_kind(v->claims_map));
+                                    evidence_item_kind(v->claims_map));
         r = check_claim_keys(v->claims_map, err);
         if (r < 0)
                 return r;
@@ -471,7 +417,7 @@ static int claim_bytes(const verify_ctx *v, int64_t key, const char *name, size_
                 return r;
         if (!cbor_isa_bytestring(*ret))
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected a byte string",
-                                    name, key, item_kind(*ret));
+                                    name, key, evidence_item_kind(*ret));
         size_t n = cbor_bytestring_length(*ret);
         if (n < min || n > max) {
                 char want[48];
@@ -492,7 +438,7 @@ static int claim_text(const verify_ctx *v, int64_t key, const char *name, size_t
                 return r;
         char what[80];
         snprintf(what, sizeof what, "evidence: claims: %s (%" PRId64 ")", name, key);
-        return text_copy(c, 1, max, out, what, err);
+        return evidence_text_copy(c, 1, max, out, what, err);
 }
 
 static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64_t max, uint64_t *ret,
@@ -503,7 +449,7 @@ static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64
                 return r;
         if (!cbor_isa_uint(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected %s", name, key,
-                                    cbor_isa_negint(c) ? "negative" : item_kind(c), "an integer of 0 or more");
+                                    cbor_isa_negint(c) ? "negative" : evidence_item_kind(c), "an integer of 0 or more");
         uint64_t u = cbor_get_int(c);
         if (u > max)
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %" PRIu64 ", expected 0 to %"
@@ -543,7 +489,7 @@ static int read_profile(verify_ctx *v, rp_error *err) {
                                     "profile is \"%s\"", RP_EVIDENCE_PROFILE);
         if (!cbor_isa_string(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: eat_profile (265) is %s, expected text",
-                                    item_kind(c));
+                                    evidence_item_kind(c));
         size_t n = cbor_string_length(c);
         if (n != strlen(RP_EVIDENCE_PROFILE) || memcmp(cbor_string_handle(c), RP_EVIDENCE_PROFILE, n) != 0)
                 return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: eat_profile (265) is another profile than "
@@ -584,14 +530,14 @@ static int read_measurements(verify_ctx *v, rp_error *err) {
         const cbor_item_t *format = cbor_array_handle(m)[0], *bytes = cbor_array_handle(m)[1];
         if (!cbor_isa_uint(format))
                 return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the content format is %s, "
-                                    "expected an integer", item_kind(format));
+                                    "expected an integer", evidence_item_kind(format));
         if (cbor_get_int(format) != EVIDENCE_MEASUREMENT_FORMAT)
                 return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: measurements (273): content format %" PRIu64
                                     ", expected %d (rampart's components list)", cbor_get_int(format),
                                     EVIDENCE_MEASUREMENT_FORMAT);
         if (!cbor_isa_bytestring(bytes))
                 return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the measurement is %s, "
-                                    "expected a byte string", item_kind(bytes));
+                                    "expected a byte string", evidence_item_kind(bytes));
         v->components = cbor_bytestring_handle(bytes);
         v->components_len = cbor_bytestring_length(bytes);
         r = evidence_components_parse(v->components, v->components_len, v->out->components, &v->out->n_components,
@@ -618,7 +564,7 @@ static int read_backend(verify_ctx *v, rp_error *err) {
                 return r;
         if (!cbor_is_bool(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: development (-70002) is %s, expected a boolean",
-                                    item_kind(c));
+                                    evidence_item_kind(c));
         v->out->development = cbor_get_bool(c);
         return 0;
 }
@@ -694,20 +640,19 @@ int rp_evidence_verify(const uint8_t *buf, size_t len, const rp_evidence_policy 
         _cleanup_(verify_ctx_done) verify_ctx v = { .policy = policy, .out = calloc(1, sizeof(rp_evidence_claims)) };
         if (!v.out)
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
-        _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
+        /* OpenSSL's error queue tells its failures from verdicts: start
+         * with it empty, and leave it so. */
+        ERR_clear_error();
         r = check_structure(&v, buf, len, err);
         if (r >= 0)
-                r = read_chain(&v, err);
-        if (r >= 0)
-                r = verify_chain(&v, &chain, err);
-        if (r >= 0)
-                r = check_alias(&v, chain, err);
+                r = check_certificates(&v, err);
         if (r >= 0)
                 r = check_signature(&v, err);
         if (r >= 0)
                 r = read_claims(&v, err);
         if (r >= 0)
                 r = check_claims(&v, err);
+        ERR_clear_error();
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(v.out);

@@ -90,6 +90,7 @@ typedef enum cli_output_kind {
         CLI_OUTPUT_PACKAGE,     /* an image package */
         CLI_OUTPUT_HEADER,      /* a header whose first line is RP_HWDEF_HEADER_MARKER */
         CLI_OUTPUT_EROFS,       /* an erofs image */
+        CLI_OUTPUT_EVIDENCE,    /* a COSE_Sign1 that is not an image package (evidence) */
 } cli_output_kind;
 
 typedef struct cli_output {
@@ -127,3 +128,4 @@ int cmd_app_manifest(int argc, char **argv);
 int cmd_hardware_definition(int argc, char **argv);
 int cmd_factory(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
+int cmd_device(int argc, char **argv);

@@ -79,10 +79,6 @@ static int parse_verify_args(const char *cmd, int argc, char **argv, verify_args
         if (optind + 1 < argc)
                 return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
         a->path = argv[optind];
-        if (!a->ca)
-                return cli_usage_error(cmd, "--ca is required (the trusted manufacturer CA certificates)");
-        if (!a->nonce_hex)
-                return cli_usage_error(cmd, "--nonce is required (the nonce the evidence was made for)");
         return 0;
 }
 
@@ -173,7 +169,10 @@ static int verify(int argc, char **argv) {
         int r = parse_verify_args(cmd, argc, argv, &a);
         if (r != 0)
                 return r;
-        RP_INVARIANT(a.nonce_hex);   /* parse_verify_args requires --nonce */
+        if (!a.ca)
+                return cli_usage_error(cmd, "--ca is required (the trusted manufacturer CA certificates)");
+        if (!a.nonce_hex)
+                return cli_usage_error(cmd, "--nonce is required (the nonce the evidence was made for)");
         uint8_t nonce[RP_EVIDENCE_NONCE_MAX];
         size_t nonce_len = strlen(a.nonce_hex) / 2;
         if (strlen(a.nonce_hex) % 2 || nonce_len < RP_EVIDENCE_NONCE_MIN || nonce_len > RP_EVIDENCE_NONCE_MAX ||

@@ -18,6 +18,7 @@ static const cli_command groups[] = {
         { "hardware-definition", cmd_hardware_definition, "Work with hardware definitions (peripheral names)" },
         { "factory",             cmd_factory,             "Create a manufacturer CA and provision devices" },
         { "evidence",            cmd_evidence,            "Verify devices' attestation evidence" },
+        { "device",              cmd_device,              "Ask this device's rampart-secmon for its identity and evidence" },
 };
 
 static int help(FILE *out) {

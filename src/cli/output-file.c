@@ -52,6 +52,10 @@ static bool is_kind(const char *path, cli_output_kind kind) {
         case CLI_OUTPUT_EROFS:
                 n = read_head(path, buf, RP_EROFS_SUPER_OFFSET + 4);
                 return rp_erofs_has_magic(buf, n);
+        case CLI_OUTPUT_EVIDENCE:
+                /* A tagged COSE_Sign1, but not an image package. */
+                n = read_head(path, buf, 2);
+                return n == 2 && buf[0] == 0xd2 && buf[1] == 0x84 && !is_kind(path, CLI_OUTPUT_PACKAGE);
         case CLI_OUTPUT_NEW:
         default:
                 return false;
@@ -66,6 +70,8 @@ static const char *kind_name(cli_output_kind kind) {
                 return "a header rampart generated";
         case CLI_OUTPUT_EROFS:
                 return "an erofs image";
+        case CLI_OUTPUT_EVIDENCE:
+                return "attestation evidence";
         default:
                 return NULL;
         }

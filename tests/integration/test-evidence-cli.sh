@@ -129,4 +129,27 @@ expect_fail "changed signature" 1 "evidence: signature: COSE_Sign1: ES256 signat
   "$RAMPART" evidence verify "$T/flipped.cbor" --ca "$T/ca/ca.pem" --nonce "$NONCE" --allow-development
 expect_no_controls "refusal output"
 
+# Evidence from an independent writer: tests/fuzz/evidence_corpus.py makes
+# certificates and evidence from docs/formats.md on python3-cryptography,
+# under the CA fuzz-evidence trusts (in fuzz-evidence-ca.h).
+FUZZ="$RAMPART_SOURCE_DIR/tests/fuzz"
+expect_ok "evidence_corpus.py writes evidence" $PY "$FUZZ/evidence_corpus.py" "$T/py"
+$PY - "$FUZZ/fuzz-evidence-ca.h" "$T/py-ca.pem" <<'PYEOF'
+import ast, re, sys
+text = open(sys.argv[1]).read()
+body = re.search(r'static const char fuzz_ca_pem\[\] =\s*((?:"[^"]*"\s*)+);', text).group(1)
+open(sys.argv[2], "w").write("".join(ast.literal_eval(s) for s in re.findall(r'"[^"]*"', body)))
+PYEOF
+PYNONCE=$(sed -n 's/^static const char fuzz_nonce_hex\[\] = "\([0-9a-f]*\)".*/\1/p' "$FUZZ/fuzz-evidence-ca.h")
+for seed in ok-tpm2 ok-soft ok-unknown-claims; do
+  expect_ok "python's $seed verifies" "$RAMPART" evidence verify "$T/py/$seed" --ca "$T/py-ca.pem" --nonce "$PYNONCE" \
+    --allow-development
+done
+expect_line "python's ok-unknown-claims: components" out "  rampart-secmon 0.1.0 $(printf secmon | sha256sum | cut -d' ' -f1)"
+expect_fail "python's altered measurement" 1 "the measurements claim does not match" \
+  "$RAMPART" evidence verify "$T/py/near-altered-measurement" --ca "$T/py-ca.pem" --nonce "$PYNONCE"
+expect_fail "python's DeviceID as Alias" 1 "the signing certificate is a CA certificate" \
+  "$RAMPART" evidence verify "$T/py/near-deviceid-as-alias" --ca "$T/py-ca.pem" --nonce "$PYNONCE"
+expect_ok "evidence_check.py reads python's evidence" $PY "$CHECK" "$T/py/ok-tpm2" "$T/py-ca.pem" "$PYNONCE"
+
 finish

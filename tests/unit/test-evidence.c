@@ -655,6 +655,38 @@ static void test_trust_paths(void **state) {
                        "extensions");
 }
 
+/* An Alias certificate (TcbInfo, not a CA, signed by the DeviceID key)
+ * for a key that cannot have signed ES256 evidence. */
+static void test_alias_key_types(void **state) {
+        rp_evidence_policy p = policy();
+        _cleanup_(claims_done) claims cl;
+        claims_genuine(&cl, &dev_a);
+        _cleanup_(buf_done) buf payload = {};
+        claims_encode(&cl, true, &payload);
+        const struct {
+                EVP_PKEY *key;
+                int code;
+                const char *what;
+        } cases[] = {
+                { EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"), -EKEYREJECTED, "evidence: signature: COSE_Sign1: alg is "
+                  "ES256 (-7) but the key is Ed25519" },
+                { EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048), -EOPNOTSUPP, "evidence: the Alias "
+                  "certificate's key: public key: an RSA key; rampart supports ES256 (P-256) and Ed25519 keys" },
+                { EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"), -EOPNOTSUPP, "evidence: the Alias certificate's key: "
+                  "public key: an EC key on curve secp384r1; only P-256 (ES256) is supported" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                assert_non_null(cases[i].key);
+                _cleanup_(x509_freep) X509 *alias = X509_dup(dev_a.alias_cert);
+                assert_int_equal(X509_set_pubkey(alias, cases[i].key), 1);
+                assert_true(X509_sign(alias, dev_a.deviceid_key, EVP_sha256()) > 0);
+                _cleanup_(buf_done) buf ev = {};
+                sign_payload(dev_a.alias_key, alias, dev_a.deviceid_cert, &payload, &ev);
+                expect_refused(ev.d, ev.n, &p, cases[i].code, cases[i].what);
+                EVP_PKEY_free(cases[i].key);
+        }
+}
+
 /* Cut short, or not CBOR at all. */
 static void test_truncated_and_garbage(void **state) {
         rp_evidence_policy p = policy();
@@ -1268,6 +1300,7 @@ int main(void) {
                 cmocka_unit_test(test_altered_measurement),
                 cmocka_unit_test(test_deviceid_as_alias),
                 cmocka_unit_test(test_trust_paths),
+                cmocka_unit_test(test_alias_key_types),
                 cmocka_unit_test(test_truncated_and_garbage),
                 cmocka_unit_test(test_oversized_and_shape),
                 cmocka_unit_test(test_wrong_claim_types),
