@@ -55,6 +55,7 @@ int rp_secmon_tls_key(OSSL_LIB_CTX *libctx, const char *socket_path, EVP_PKEY **
 
 /* Sets up ctx for TLS client authentication with secmon's Alias key: the key
  * (from the default library context), the Alias certificate, and the DeviceID
- * certificate as the chain sent with it. A key or certificate ctx held is
- * replaced. For libcurl, call it from CURLOPT_SSL_CTX_FUNCTION. */
+ * certificate as the chain sent with it. They replace the EC key, certificate
+ * and chain ctx held, if any (OpenSSL keeps one of each per key type). For
+ * libcurl, call it from CURLOPT_SSL_CTX_FUNCTION. */
 int rp_secmon_tls_setup(SSL_CTX *ctx, const char *socket_path, rp_error *err);
