@@ -289,6 +289,19 @@ static void test_unreachable(void **state) {
         assert_int_equal(EVP_DigestSign(md, sig, &siglen, (const uint8_t *) "x", 1), 0);
         assert_true(queued_error("rampart-secmon: cannot reach " UNREACHABLE " — is it running?"));
 
+        /* A copy of the key is bound to the same secmon. */
+        {
+                _cleanup_(evp_pkey_freep) EVP_PKEY *copy = EVP_PKEY_dup(k);
+                _cleanup_(evp_md_ctx_freep) EVP_MD_CTX *md2 = EVP_MD_CTX_new();
+
+                assert_non_null(copy);
+                assert_int_equal(EVP_PKEY_eq(copy, orig), 1);
+                siglen = sizeof sig;
+                assert_int_equal(EVP_DigestSignInit_ex(md2, NULL, "SHA256", NULL, NULL, copy, NULL), 1);
+                assert_int_equal(EVP_DigestSign(md2, sig, &siglen, (const uint8_t *) "x", 1), 0);
+                assert_true(queued_error("rampart-secmon: cannot reach " UNREACHABLE));
+        }
+
         /* The socket alone: the public key would come from secmon. */
         assert_int_equal(secmon_key(UNREACHABLE, NULL, NULL, 0, EVP_PKEY_KEYPAIR, &k2), 0);
         assert_true(queued_error("cannot reach " UNREACHABLE));
