@@ -36,7 +36,6 @@
 #include <openssl/params.h>
 #include <openssl/pem.h>
 #include <openssl/provider.h>
-#include <openssl/store.h>
 #include <openssl/x509.h>
 
 #include "core/macro.h"
@@ -934,7 +933,6 @@ static const OSSL_DISPATCH sig_functions[] = {
 typedef struct store {
         prov *prov;
         char *path;
-        int expect;                     /* OSSL_STORE_INFO_*, 0: anything */
         bool failed;
         bool opened;                    /* the key and chain were read */
         key *key;                       /* until handed out */
@@ -969,30 +967,6 @@ static void *store_open(void *provctx, const char *uri) {
         }
         s->prov = p;
         return s;
-}
-
-static int store_set_ctx_params(void *vctx, const OSSL_PARAM params[]) {
-        store *s = vctx;
-        const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, OSSL_STORE_PARAM_EXPECT);
-
-        return !p || OSSL_PARAM_get_int(p, &s->expect);
-}
-
-static const OSSL_PARAM store_settable_table[] = {
-        OSSL_PARAM_int(OSSL_STORE_PARAM_EXPECT, NULL),
-        OSSL_PARAM_END,
-};
-
-static const OSSL_PARAM *store_settable_ctx_params(void *provctx) {
-        return store_settable_table;
-}
-
-static bool store_wants_key(const store *s) {
-        return s->expect == 0 || s->expect == OSSL_STORE_INFO_PKEY;
-}
-
-static bool store_wants_certs(const store *s) {
-        return s->expect == 0 || s->expect == OSSL_STORE_INFO_CERT;
 }
 
 /* Connects (the key object keeps the connection) and reads the chain. */
@@ -1042,23 +1016,22 @@ static int store_give_cert(store *s, X509 *x, OSSL_CALLBACK *cb, void *cbarg) {
         return ok;
 }
 
-/* The key first, then the chain's certificates (as far as expected). */
+/* The key first, then the chain's certificates (OSSL_STORE passes on what
+ * its caller expects). */
 static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb,
                       void *pw_cbarg) {
         store *s = vctx;
 
-        if (s->failed)
-                return 0;
         if (!s->opened && store_read(s) < 0) {
                 s->failed = true;
                 return 0;
         }
-        if (s->key && store_wants_key(s)) {
+        if (s->key) {
                 _cleanup_(key_unrefp) key *k = TAKE_PTR(s->key);
 
                 return store_give_key(k, object_cb, object_cbarg);
         }
-        if (store_wants_certs(s) && s->next_cert < sk_X509_num(s->chain))
+        if (s->next_cert < sk_X509_num(s->chain))
                 return store_give_cert(s, sk_X509_value(s->chain, s->next_cert++), object_cb, object_cbarg);
         return 1;
 }
@@ -1070,8 +1043,7 @@ static int store_eof(void *vctx) {
                 return 1;
         if (!s->opened)
                 return 0;
-        return !(s->key && store_wants_key(s)) &&
-               !(store_wants_certs(s) && s->next_cert < sk_X509_num(s->chain));
+        return !s->key && s->next_cert >= sk_X509_num(s->chain);
 }
 
 static int store_close(void *vctx) {
@@ -1081,8 +1053,6 @@ static int store_close(void *vctx) {
 
 static const OSSL_DISPATCH store_functions[] = {
         { OSSL_FUNC_STORE_OPEN, (void (*)(void)) store_open },
-        { OSSL_FUNC_STORE_SETTABLE_CTX_PARAMS, (void (*)(void)) store_settable_ctx_params },
-        { OSSL_FUNC_STORE_SET_CTX_PARAMS, (void (*)(void)) store_set_ctx_params },
         { OSSL_FUNC_STORE_LOAD, (void (*)(void)) store_load },
         { OSSL_FUNC_STORE_EOF, (void (*)(void)) store_eof },
         { OSSL_FUNC_STORE_CLOSE, (void (*)(void)) store_close },
