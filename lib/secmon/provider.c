@@ -789,20 +789,13 @@ static int sig_sign_init(void *vctx, void *keydata, const OSSL_PARAM params[]) {
         sigctx *s = vctx;
         key *k = keydata;
 
-        if (k) {
-                if (!k->has_pub || !k->socket_path) {
-                        RAISE(s->prov, R_PUBLIC_ONLY,
-                              "rampart-secmon: this key names no secmon socket (%s): it cannot sign",
-                              RP_SECMON_PARAM_SOCKET);
-                        return 0;
-                }
-                key_unref(s->key);
-                s->key = key_ref(k);
-        }
-        if (!s->key) {
-                RAISE(s->prov, R_BAD_KEY, "rampart-secmon: no key to sign with");
+        if (!k || !k->has_pub || !k->socket_path) {
+                RAISE(s->prov, R_PUBLIC_ONLY, "rampart-secmon: this key names no secmon socket (%s): it cannot sign",
+                      RP_SECMON_PARAM_SOCKET);
                 return 0;
         }
+        key_unref(s->key);
+        s->key = key_ref(k);
         return sig_set_ctx_params(s, params);
 }
 
