@@ -76,6 +76,15 @@ client_cert_is "s_client" "$T/dev1-alias.pem"
 expect_ok "s_client: key and certificate both from the store" \
   "$S_CLIENT" "$PORT_srv" -key "rampart-secmon:$S1" -cert "rampart-secmon:$S1" -cert_chain "$T/dev1-deviceid.pem"
 client_cert_is "s_client, certificate from the store" "$T/dev1-alias.pem"
+# The default provider named first keeps OpenSSL's EC for the key share:
+# a P-256 one (docs/security.md, on the order of providers).
+printf 'GET / HTTP/1.0\r\n\r\n' >"$T/get"
+expect_ok "s_client, default provider first, P-256 key share" "$OPENSSL" s_client -connect "127.0.0.1:$PORT_srv" \
+  -provider-path "$MODDIR" -provider default -provider rampart_secmon -groups P-256 -CAfile "$T/server-ca.pem" \
+  -verify_return_error -ign_eof -key "rampart-secmon:$S1" -cert "rampart-secmon:$S1" \
+  -cert_chain "$T/dev1-deviceid.pem" <"$T/get"
+expect_out "s_client: the key share was P-256" "Server Temp Key: ECDH, prime256v1"
+client_cert_is "s_client, default provider first" "$T/dev1-alias.pem"
 expect_ok "openssl pkey: the public key from the store" "$OPENSSL" pkey -provider-path "$MODDIR" \
   -provider rampart_secmon -provider default -in "rampart-secmon:$S1" -pubout
 [ "$(cat "$T/out")" = "$(openssl x509 -in "$T/dev1-alias.pem" -noout -pubkey)" ] && ok ||
