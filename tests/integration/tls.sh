@@ -92,10 +92,9 @@ done_client() {
 # first. $S_CLIENT PORT ARGS...: GET / through openssl s_client with the
 # module loaded, checking the server with $T/server-ca.pem.
 MODDIR=$(dirname "$RAMPART_PROVIDER_MODULE")
-_preload=
-if ldd "$RAMPART_PROVIDER_MODULE" | grep -q libasan; then
-  _preload=$(gcc -print-file-name=libasan.so)
-fi
+# awk reads all of ldd's output: `ldd | grep -q` under pipefail fails at
+# random when grep exits first and ldd dies of SIGPIPE.
+_preload=$(ldd "$RAMPART_PROVIDER_MODULE" | awk '/libasan/ {print $3}')
 printf '#!/bin/sh\nLD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 exec openssl "$@"\n' "$_preload" >"$T/openssl"
 printf '#!/bin/sh\nport=$1; shift\nprintf "GET / HTTP/1.0\\r\\n\\r\\n" | %s s_client -connect "127.0.0.1:$port" %s "$@"\n' \
   "$T/openssl" "-provider-path $MODDIR -provider rampart_secmon -provider default -CAfile $T/server-ca.pem -verify_return_error -ign_eof" \
