@@ -685,3 +685,28 @@ int rp_cbor_get_uint(const cbor_item_t *item, uint64_t *ret) {
                 return -ERANGE;
         return -EINVAL;
 }
+
+const char *rp_cbor_kind(const cbor_item_t *item) {
+        switch (cbor_typeof(item)) {
+        case CBOR_TYPE_UINT:
+        case CBOR_TYPE_NEGINT:
+                return "an integer";
+        case CBOR_TYPE_BYTESTRING:
+                return "a byte string";
+        case CBOR_TYPE_STRING:
+                return "a text string";
+        case CBOR_TYPE_ARRAY:
+                return "an array";
+        case CBOR_TYPE_MAP:
+                return "a map";
+        case CBOR_TYPE_TAG:
+                return "a tagged item";
+        case CBOR_TYPE_FLOAT_CTRL:
+                break;
+        }
+        if (cbor_is_bool(item))
+                return "a boolean";
+        if (cbor_is_null(item))
+                return "nil";
+        return "a simple value";
+}

@@ -73,6 +73,11 @@ cbor_item_t *rp_cbor_map_get_int(const cbor_item_t *map, int64_t key);
 int rp_cbor_get_int(const cbor_item_t *item, int64_t *ret);
 int rp_cbor_get_uint(const cbor_item_t *item, uint64_t *ret);
 
+/* What an item is, for messages: "an integer", "a byte string", "a text
+ * string", "an array", "a map", "a tagged item", "a boolean", "nil" or "a
+ * simple value". */
+const char *rp_cbor_kind(const cbor_item_t *item);
+
 static inline void rp_cbor_decrefp(cbor_item_t **item) {
         if (*item)
                 cbor_decref(item);

@@ -358,28 +358,6 @@ static int bytes_copy(const cbor_item_t *b, uint8_t **ret, size_t *ret_len) {
         return 0;
 }
 
-static const char *item_kind(const cbor_item_t *item) {
-        switch (cbor_typeof(item)) {
-        case CBOR_TYPE_UINT:
-        case CBOR_TYPE_NEGINT:
-                return "an integer";
-        case CBOR_TYPE_BYTESTRING:
-                return "a byte string";
-        case CBOR_TYPE_STRING:
-                return "a text string";
-        case CBOR_TYPE_ARRAY:
-                return "an array";
-        case CBOR_TYPE_MAP:
-                return "a map";
-        case CBOR_TYPE_TAG:
-                return "a tagged item";
-        case CBOR_TYPE_FLOAT_CTRL:
-                return cbor_float_ctrl_is_ctrl(item) && cbor_ctrl_value(item) == CBOR_CTRL_NULL ? "nil"
-                                                                                                 : "a simple value";
-        }
-        return "an unknown item";
-}
-
 /* Decodes the protected header's bytes into a map (exactly one item). */
 static int protected_map(const rp_cose_sign1 *m, cbor_item_t **ret, rp_error *err) {
         if (m->protected_len == 0)
@@ -397,7 +375,7 @@ static int protected_map(const rp_cose_sign1 *m, cbor_item_t **ret, rp_error *er
                                     m->protected_len - used);
         if (!cbor_isa_map(hdr))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is %s, expected a map",
-                                    item_kind(hdr));
+                                    rp_cbor_kind(hdr));
         *ret = TAKE_PTR(hdr);
         return 0;
 }
@@ -448,7 +426,7 @@ static int read_alg(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
                         return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: alg (1) is text; "
                                             "only ES256 (-7) and EdDSA (-8) are supported");
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: alg (1) is %s, expected an "
-                                    "integer", item_kind(alg));
+                                    "integer", rp_cbor_kind(alg));
         }
         if (a != RP_COSE_ALG_ES256 && a != RP_COSE_ALG_EDDSA)
                 return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: protected header: unsupported alg %" PRId64
@@ -476,7 +454,7 @@ static int read_content_type(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error 
                         m->content_type = NULL;
         } else
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: content type (3) is %s, "
-                                    "expected text or a content-format number (0-65535)", item_kind(ct));
+                                    "expected text or a content-format number (0-65535)", rp_cbor_kind(ct));
         if (!m->content_type)
                 return rp_error_set(err, -ENOMEM, "COSE_Sign1: out of memory");
         return 0;
@@ -489,7 +467,7 @@ static int read_kid(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err) {
                 return 0;
         if (!cbor_isa_bytestring(kid))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: kid (4) is %s, expected a byte "
-                                    "string", item_kind(kid));
+                                    "string", rp_cbor_kind(kid));
         if (cbor_bytestring_length(kid) > KID_MAX)
                 return rp_error_set(err, -EFBIG, "COSE_Sign1: protected header: kid (4) is %zu bytes, the limit is "
                                     "%d", cbor_bytestring_length(kid), KID_MAX);
@@ -511,7 +489,7 @@ static int read_x5chain(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err)
                                     "first", RP_COSE_X5CHAIN_MIN, RP_COSE_X5CHAIN_MAX);
         if (!cbor_isa_array(x5))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) is %s, expected an "
-                                    "array of byte strings", item_kind(x5));
+                                    "array of byte strings", rp_cbor_kind(x5));
         size_t n = cbor_array_size(x5);
         if (n > RP_COSE_X5CHAIN_MAX)
                 return rp_error_set(err, -EFBIG, "COSE_Sign1: protected header: x5chain (33) has %zu certificates, "
@@ -524,7 +502,7 @@ static int read_x5chain(const cbor_item_t *hdr, rp_cose_sign1 *m, rp_error *err)
         for (size_t i = 0; i < n; i++) {
                 if (!cbor_isa_bytestring(v[i]))
                         return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) entry %zu is "
-                                            "%s, expected a byte string (a DER certificate)", i, item_kind(v[i]));
+                                            "%s, expected a byte string (a DER certificate)", i, rp_cbor_kind(v[i]));
                 size_t len = cbor_bytestring_length(v[i]);
                 if (len == 0)
                         return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header: x5chain (33) entry %zu "
@@ -607,26 +585,26 @@ static int check_shape(const cbor_item_t *item, cbor_item_t ***ret, rp_error *er
         _cleanup_(rp_cbor_decrefp) cbor_item_t *arr = cbor_tag_item(item);
         if (!cbor_isa_array(arr))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: tag 18 holds %s, expected an array",
-                                    item_kind(arr));
+                                    rp_cbor_kind(arr));
         if (cbor_array_size(arr) != 4)
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: array has %zu elements, expected 4 (protected, "
                                     "unprotected, payload, signature)", cbor_array_size(arr));
         cbor_item_t **e = cbor_array_handle(arr);
         if (!cbor_isa_bytestring(e[0]))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: protected header is %s, expected a byte string",
-                                    item_kind(e[0]));
+                                    rp_cbor_kind(e[0]));
         if (!cbor_isa_map(e[1]))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: unprotected header is %s, expected a map",
-                                    item_kind(e[1]));
+                                    rp_cbor_kind(e[1]));
         if (cbor_isa_float_ctrl(e[2]) && cbor_float_ctrl_is_ctrl(e[2]) && cbor_ctrl_value(e[2]) == CBOR_CTRL_NULL)
                 return rp_error_set(err, -EOPNOTSUPP, "COSE_Sign1: payload is nil (detached payloads are not "
                                     "supported)");
         if (!cbor_isa_bytestring(e[2]))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: payload is %s, expected a byte string",
-                                    item_kind(e[2]));
+                                    rp_cbor_kind(e[2]));
         if (!cbor_isa_bytestring(e[3]))
                 return rp_error_set(err, -EINVAL, "COSE_Sign1: signature is %s, expected a byte string",
-                                    item_kind(e[3]));
+                                    rp_cbor_kind(e[3]));
         /* Nothing unsigned rides along: anyone could add to, change or
          * remove an unprotected header without the key. */
         if (cbor_map_size(e[1]) != 0)

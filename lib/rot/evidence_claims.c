@@ -23,31 +23,10 @@ bool evidence_backend_name_ok(const char *s, size_t len) {
         return true;
 }
 
-const char *evidence_item_kind(const cbor_item_t *item) {
-        switch (cbor_typeof(item)) {
-        case CBOR_TYPE_UINT:
-        case CBOR_TYPE_NEGINT:
-                return "an integer";
-        case CBOR_TYPE_BYTESTRING:
-                return "a byte string";
-        case CBOR_TYPE_STRING:
-                return "a text string";
-        case CBOR_TYPE_ARRAY:
-                return "an array";
-        case CBOR_TYPE_MAP:
-                return "a map";
-        case CBOR_TYPE_TAG:
-                return "a tagged item";
-        case CBOR_TYPE_FLOAT_CTRL:
-                break;
-        }
-        return cbor_is_bool(item) ? "a boolean" : "a simple value";
-}
-
 /* Copies a text item of min..max printable bytes into out (max + 1 bytes). */
 int evidence_text_copy(const cbor_item_t *item, size_t min, size_t max, char *out, const char *what, rp_error *err) {
         if (!cbor_isa_string(item))
-                return rp_error_set(err, -EINVAL, "%s is %s, expected text", what, evidence_item_kind(item));
+                return rp_error_set(err, -EINVAL, "%s is %s, expected text", what, rp_cbor_kind(item));
         size_t n = cbor_string_length(item);
         const char *s = (const char *) cbor_string_handle(item);
         if (n < min || n > max)
@@ -98,7 +77,7 @@ int evidence_components_parse(const uint8_t *buf, size_t len,
         if (used != len)
                 return rp_error_set(err, -EBADMSG, "components: %zu bytes after the list", len - used);
         if (!cbor_isa_array(list))
-                return rp_error_set(err, -EINVAL, "components: %s, expected an array", evidence_item_kind(list));
+                return rp_error_set(err, -EINVAL, "components: %s, expected an array", rp_cbor_kind(list));
         size_t n = cbor_array_size(list);
         if (n == 0)
                 return rp_error_set(err, -EINVAL, "components: the list is empty");

@@ -51,8 +51,6 @@ int evidence_components_parse(const uint8_t *buf, size_t len,
  * lowercase letters and digits. */
 bool evidence_backend_name_ok(const char *s, size_t len);
 
-/* "an integer", "a text string", ...: what an item is, for messages. */
-const char *evidence_item_kind(const cbor_item_t *item);
 /* Copies a text item of min..max printable bytes into out (max + 1 bytes);
  * messages start with what. */
 int evidence_text_copy(const cbor_item_t *item, size_t min, size_t max, char *out, const char *what,

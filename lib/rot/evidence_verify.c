@@ -366,7 +366,7 @@ static int check_claim_keys(const cbor_item_t *map, rp_error *err) {
                 const cbor_item_t *k = p[i].key;
                 if (!cbor_isa_uint(k) && !cbor_isa_negint(k) && !cbor_isa_string(k))
                         return rp_error_set(err, -EINVAL, "evidence: claims: key %zu is %s, expected an integer or "
-                                            "text", i, evidence_item_kind(k));
+                                            "text", i, rp_cbor_kind(k));
                 for (size_t j = 0; j < i; j++)
                         if (key_eq(p[j].key, k)) {
                                 char l[64];
@@ -389,7 +389,7 @@ static int decode_claims(verify_ctx *v, rp_error *err) {
                 return rp_error_set(err, -EBADMSG, "evidence: claims: %zu bytes after the claims map", len - used);
         if (!cbor_isa_map(v->claims_map))
                 return rp_error_set(err, -EINVAL, "evidence: claims: the payload is %s, expected a map of claims",
-                                    evidence_item_kind(v->claims_map));
+                                    rp_cbor_kind(v->claims_map));
         r = check_claim_keys(v->claims_map, err);
         if (r < 0)
                 return r;
@@ -417,7 +417,7 @@ static int claim_bytes(const verify_ctx *v, int64_t key, const char *name, size_
                 return r;
         if (!cbor_isa_bytestring(*ret))
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected a byte string",
-                                    name, key, evidence_item_kind(*ret));
+                                    name, key, rp_cbor_kind(*ret));
         size_t n = cbor_bytestring_length(*ret);
         if (n < min || n > max) {
                 char want[48];
@@ -449,7 +449,7 @@ static int claim_uint(const verify_ctx *v, int64_t key, const char *name, uint64
                 return r;
         if (!cbor_isa_uint(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %s, expected %s", name, key,
-                                    cbor_isa_negint(c) ? "negative" : evidence_item_kind(c), "an integer of 0 or more");
+                                    cbor_isa_negint(c) ? "negative" : rp_cbor_kind(c), "an integer of 0 or more");
         uint64_t u = cbor_get_int(c);
         if (u > max)
                 return rp_error_set(err, -EINVAL, "evidence: claims: %s (%" PRId64 ") is %" PRIu64 ", expected 0 to %"
@@ -489,7 +489,7 @@ static int read_profile(verify_ctx *v, rp_error *err) {
                                     "profile is \"%s\"", RP_EVIDENCE_PROFILE);
         if (!cbor_isa_string(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: eat_profile (265) is %s, expected text",
-                                    evidence_item_kind(c));
+                                    rp_cbor_kind(c));
         size_t n = cbor_string_length(c);
         if (n != strlen(RP_EVIDENCE_PROFILE) || memcmp(cbor_string_handle(c), RP_EVIDENCE_PROFILE, n) != 0)
                 return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: eat_profile (265) is another profile than "
@@ -530,14 +530,14 @@ static int read_measurements(verify_ctx *v, rp_error *err) {
         const cbor_item_t *format = cbor_array_handle(m)[0], *bytes = cbor_array_handle(m)[1];
         if (!cbor_isa_uint(format))
                 return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the content format is %s, "
-                                    "expected an integer", evidence_item_kind(format));
+                                    "expected an integer", rp_cbor_kind(format));
         if (cbor_get_int(format) != EVIDENCE_MEASUREMENT_FORMAT)
                 return rp_error_set(err, -EOPNOTSUPP, "evidence: claims: measurements (273): content format %" PRIu64
                                     ", expected %d (rampart's components list)", cbor_get_int(format),
                                     EVIDENCE_MEASUREMENT_FORMAT);
         if (!cbor_isa_bytestring(bytes))
                 return rp_error_set(err, -EINVAL, "evidence: claims: measurements (273): the measurement is %s, "
-                                    "expected a byte string", evidence_item_kind(bytes));
+                                    "expected a byte string", rp_cbor_kind(bytes));
         v->components = cbor_bytestring_handle(bytes);
         v->components_len = cbor_bytestring_length(bytes);
         r = evidence_components_parse(v->components, v->components_len, v->out->components, &v->out->n_components,
@@ -564,7 +564,7 @@ static int read_backend(verify_ctx *v, rp_error *err) {
                 return r;
         if (!cbor_is_bool(c))
                 return rp_error_set(err, -EINVAL, "evidence: claims: development (-70002) is %s, expected a boolean",
-                                    evidence_item_kind(c));
+                                    rp_cbor_kind(c));
         v->out->development = cbor_get_bool(c);
         return 0;
 }

@@ -67,25 +67,14 @@ int rp_secmon_type_from_name(const char *name, rp_secmon_type *ret) {
         return -EINVAL;
 }
 
+/* Like rp_cbor_kind, telling the two kinds of integer apart: every
+ * integer field here is unsigned. */
 static const char *kind(const cbor_item_t *item) {
-        switch (cbor_typeof(item)) {
-        case CBOR_TYPE_UINT:
+        if (cbor_isa_uint(item))
                 return "an unsigned integer";
-        case CBOR_TYPE_NEGINT:
+        if (cbor_isa_negint(item))
                 return "a negative integer";
-        case CBOR_TYPE_BYTESTRING:
-                return "a byte string";
-        case CBOR_TYPE_STRING:
-                return "a text string";
-        case CBOR_TYPE_ARRAY:
-                return "an array";
-        case CBOR_TYPE_MAP:
-                return "a map";
-        case CBOR_TYPE_TAG:
-                return "a tag";
-        default:
-                return "a simple value";
-        }
+        return rp_cbor_kind(item);
 }
 
 /* Checks one field's value and stores it in req. */

@@ -918,7 +918,7 @@ static void test_wrong_claim_types(void **state) {
                 { -70001, "71" "61616161616161616161616161616161" "61", -EINVAL, "evidence: claims: backend (-70001) is "
                   "17 bytes, expected 1 to 16" },
                 { -70002, "01", -EINVAL, "evidence: claims: development (-70002) is an integer, expected a boolean" },
-                { -70002, "f6", -EINVAL, "evidence: claims: development (-70002) is a simple value, expected a boolean" },
+                { -70002, "f6", -EINVAL, "evidence: claims: development (-70002) is nil, expected a boolean" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_(claims_done) claims cl;

@@ -105,7 +105,7 @@ static void test_refusals(void **state) {
         expect_decode("a1011bffffffffffffffff", -EOPNOTSUPP, "out of range");
         expect_decode("a10120", -EINVAL, "field 1 (type): expected an unsigned integer, got a negative integer");
         expect_decode("a1016131", -EINVAL, "expected an unsigned integer, got a text string");
-        expect_decode("a101f5", -EINVAL, "got a simple value");
+        expect_decode("a101f5", -EINVAL, "got a boolean");
         /* Fields that are not the type's, or missing, or twice. */
         expect_decode("a201010240", -EINVAL, "secmon request 'info': unexpected field 2 (nonce)");
         expect_decode("a201010800", -EINVAL, "unexpected field 8");
