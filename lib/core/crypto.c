@@ -66,9 +66,6 @@ static void ecdsa_sig_freep(ECDSA_SIG **p) {
 static void bn_freep(BIGNUM **p) {
         BN_free(*p);
 }
-static void openssl_freep(void *p) {
-        OPENSSL_free(*(void **) p);
-}
 
 /* A buffer that held private key material: wiped, then freed. */
 typedef struct secret_buf {
@@ -160,7 +157,7 @@ void rp_key_free(rp_key *key) {
 /* Wraps pkey (owned by the new key on success only). */
 static int key_new(rp_key_type type, bool private, EVP_PKEY *pkey, rp_key **ret) {
         uint8_t id[RP_KEY_ID_LEN];
-        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        _cleanup_free_ uint8_t *der = NULL;
         int n = i2d_PUBKEY(pkey, &der);
         if (n <= 0 || rp_sha256(der, (size_t) n, id) < 0)
                 return -ENOMEM;
@@ -207,7 +204,7 @@ static int classify_pkey(EVP_PKEY *pkey, const char *source, rp_key_type *ret, r
 
 /* Copies the public half of pkey into a new EVP_PKEY. */
 static int public_copy(EVP_PKEY *pkey, EVP_PKEY **ret) {
-        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        _cleanup_free_ uint8_t *der = NULL;
         int n = i2d_PUBKEY(pkey, &der);
         if (n <= 0)
                 return -ENOMEM;
@@ -328,7 +325,7 @@ static int check_key_block(const pem_block *b, bool want_private, const char *so
 /* The code for an OpenSSL call that failed: -ENOMEM when OpenSSL ran out
  * of memory (so that a caller retries later rather than calling its input
  * bad), otherwise fallback. Empties the thread's error queue. */
-static int openssl_failure(int fallback) {
+int rp_openssl_failure(int fallback) {
         int r = fallback;
         for (unsigned long e; (e = ERR_get_error()) != 0;)
                 if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
@@ -346,7 +343,7 @@ static int decode_key_block(const pem_block *b, bool is_private, const char *sou
         if (!pkey) {
                 /* A key that could not be decoded for lack of memory is not
                  * a bad key file. */
-                int r = openssl_failure(-EINVAL);
+                int r = rp_openssl_failure(-EINVAL);
                 if (r == -ENOMEM)
                         return rp_error_set(err, r, "%s: out of memory while decoding the key", source);
                 return rp_error_set(err, -EINVAL, "%s: the %s block does not hold a valid or supported key",
@@ -480,32 +477,8 @@ static bool p256_s_is_low(const uint8_t s[P256_LEN]) {
         return memcmp(s, p256_half_order, P256_LEN) <= 0;
 }
 
-/* ES256: DER ECDSA-Sig-Value <-> the fixed 64-byte r||s that COSE uses.
- * Gives the low-S form: (r, s) and (r, n - s) are both valid signatures of
- * the same message, and only the one with s <= (n - 1) / 2 is accepted. */
-static int es256_der_to_raw(const unsigned char *der, size_t der_len, uint8_t raw[2 * P256_LEN]) {
-        const unsigned char *p = der;
-        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long) der_len);
-        if (!sig)
-                return -EINVAL;
-        const BIGNUM *r = NULL, *s = NULL;
-        ECDSA_SIG_get0(sig, &r, &s);
-        if (BN_bn2binpad(r, raw, P256_LEN) != P256_LEN || BN_bn2binpad(s, raw + P256_LEN, P256_LEN) != P256_LEN)
-                return -ERANGE;
-        if (!p256_s_is_low(raw + P256_LEN)) {
-                /* s = n - s, on the 32-byte big-endian form (s < n). */
-                unsigned borrow = 0;
-                for (size_t i = P256_LEN; i-- > 0;) {
-                        unsigned d = (unsigned) p256_order[i] - raw[P256_LEN + i] - borrow;
-                        raw[P256_LEN + i] = (uint8_t) d;
-                        borrow = d >> 8 & 1;
-                }
-        }
-        return 0;
-}
-
 /* True if the 32-byte big-endian v is in [1, n-1]. */
-static bool p256_scalar_in_range(const uint8_t v[P256_LEN]) {
+bool rp_p256_scalar_in_range(const uint8_t v[P256_LEN]) {
         bool zero = true;
         for (size_t i = 0; i < P256_LEN; i++)
                 if (v[i]) {
@@ -515,20 +488,61 @@ static bool p256_scalar_in_range(const uint8_t v[P256_LEN]) {
         return !zero && memcmp(v, p256_order, P256_LEN) < 0;
 }
 
-static int es256_raw_to_der(const uint8_t raw[2 * P256_LEN], unsigned char **ret_der, size_t *ret_len) {
-        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
-        _cleanup_(bn_freep) BIGNUM *r = BN_bin2bn(raw, P256_LEN, NULL);
-        _cleanup_(bn_freep) BIGNUM *s = BN_bin2bn(raw + P256_LEN, P256_LEN, NULL);
-        if (!sig || !r || !s)
-                return -ENOMEM;
-        if (ECDSA_SIG_set0(sig, r, s) != 1)
-                return -ENOMEM;
-        TAKE_PTR(r);
-        TAKE_PTR(s);
-        unsigned char *der = NULL;
-        int n = i2d_ECDSA_SIG(sig, &der);
+/* ES256 signatures: DER ECDSA-Sig-Value <-> the fixed 64-byte r||s that
+ * COSE uses. The raw form is low-S: (r, s) and (r, n - s) are both valid
+ * signatures of the same message, and only the one with s <= (n - 1) / 2 is
+ * accepted. */
+int rp_ecdsa_sig_to_raw(const uint8_t *der, size_t len, uint8_t ret_sig[RP_SIG_MAX]) {
+        if (len > 80)
+                return -EINVAL;
+        const unsigned char *p = der;
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long) len);
+        if (!sig) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
+        if ((size_t) (p - der) != len)
+                return -EINVAL;   /* bytes after the signature */
+        const BIGNUM *r = NULL, *s = NULL;
+        ECDSA_SIG_get0(sig, &r, &s);
+        uint8_t raw[RP_SIG_MAX];
+        if (BN_is_negative(r) || BN_is_negative(s) || BN_bn2binpad(r, raw, P256_LEN) != P256_LEN ||
+            BN_bn2binpad(s, raw + P256_LEN, P256_LEN) != P256_LEN)
+                return -ERANGE;
+        if (!rp_p256_scalar_in_range(raw) || !rp_p256_scalar_in_range(raw + P256_LEN))
+                return -ERANGE;
+        if (memcmp(raw + P256_LEN, p256_half_order, P256_LEN) > 0) {
+                /* s = n - s, on the 32-byte big-endian form (0 < s < n). */
+                unsigned borrow = 0;
+                for (size_t i = P256_LEN; i-- > 0;) {
+                        unsigned d = (unsigned) p256_order[i] - raw[P256_LEN + i] - borrow;
+                        raw[P256_LEN + i] = (uint8_t) d;
+                        borrow = d >> 8 & 1;
+                }
+        }
+        memcpy(ret_sig, raw, sizeof raw);
+        return 0;
+}
+
+int rp_ecdsa_sig_to_der(const uint8_t sig[RP_SIG_MAX], uint8_t **ret_der, size_t *ret_len) {
+        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *s = ECDSA_SIG_new();
+        _cleanup_(bn_freep) BIGNUM *r_bn = BN_bin2bn(sig, P256_LEN, NULL);
+        _cleanup_(bn_freep) BIGNUM *s_bn = BN_bin2bn(sig + P256_LEN, P256_LEN, NULL);
+        if (!s || !r_bn || !s_bn || ECDSA_SIG_set0(s, r_bn, s_bn) != 1)
+                return rp_openssl_failure(-ENOMEM);
+        TAKE_PTR(r_bn);
+        TAKE_PTR(s_bn);
+        int n = i2d_ECDSA_SIG(s, NULL);
         if (n <= 0)
+                return rp_openssl_failure(-ENOMEM);
+        uint8_t *der = malloc((size_t) n);
+        if (!der)
                 return -ENOMEM;
+        unsigned char *p = der;
+        if (i2d_ECDSA_SIG(s, &p) != n) {
+                free(der);
+                return rp_openssl_failure(-ENOMEM);
+        }
         *ret_der = der;
         *ret_len = (size_t) n;
         return 0;
@@ -545,21 +559,21 @@ int rp_key_sign(const rp_key *key, const void *msg, size_t len,
         const char *md = key->type == RP_KEY_ES256 ? "SHA256" : NULL;
         EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);   /* used once: no copy in the final step */
         if (EVP_DigestSignInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
-                return rp_error_set(err, openssl_failure(-EIO), "cannot start a %s signature",
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot start a %s signature",
                                     rp_key_type_name(key->type));
 
         /* An ECDSA P-256 DER signature is at most 72 bytes. */
         unsigned char der[80];
         size_t der_len = sizeof der;
         if (EVP_DigestSign(ctx, der, &der_len, msg, len) != 1)
-                return rp_error_set(err, openssl_failure(-EIO), "%s signing failed", rp_key_type_name(key->type));
+                return rp_error_set(err, rp_openssl_failure(-EIO), "%s signing failed", rp_key_type_name(key->type));
 
         if (key->type == RP_KEY_ED25519) {
                 RP_INVARIANT(der_len == RP_SIG_MAX);   /* every Ed25519 signature is 64 bytes */
                 memcpy(ret_sig, der, RP_SIG_MAX);
         } else {
-                uint8_t raw[2 * P256_LEN];
-                if (es256_der_to_raw(der, der_len, raw) < 0)
+                uint8_t raw[RP_SIG_MAX];
+                if (rp_ecdsa_sig_to_raw(der, der_len, raw) < 0)
                         return rp_error_set(err, -EIO, "ES256 signing gave a malformed signature");
                 memcpy(ret_sig, raw, sizeof raw);
         }
@@ -574,18 +588,18 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
                 return rp_error_set(err, -EINVAL, "%s signature is %zu bytes, %s needs %d",
                                     name, sig_len, name, RP_SIG_MAX);
 
-        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        _cleanup_free_ uint8_t *der = NULL;
         const unsigned char *to_check = sig;
         size_t check_len = sig_len;
         if (key->type == RP_KEY_ES256) {
-                if (!p256_scalar_in_range(sig) || !p256_scalar_in_range(sig + P256_LEN))
+                if (!rp_p256_scalar_in_range(sig) || !rp_p256_scalar_in_range(sig + P256_LEN))
                         return rp_error_set(err, -EKEYREJECTED,
                                             "ES256 signature is invalid: r or s is zero or not below the group order");
                 if (!p256_s_is_low(sig + P256_LEN))
                         return rp_error_set(err, -EKEYREJECTED,
                                             "ES256 signature has a high s (above (n - 1) / 2); only the low-S form "
                                             "is accepted, so that no second valid signature can be made from it");
-                int r = es256_raw_to_der(sig, &der, &check_len);
+                int r = rp_ecdsa_sig_to_der(sig, &der, &check_len);
                 if (r < 0)
                         return rp_error_set(err, r, "out of memory");
                 to_check = der;
@@ -602,7 +616,7 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
          * copy as a signature that does not verify (return value 0). */
         EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
         if (EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, key->pkey, NULL) != 1)
-                return rp_error_set(err, openssl_failure(-EIO), "cannot start a %s verification", name);
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot start a %s verification", name);
         int k = EVP_DigestVerify(ctx, to_check, check_len, msg, len);
         if (k == 1)
                 return 0;
@@ -616,7 +630,7 @@ int rp_key_verify(const rp_key *key, const void *msg, size_t len,
          * refuse this way was refused above, so this is OpenSSL failing
          * (out of memory, most likely). It says nothing about the
          * signature and must not be reported as a forgery. */
-        return rp_error_set(err, openssl_failure(-EIO), "could not check the %s signature (an internal error "
+        return rp_error_set(err, rp_openssl_failure(-EIO), "could not check the %s signature (an internal error "
                             "in OpenSSL, not a verdict on the signature)", name);
 }
 
@@ -638,7 +652,7 @@ int rp_sha256_update(rp_sha256 *h, const void *data, size_t len) {
                 return -EINVAL;
         if (len == 0)
                 return 0;
-        return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : openssl_failure(-EIO);
+        return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : rp_openssl_failure(-EIO);
 }
 
 int rp_sha256_final(rp_sha256 *h, uint8_t ret_digest[RP_SHA256_LEN]) {
@@ -647,7 +661,7 @@ int rp_sha256_final(rp_sha256 *h, uint8_t ret_digest[RP_SHA256_LEN]) {
         uint8_t d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
         if (EVP_DigestFinal_ex(h->ctx, d, &n) != 1 || n != RP_SHA256_LEN)
-                return openssl_failure(-EIO);
+                return rp_openssl_failure(-EIO);
         h->finished = true;
         memcpy(ret_digest, d, RP_SHA256_LEN);
         return 0;
@@ -664,7 +678,7 @@ int rp_sha256_digest(const void *data, size_t len, uint8_t ret_digest[RP_SHA256_
         uint8_t d[EVP_MAX_MD_SIZE];
         unsigned n = 0;
         if (EVP_Digest(len ? data : "", len, d, &n, EVP_sha256(), NULL) != 1 || n != RP_SHA256_LEN)
-                return openssl_failure(-EIO);
+                return rp_openssl_failure(-EIO);
         memcpy(ret_digest, d, RP_SHA256_LEN);
         return 0;
 }

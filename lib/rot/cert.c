@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "core/crypto_internal.h"
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "core/strutil.h"
@@ -56,21 +57,11 @@ static void openssl_freep(void *p) {
         OPENSSL_free(*(void **) p);
 }
 
-/* -ENOMEM when OpenSSL says it ran out of memory, otherwise -EIO. Empties
- * the thread's error queue. */
-static int openssl_failure(void) {
-        int r = -EIO;
-        for (unsigned long e; (e = ERR_get_error()) != 0;)
-                if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
-                        r = -ENOMEM;
-        return r;
-}
-
 int rp_device_id(EVP_PKEY *pub, char ret_hex[RP_DEVICE_ID_HEX_LEN + 1]) {
         _cleanup_(openssl_freep) unsigned char *der = NULL;
         int n = i2d_PUBKEY(pub, &der);
         if (n <= 0)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         uint8_t id[RP_SHA256_LEN];
         int r = rp_sha256(der, (size_t) n, id);
         if (r < 0)
@@ -84,18 +75,18 @@ int rp_device_id(EVP_PKEY *pub, char ret_hex[RP_DEVICE_ID_HEX_LEN + 1]) {
 static int set_serial(X509 *x) {
         uint8_t b[SERIAL_LEN];
         if (RAND_bytes(b, sizeof b) != 1)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         b[0] = (uint8_t) ((b[0] & 0x3f) | 0x40);
         BIGNUM *bn = BN_bin2bn(b, sizeof b, NULL);
         if (!bn)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         ASN1_INTEGER *serial = BN_to_ASN1_INTEGER(bn, NULL);
         BN_free(bn);
         if (!serial)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         int ok = X509_set_serialNumber(x, serial);
         ASN1_INTEGER_free(serial);
-        return ok == 1 ? 0 : openssl_failure();
+        return ok == 1 ? 0 : rp_openssl_failure(-EIO);
 }
 
 /* Version 3, serial, subject (OU if given, then CN), issuer, validity from
@@ -109,7 +100,7 @@ static int set_basics(X509 *x, const char *ou, const char *cn, const X509_NAME *
             X509_set_issuer_name(x, issuer ? issuer : subject) != 1 ||
             !X509_gmtime_adj(X509_getm_notBefore(x), 0) ||
             ASN1_TIME_set_string_X509(X509_getm_notAfter(x), NOT_AFTER) != 1 || X509_set_pubkey(x, pub) != 1)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         return 0;
 }
 
@@ -131,7 +122,7 @@ static int add_extensions(X509 *x, X509 *issuer, const char *basic, const char *
                 _cleanup_(x509_ext_freep) X509_EXTENSION *e = X509V3_EXT_nconf_nid(NULL, &ctx, exts[i].nid,
                                                                                   exts[i].value);
                 if (!e || X509_add_ext(x, e, -1) != 1)
-                        return openssl_failure();
+                        return rp_openssl_failure(-EIO);
         }
         return 0;
 }
@@ -155,7 +146,7 @@ static int write_pem(const char *path, mode_t mode, int (*write)(BIO *, const vo
                      rp_error *err) {
         _cleanup_(bio_freep) BIO *bio = BIO_new(BIO_s_secmem());
         if (!bio || write(bio, obj) != 1)
-                return rp_error_set(err, openssl_failure(), "%s: cannot encode", path);
+                return rp_error_set(err, rp_openssl_failure(-EIO), "%s: cannot encode", path);
         char *data = NULL;
         long len = BIO_get_mem_data(bio, &data);
         if (len <= 0)
@@ -186,7 +177,7 @@ int rp_cert_ca_create(const char *dir, const char *subject_cn, rp_error *err) {
 
         _cleanup_(evp_pkey_freep) EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
         if (!key)
-                return rp_error_set(err, openssl_failure(), "cannot generate the CA key");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot generate the CA key");
         _cleanup_(x509_freep) X509 *x = X509_new();
         if (!x)
                 return rp_error_set(err, -ENOMEM, "out of memory");
@@ -196,7 +187,7 @@ int rp_cert_ca_create(const char *dir, const char *subject_cn, rp_error *err) {
         if (r < 0)
                 return rp_error_set(err, r, "cannot build the CA certificate (subject CN '%s')", subject_cn);
         if (X509_sign(x, key, EVP_sha256()) <= 0)
-                return rp_error_set(err, openssl_failure(), "cannot sign the CA certificate");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot sign the CA certificate");
 
         r = write_pem(key_path, 0600, write_key, key, err);
         if (r < 0)
@@ -226,7 +217,7 @@ int rp_cert_deviceid_issue(X509 *ca_cert, EVP_PKEY *ca_key, EVP_PKEY *deviceid_p
         if (r < 0)
                 return rp_error_set(err, r, "cannot build the DeviceID certificate");
         if (X509_sign(x, ca_key, EVP_sha256()) <= 0)
-                return rp_error_set(err, openssl_failure(), "cannot sign the DeviceID certificate with the CA key");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot sign the DeviceID certificate with the CA key");
         *ret = TAKE_PTR(x);
         return 0;
 }
@@ -250,10 +241,10 @@ static int add_tcbinfo(X509 *x, const uint8_t measurement[RP_ROT_MEASUREMENT_LEN
         _cleanup_(asn1_object_freep) ASN1_OBJECT *oid = OBJ_txt2obj(RP_TCBINFO_OID, 1);
         _cleanup_(asn1_octet_string_freep) ASN1_OCTET_STRING *value = ASN1_OCTET_STRING_new();
         if (!oid || !value || ASN1_OCTET_STRING_set(value, der, (int) len) != 1)
-                return rp_error_set(err, openssl_failure(), "out of memory");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "out of memory");
         _cleanup_(x509_ext_freep) X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, value);
         if (!e || X509_add_ext(x, e, -1) != 1)
-                return rp_error_set(err, openssl_failure(), "cannot add the TcbInfo extension");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot add the TcbInfo extension");
         return 0;
 }
 
@@ -295,7 +286,7 @@ static int assemble(const uint8_t *tbs, size_t tbs_len, const uint8_t *alg, size
         const unsigned char *p = der;
         X509 *x = d2i_X509(NULL, &p, (long) pos);
         if (!x)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         if (p != der + pos) {
                 X509_free(x);
                 return -EIO;
@@ -313,12 +304,12 @@ static int sign_external(X509 *x, EVP_PKEY *issuer_pub, rp_digest_signer signer,
          * field itself, const only to discourage this. */
         X509_ALGOR *tbs_alg = (X509_ALGOR *) X509_get0_tbs_sigalg(x);
         if (X509_ALGOR_set0(tbs_alg, OBJ_nid2obj(NID_ecdsa_with_SHA256), V_ASN1_UNDEF, NULL) != 1)
-                return rp_error_set(err, openssl_failure(), "out of memory");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "out of memory");
         _cleanup_(openssl_freep) unsigned char *tbs = NULL, *alg = NULL;
         int tbs_len = i2d_re_X509_tbs(x, &tbs);
         int alg_len = i2d_X509_ALGOR(tbs_alg, &alg);
         if (tbs_len <= 0 || alg_len <= 0)
-                return rp_error_set(err, openssl_failure(), "cannot encode the certificate");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot encode the certificate");
 
         uint8_t digest[RP_ROT_DIGEST_LEN], sig[RP_ROT_SIG_LEN];
         int r = rp_sha256(tbs, (size_t) tbs_len, digest);
@@ -338,7 +329,7 @@ static int sign_external(X509 *x, EVP_PKEY *issuer_pub, rp_digest_signer signer,
                 return rp_error_set(err, r, "cannot assemble the signed certificate");
         int ok = X509_verify(signed_x, issuer_pub);
         if (ok < 0)
-                return rp_error_set(err, openssl_failure(), "cannot check the certificate's signature");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot check the certificate's signature");
         if (ok == 0) {
                 ERR_clear_error();
                 return rp_error_set(err, -EKEYREJECTED, "the signature does not verify with the issuer's "

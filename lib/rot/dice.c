@@ -15,6 +15,7 @@
 #include <openssl/param_build.h>
 
 #include "core/macro.h"
+#include "core/crypto_internal.h"
 #include "rot/dice.h"
 
 #define P256_LEN 32
@@ -25,17 +26,7 @@
 #define DICE_SEAL_INFO "rampart seal"
 #define DICE_LABEL_MAX 64
 
-/* The order n of the P-256 group (SEC 2, secp256r1), big-endian. */
-static const uint8_t p256_order[P256_LEN] = {
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
-};
 
-/* (n - 1) / 2: the largest s of a low-S signature. */
-static const uint8_t p256_half_order[P256_LEN] = {
-        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
-};
 
 static void evp_kdf_freep(EVP_KDF **p) {
         EVP_KDF_free(*p);
@@ -55,9 +46,6 @@ static void evp_pkey_ctx_freep(EVP_PKEY_CTX **p) {
 static void bn_clear_freep(BIGNUM **p) {
         BN_clear_free(*p);
 }
-static void bn_freep(BIGNUM **p) {
-        BN_free(*p);
-}
 static void bn_ctx_freep(BN_CTX **p) {
         BN_CTX_free(*p);
 }
@@ -67,9 +55,6 @@ static void ec_group_freep(EC_GROUP **p) {
 static void ec_point_freep(EC_POINT **p) {
         EC_POINT_free(*p);
 }
-static void ecdsa_sig_freep(ECDSA_SIG **p) {
-        ECDSA_SIG_free(*p);
-}
 static void param_bld_freep(OSSL_PARAM_BLD **p) {
         OSSL_PARAM_BLD_free(*p);
 }
@@ -77,16 +62,6 @@ static void params_freep(OSSL_PARAM **p) {
         OSSL_PARAM_free(*p);
 }
 
-/* The code for an OpenSSL call that failed: -ENOMEM when OpenSSL ran out of
- * memory, otherwise -EIO (nothing here depends on outside input). Empties
- * the thread's error queue. */
-static int openssl_failure(void) {
-        int r = -EIO;
-        for (unsigned long e; (e = ERR_get_error()) != 0;)
-                if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
-                        r = -ENOMEM;
-        return r;
-}
 
 /* HKDF-SHA256 (RFC 5869), extract and expand; salt may be NULL (then
  * HashLen zero bytes, as the RFC says). */
@@ -94,10 +69,10 @@ static int hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const void *salt, siz
                        const void *info, size_t info_len, uint8_t *out, size_t out_len) {
         _cleanup_(evp_kdf_freep) EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
         if (!kdf)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         _cleanup_(evp_kdf_ctx_freep) EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
         if (!ctx)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         OSSL_PARAM params[5], *p = params;
         *p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
         *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
@@ -106,18 +81,10 @@ static int hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const void *salt, siz
         *p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *) info, info_len);
         *p = OSSL_PARAM_construct_end();
         if (EVP_KDF_derive(ctx, out, out_len, params) != 1)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         return 0;
 }
 
-/* True if the 32-byte big-endian v is in [1, n-1]. Variable time is fine:
- * whether a candidate is refused says nothing useful about the key chosen. */
-static bool p256_scalar_in_range(const uint8_t v[P256_LEN]) {
-        bool zero = true;
-        for (size_t i = 0; i < P256_LEN; i++)
-                zero &= v[i] == 0;
-        return !zero && memcmp(v, p256_order, P256_LEN) < 0;
-}
 
 /* The P-256 key pair with private scalar d (in [1, n-1]), public point
  * included so the key exports as SubjectPublicKeyInfo. */
@@ -126,32 +93,32 @@ static int p256_key_from_scalar(const uint8_t d[P256_LEN], EVP_PKEY **ret) {
         _cleanup_(ec_group_freep) EC_GROUP *group = EC_GROUP_new_by_curve_name_ex(NULL, NULL, NID_X9_62_prime256v1);
         _cleanup_(bn_clear_freep) BIGNUM *priv = BN_secure_new();
         if (!bn_ctx || !group || !priv)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         BN_set_flags(priv, BN_FLG_CONSTTIME);
         if (!BN_bin2bn(d, P256_LEN, priv))
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         _cleanup_(ec_point_freep) EC_POINT *pub = EC_POINT_new(group);
         if (!pub || EC_POINT_mul(group, pub, priv, NULL, NULL, bn_ctx) != 1)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         uint8_t point[P256_POINT_LEN];
         if (EC_POINT_point2oct(group, pub, POINT_CONVERSION_UNCOMPRESSED, point, sizeof point, bn_ctx) !=
             sizeof point)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
 
         _cleanup_(param_bld_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
         if (!bld ||
             OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, SN_X9_62_prime256v1, 0) != 1 ||
             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, priv) != 1 ||
             OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) != 1)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         _cleanup_(params_freep) OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
         if (!params)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         _cleanup_(evp_pkey_ctx_freep) EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
         EVP_PKEY *pkey = NULL;
         if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
             EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         *ret = pkey;
         return 0;
 }
@@ -175,7 +142,7 @@ int rp_dice_derive_p256(const uint8_t secret[RP_DICE_SECRET_LEN], const char *la
                         OPENSSL_cleanse(d, sizeof d);
                         return rp_error_set(err, r, "%s: key derivation (HKDF-SHA256) failed", label);
                 }
-                if (!p256_scalar_in_range(d))
+                if (!rp_p256_scalar_in_range(d))
                         continue;
                 r = p256_key_from_scalar(d, ret);
                 OPENSSL_cleanse(d, sizeof d);
@@ -191,10 +158,10 @@ int rp_dice_cdi(const uint8_t uds[RP_DICE_SECRET_LEN],
                 uint8_t ret_cdi[RP_DICE_SECRET_LEN]) {
         _cleanup_(evp_mac_freep) EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
         if (!mac)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         _cleanup_(evp_mac_ctx_freep) EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
         if (!ctx)
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         OSSL_PARAM params[] = {
                 OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) "SHA256", 0),
                 OSSL_PARAM_construct_end(),
@@ -205,7 +172,7 @@ int rp_dice_cdi(const uint8_t uds[RP_DICE_SECRET_LEN],
             EVP_MAC_update(ctx, measurement, RP_ROT_MEASUREMENT_LEN) != 1 ||
             EVP_MAC_final(ctx, out, &out_len, sizeof out) != 1) {
                 OPENSSL_cleanse(out, sizeof out);
-                return openssl_failure();
+                return rp_openssl_failure(-EIO);
         }
         RP_INVARIANT(out_len == sizeof out);   /* HMAC-SHA256 is 32 bytes */
         memcpy(ret_cdi, out, sizeof out);
@@ -229,12 +196,12 @@ int rp_dice_sign_digest(EVP_PKEY *key, const uint8_t digest[RP_ROT_DIGEST_LEN],
         /* No digest set: ECDSA signs the 32 bytes as given, which is what
          * signing the SHA-256 digest means. */
         if (!ctx || EVP_PKEY_sign_init(ctx) != 1)
-                return rp_error_set(err, openssl_failure(), "cannot start an ES256 signature");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot start an ES256 signature");
         /* An ECDSA P-256 DER signature is at most 72 bytes. */
         uint8_t der[80];
         size_t der_len = sizeof der;
         if (EVP_PKEY_sign(ctx, der, &der_len, digest, RP_ROT_DIGEST_LEN) != 1)
-                return rp_error_set(err, openssl_failure(), "ES256 signing failed");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "ES256 signing failed");
         uint8_t raw[RP_ROT_SIG_LEN];
         if (rp_ecdsa_sig_to_raw(der, der_len, raw) < 0)
                 return rp_error_set(err, -EIO, "ES256 signing gave a malformed signature");
@@ -242,58 +209,3 @@ int rp_dice_sign_digest(EVP_PKEY *key, const uint8_t digest[RP_ROT_DIGEST_LEN],
         return 0;
 }
 
-int rp_ecdsa_sig_to_raw(const uint8_t *der, size_t len, uint8_t ret_sig[RP_ROT_SIG_LEN]) {
-        if (len > 80)
-                return -EINVAL;
-        const unsigned char *p = der;
-        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long) len);
-        if (!sig) {
-                ERR_clear_error();
-                return -EINVAL;
-        }
-        if ((size_t) (p - der) != len)
-                return -EINVAL;   /* bytes after the signature */
-        const BIGNUM *r = NULL, *s = NULL;
-        ECDSA_SIG_get0(sig, &r, &s);
-        uint8_t raw[RP_ROT_SIG_LEN];
-        if (BN_is_negative(r) || BN_is_negative(s) || BN_bn2binpad(r, raw, P256_LEN) != P256_LEN ||
-            BN_bn2binpad(s, raw + P256_LEN, P256_LEN) != P256_LEN)
-                return -ERANGE;
-        if (!p256_scalar_in_range(raw) || !p256_scalar_in_range(raw + P256_LEN))
-                return -ERANGE;
-        if (memcmp(raw + P256_LEN, p256_half_order, P256_LEN) > 0) {
-                /* s = n - s, on the 32-byte big-endian form (0 < s < n). */
-                unsigned borrow = 0;
-                for (size_t i = P256_LEN; i-- > 0;) {
-                        unsigned d = (unsigned) p256_order[i] - raw[P256_LEN + i] - borrow;
-                        raw[P256_LEN + i] = (uint8_t) d;
-                        borrow = d >> 8 & 1;
-                }
-        }
-        memcpy(ret_sig, raw, sizeof raw);
-        return 0;
-}
-
-int rp_ecdsa_sig_to_der(const uint8_t sig[RP_ROT_SIG_LEN], uint8_t **ret_der, size_t *ret_len) {
-        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *s = ECDSA_SIG_new();
-        _cleanup_(bn_freep) BIGNUM *r_bn = BN_bin2bn(sig, P256_LEN, NULL);
-        _cleanup_(bn_freep) BIGNUM *s_bn = BN_bin2bn(sig + P256_LEN, P256_LEN, NULL);
-        if (!s || !r_bn || !s_bn || ECDSA_SIG_set0(s, r_bn, s_bn) != 1)
-                return openssl_failure();
-        TAKE_PTR(r_bn);
-        TAKE_PTR(s_bn);
-        int n = i2d_ECDSA_SIG(s, NULL);
-        if (n <= 0)
-                return openssl_failure();
-        uint8_t *der = malloc((size_t) n);
-        if (!der)
-                return -ENOMEM;
-        unsigned char *p = der;
-        if (i2d_ECDSA_SIG(s, &p) != n) {
-                free(der);
-                return openssl_failure();
-        }
-        *ret_der = der;
-        *ret_len = (size_t) n;
-        return 0;
-}

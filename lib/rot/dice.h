@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/crypto_internal.h"
 #include "rampart/error.h"
 #include "rot/rot.h"
 
@@ -32,10 +33,7 @@ int rp_dice_cdi(const uint8_t uds[RP_DICE_SECRET_LEN],
 int rp_dice_seal_key(const uint8_t cdi[RP_DICE_SECRET_LEN], uint8_t ret_key[32]);
 
 /* ES256 over a digest with an in-memory key: r||s, low-S. Both backends'
- * signatures pass through rp_ecdsa_sig_to_raw for the same form. */
+ * signatures pass through rp_ecdsa_sig_to_raw (core/crypto_internal.h,
+ * included here) for the same form. */
 int rp_dice_sign_digest(EVP_PKEY *key, const uint8_t digest[RP_ROT_DIGEST_LEN],
                         uint8_t ret_sig[RP_ROT_SIG_LEN], rp_error *err);
-/* DER ECDSA-Sig-Value -> r||s with s made low (n - s when s > (n-1)/2). */
-int rp_ecdsa_sig_to_raw(const uint8_t *der, size_t len, uint8_t ret_sig[RP_ROT_SIG_LEN]);
-/* r||s -> DER ECDSA-Sig-Value (TLS and X.509 want this form). malloc'd. */
-int rp_ecdsa_sig_to_der(const uint8_t sig[RP_ROT_SIG_LEN], uint8_t **ret_der, size_t *ret_len);

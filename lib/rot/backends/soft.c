@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "core/fileio.h"
+#include "core/crypto_internal.h"
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "rampart/crypto.h"
@@ -54,15 +55,6 @@ static void evp_cipher_ctx_freep(EVP_CIPHER_CTX **p) {
 }
 static void openssl_freep(void *p) {
         OPENSSL_free(*(void **) p);
-}
-
-/* -ENOMEM when OpenSSL ran out of memory, otherwise -EIO. */
-static int openssl_failure(void) {
-        int r = -EIO;
-        for (unsigned long e; (e = ERR_get_error()) != 0;)
-                if (ERR_GET_REASON(e) == ERR_R_MALLOC_FAILURE)
-                        r = -ENOMEM;
-        return r;
 }
 
 static char *path_in(const char *dir, const char *name) {
@@ -173,7 +165,7 @@ static int soft_provision(const rp_rot_config *cfg, rp_error *err) {
                 return r;
         uint8_t uds[RP_DICE_SECRET_LEN];
         if (RAND_priv_bytes(uds, sizeof uds) != 1)
-                return rp_error_set(err, openssl_failure(), "cannot make the device secret: no randomness");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot make the device secret: no randomness");
         r = rp_write_file_atomic(uds_path, uds, sizeof uds, 0600, err);
         OPENSSL_cleanse(uds, sizeof uds);
         if (r < 0)
@@ -239,7 +231,7 @@ static int soft_open(const rp_rot_config *cfg, void **ret_state, rp_error *err) 
         _cleanup_(openssl_freep) unsigned char *spki = NULL;
         int n = i2d_PUBKEY(s->deviceid, &spki);
         if (n <= 0)
-                return rp_error_set(err, openssl_failure(), "cannot encode the DeviceID public key");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot encode the DeviceID public key");
         r = rp_sha256(spki, (size_t) n, s->device_id);
         if (r < 0)
                 return rp_error_set(err, r, "SHA-256 failed");
@@ -259,11 +251,11 @@ static int public_copy(EVP_PKEY *key, EVP_PKEY **ret, rp_error *err) {
         _cleanup_(openssl_freep) unsigned char *der = NULL;
         int n = i2d_PUBKEY(key, &der);
         if (n <= 0)
-                return rp_error_set(err, openssl_failure(), "cannot encode the public key");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot encode the public key");
         const unsigned char *p = der;
         EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, n);
         if (!pub)
-                return rp_error_set(err, openssl_failure(), "cannot copy the public key");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "cannot copy the public key");
         *ret = pub;
         return 0;
 }
@@ -385,7 +377,7 @@ static int soft_seal(void *state, const void *data, size_t len, uint8_t **ret_bl
                 return rp_error_set(err, -ENOMEM, "out of memory");
         blob[0] = SEAL_VERSION;
         if (RAND_bytes(blob + 1, SEAL_NONCE_LEN) != 1)
-                return rp_error_set(err, openssl_failure(), "seal: no randomness for the nonce");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "seal: no randomness for the nonce");
         uint8_t aad[1 + RP_SHA256_LEN];
         aad[0] = SEAL_VERSION;
         memcpy(aad + 1, s->device_id, RP_SHA256_LEN);
@@ -398,7 +390,7 @@ static int soft_seal(void *state, const void *data, size_t len, uint8_t **ret_bl
             (len > 0 && EVP_EncryptUpdate(ctx, ct, &n, data, (int) len) != 1) ||
             EVP_EncryptFinal_ex(ctx, ct + (len > 0 ? n : 0), &fin) != 1 ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN, ct + len) != 1)
-                return rp_error_set(err, openssl_failure(), "seal: AES-256-GCM failed");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "seal: AES-256-GCM failed");
         *ret_blob = TAKE_PTR(blob);
         *ret_len = SEAL_OVERHEAD + len;
         return 0;
@@ -436,14 +428,14 @@ static int soft_unseal(void *state, const void *blob_in, size_t len, uint8_t **r
             (ct_len > 0 && EVP_DecryptUpdate(ctx, out, &n, ct, (int) ct_len) != 1) ||
             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN, (void *) (ct + ct_len)) != 1) {
                 free(out);
-                return rp_error_set(err, openssl_failure(), "unseal: AES-256-GCM failed");
+                return rp_error_set(err, rp_openssl_failure(-EIO), "unseal: AES-256-GCM failed");
         }
         if (EVP_DecryptFinal_ex(ctx, out + (ct_len > 0 ? n : 0), &fin) != 1) {
                 OPENSSL_cleanse(out, ct_len);
                 free(out);
                 /* A wrong tag queues nothing; anything queued is a failure. */
                 if (ERR_peek_error() != 0)
-                        return rp_error_set(err, openssl_failure(), "unseal: AES-256-GCM failed");
+                        return rp_error_set(err, rp_openssl_failure(-EIO), "unseal: AES-256-GCM failed");
                 return rp_error_set(err, -EKEYREJECTED, "unseal: the blob does not open: sealed for another "
                                     "device or another measurement, or altered");
         }
