@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The rampart-secmon OpenSSL 3 provider (provider.h): KEYMGMT "EC" for keys
  * that rampart-secmon holds, SIGNATURE "ECDSA" that asks secmon to sign the
- * SHA-256 digest, and a STORE for "rampart-secmon:<socket>" URIs.
+ * SHA-256 digest, and a STORE for "rampart-secmon:<socket>" URIs. This file
+ * has the provider itself, its errors, key objects and the built-in use;
+ * each operation is a sibling (provider_keymgmt.c, provider_signature.c,
+ * provider_store.c), and provider_internal.h is what they share.
  *
  * A key object is a reference, not a key: the path of secmon's socket and
  * the public point (P-256, kept uncompressed). Its connection to secmon is
@@ -38,71 +41,17 @@
 #include <openssl/provider.h>
 #include <openssl/x509.h>
 
+#include "core/crypto_internal.h"
 #include "core/macro.h"
 #include "secmon/client.h"
 #include "secmon/provider.h"
-
-#define POINT_LEN 65            /* uncompressed P-256 point: 0x04 || X || Y */
-#define GROUP_NAME "prime256v1"
-#define CHAIN_MAX 8             /* certificates read from secmon's chain */
+#include "secmon/provider_internal.h"
 
 #ifndef RAMPART_VERSION
 #define RAMPART_VERSION "0.1.0"
 #endif
 
-/* ecdsa-with-SHA256 (RFC 5758) as a DER AlgorithmIdentifier. */
-static const uint8_t algorithm_id_es256[] = {
-        0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
-};
-
-static void evp_md_freep(EVP_MD **p) {
-        EVP_MD_free(*p);
-}
-static void x509_freep(X509 **p) {
-        X509_free(*p);
-}
-static void x509_stack_freep(STACK_OF(X509) **p) {
-        sk_X509_pop_free(*p, X509_free);
-}
-static void bio_freep(BIO **p) {
-        BIO_free(*p);
-}
-static void ec_group_freep(EC_GROUP **p) {
-        EC_GROUP_free(*p);
-}
-static void ec_point_freep(EC_POINT **p) {
-        EC_POINT_free(*p);
-}
-static void ecdsa_sig_freep(ECDSA_SIG **p) {
-        ECDSA_SIG_free(*p);
-}
-static void bn_freep(BIGNUM **p) {
-        BN_free(*p);
-}
-
 /* ---- The provider and its errors ---------------------------------------- */
-
-typedef struct prov {
-        const OSSL_CORE_HANDLE *handle;
-        /* A child of the core's library context: SHA-256 and certificate
-         * parsing come from the providers the application loaded. */
-        OSSL_LIB_CTX *libctx;
-        OSSL_FUNC_core_new_error_fn *new_error;
-        OSSL_FUNC_core_set_error_debug_fn *set_error_debug;
-        OSSL_FUNC_core_vset_error_fn *vset_error;
-} prov;
-
-enum {
-        R_UNREACHABLE = 1,
-        R_SECMON_FAILED,
-        R_KEY_CHANGED,
-        R_DIGEST,
-        R_PUBLIC_ONLY,
-        R_BAD_KEY,
-        R_BAD_URI,
-        R_SIG_BUFFER,
-        R_INTERNAL,
-};
 
 static const OSSL_ITEM reason_strings[] = {
         { R_UNREACHABLE, "cannot reach rampart-secmon" },
@@ -117,10 +66,7 @@ static const OSSL_ITEM reason_strings[] = {
         { 0, NULL },
 };
 
-/* Queues an error in the application's OpenSSL error queue. Text from
- * elsewhere (paths, secmon's messages) only ever goes in through "%s". */
-__attribute__((format(printf, 6, 7)))
-static void raise_error(const prov *p, int reason, const char *file, int line, const char *func,
+void prov_raise_error(const prov *p, int reason, const char *file, int line, const char *func,
                         const char *fmt, ...) {
         va_list ap;
 
@@ -130,12 +76,10 @@ static void raise_error(const prov *p, int reason, const char *file, int line, c
         p->vset_error(p->handle, reason, fmt, ap);
         va_end(ap);
 }
-#define RAISE(p, reason, ...) \
-        raise_error((p), (reason), OPENSSL_FILE, OPENSSL_LINE, OPENSSL_FUNC, __VA_ARGS__)
 
 /* ---- P-256 points and secmon's certificate chain ------------------------ */
 
-static bool is_p256_name(const char *name) {
+bool prov_is_p256_name(const char *name) {
         return OBJ_txt2nid(name) == NID_X9_62_prime256v1 || EC_curve_nist2nid(name) == NID_X9_62_prime256v1 ||
                strcasecmp(name, "secp256r1") == 0;
 }
@@ -143,7 +87,7 @@ static bool is_p256_name(const char *name) {
 /* Checks that octets encode a point of P-256 (compressed or not, never the
  * point at infinity) and writes it uncompressed. -EINVAL if not a point,
  * -ENOMEM if OpenSSL could not allocate. */
-static int point_normalize(OSSL_LIB_CTX *libctx, const uint8_t *octets, size_t len,
+int prov_point_normalize(OSSL_LIB_CTX *libctx, const uint8_t *octets, size_t len,
                            uint8_t out[POINT_LEN]) {
         _cleanup_(ec_group_freep) EC_GROUP *g = EC_GROUP_new_by_curve_name_ex(libctx, NULL,
                                                                               NID_X9_62_prime256v1);
@@ -166,12 +110,12 @@ static int cert_point(OSSL_LIB_CTX *libctx, X509 *x, uint8_t out[POINT_LEN], rp_
         int r;
 
         if (!pk || !EVP_PKEY_is_a(pk, "EC") || !EVP_PKEY_get_group_name(pk, group, sizeof group, NULL) ||
-            !is_p256_name(group))
+            !prov_is_p256_name(group))
                 return rp_error_set(err, -EOPNOTSUPP, "the Alias certificate's key is not an ECDSA P-256 key");
         if (!EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, octets, sizeof octets,
                                              &len))
                 return rp_error_set(err, -EINVAL, "the Alias certificate's public key cannot be read");
-        r = point_normalize(libctx, octets, len, out);
+        r = prov_point_normalize(libctx, octets, len, out);
         if (r < 0)
                 return rp_error_set(err, r, "the Alias certificate's public key is not a P-256 point");
         return 0;
@@ -249,42 +193,9 @@ static int secmon_chain(OSSL_LIB_CTX *libctx, rp_secmon *sm, const char *path, S
         return 0;
 }
 
-/* The r||s signature as DER ECDSA-Sig-Value into out (RP_SECMON_SIG_DER_MAX
- * bytes). */
-static int rs_to_der(const uint8_t rs[RP_ROT_SIG_LEN], uint8_t out[RP_SECMON_SIG_DER_MAX], size_t *ret_len) {
-        _cleanup_(ecdsa_sig_freep) ECDSA_SIG *es = ECDSA_SIG_new();
-        _cleanup_(bn_freep) BIGNUM *r = BN_bin2bn(rs, RP_ROT_SIG_LEN / 2, NULL);
-        _cleanup_(bn_freep) BIGNUM *s = BN_bin2bn(rs + RP_ROT_SIG_LEN / 2, RP_ROT_SIG_LEN / 2, NULL);
-        unsigned char *p = out;
-        int len;
-
-        if (!es || !r || !s || !ECDSA_SIG_set0(es, r, s))
-                return -ENOMEM;
-        r = s = NULL;   /* es owns them */
-        len = i2d_ECDSA_SIG(es, NULL);
-        RP_INVARIANT(len > 0 && len <= RP_SECMON_SIG_DER_MAX);
-        RP_INVARIANT(i2d_ECDSA_SIG(es, &p) == len);
-        *ret_len = (size_t) len;
-        return 0;
-}
-
 /* ---- Key objects -------------------------------------------------------- */
 
-/* Every query from inside the provider for OpenSSL's own algorithms. */
-#define NOT_THIS_PROVIDER "provider!=" RP_SECMON_URI_SCHEME
-
-typedef struct key {
-        int refs;
-        prov *prov;
-        char *socket_path;              /* NULL: a public key only, for comparisons */
-        bool has_pub;
-        uint8_t pub[POINT_LEN];
-        pthread_mutex_t lock;           /* guards conn and verifier */
-        rp_secmon *conn;                /* NULL until first used */
-        EVP_PKEY *verifier;             /* pub, in OpenSSL's provider; made on first use */
-} key;
-
-static key *key_new(prov *p) {
+key *prov_key_new(prov *p) {
         key *k = calloc(1, sizeof *k);
 
         if (!k)
@@ -295,12 +206,12 @@ static key *key_new(prov *p) {
         return k;
 }
 
-static key *key_ref(key *k) {
+key *prov_key_ref(key *k) {
         __atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
         return k;
 }
 
-static void key_unref(key *k) {
+void prov_key_unref(key *k) {
         if (!k || __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) > 0)
                 return;
         rp_secmon_close(k->conn);
@@ -309,12 +220,12 @@ static void key_unref(key *k) {
         pthread_mutex_destroy(&k->lock);
         free(k);
 }
-static void key_unrefp(key **k) {
-        key_unref(*k);
+void prov_key_unrefp(key **k) {
+        prov_key_unref(*k);
 }
 
 /* A socket path fits sockaddr_un and holds no NUL. */
-static bool socket_path_valid(const char *path, size_t len) {
+bool prov_socket_path_valid(const char *path, size_t len) {
         return len > 0 && len < sizeof(((struct sockaddr_un *) NULL)->sun_path) && !memchr(path, '\0', len);
 }
 
@@ -335,7 +246,7 @@ static int key_open_locked(key *k) {
 /* Reads secmon's chain; its Alias key becomes k's public key (k has none
  * yet: a key made from the socket alone, or by the store). With ret_chain,
  * hands the chain out. */
-static int key_read_chain_locked(key *k, STACK_OF(X509) **ret_chain) {
+int prov_key_read_chain_locked(key *k, STACK_OF(X509) **ret_chain) {
         _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
         uint8_t point[POINT_LEN];
         rp_error e = {};
@@ -431,15 +342,18 @@ static int key_sign_locked(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint
                       "rampart-secmon at %s: signing failed: %s", k->socket_path, rp_error_message(&e, r));
                 return r;
         }
-        r = rs_to_der(rs, der, ret_len);
+        _cleanup_free_ uint8_t *d = NULL;
+        r = rp_ecdsa_sig_to_der(rs, &d, ret_len);
         if (r < 0) {
                 RAISE(k->prov, R_INTERNAL, "out of memory");
                 return r;
         }
+        RP_INVARIANT(*ret_len <= RP_SECMON_SIG_DER_MAX);   /* two integers below 2^256 */
+        memcpy(der, d, *ret_len);
         return key_check_locked(k, digest, der, *ret_len);
 }
 
-static int key_sign(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint8_t der[RP_SECMON_SIG_DER_MAX],
+int prov_key_sign(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint8_t der[RP_SECMON_SIG_DER_MAX],
                     size_t *ret_len) {
         int r;
 
@@ -449,624 +363,21 @@ static int key_sign(key *k, const uint8_t digest[RP_ROT_DIGEST_LEN], uint8_t der
         return r;
 }
 
-/* ---- KEYMGMT ------------------------------------------------------------ */
-
-static void *km_new(void *provctx) {
-        return key_new(provctx);
-}
-
-static void km_free(void *keydata) {
-        key_unref(keydata);
-}
-
-/* The store hands a key object over by reference (store_give_key). */
-static void *km_load(const void *reference, size_t reference_sz) {
-        key *k;
-
-        if (!reference || reference_sz != sizeof k)
-                return NULL;
-        memcpy(&k, reference, sizeof k);
-        return key_ref(k);
-}
-
-static void *km_dup(const void *keydata, int selection) {
-        const key *src = keydata;
-        _cleanup_(key_unrefp) key *k = key_new(src->prov);
-
-        if (!k)
-                return NULL;
-        if (src->has_pub && (selection & OSSL_KEYMGMT_SELECT_KEYPAIR)) {
-                memcpy(k->pub, src->pub, POINT_LEN);
-                k->has_pub = true;
-        }
-        if (src->socket_path && (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY)) {
-                k->socket_path = strdup(src->socket_path);
-                if (!k->socket_path)
-                        return NULL;
-        }
-        return TAKE_PTR(k);
-}
-
-/* The private key is "there" when the key object can sign with it. */
-static int km_has(const void *keydata, int selection) {
-        const key *k = keydata;
-
-        if (!k)
-                return 0;
-        if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) && !k->has_pub)
-                return 0;
-        if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && (!k->has_pub || !k->socket_path))
-                return 0;
-        return 1;   /* the domain parameters are always P-256 */
-}
-
-/* Both keys are P-256; with the key pair selected, the public points must
- * be the same (there is no private key to compare). */
-static int km_match(const void *keydata1, const void *keydata2, int selection) {
-        const key *a = keydata1, *b = keydata2;
-
-        if (selection & OSSL_KEYMGMT_SELECT_KEYPAIR)
-                return a->has_pub && b->has_pub && memcmp(a->pub, b->pub, POINT_LEN) == 0;
-        return 1;
-}
-
-static int km_import_socket(key *k, const OSSL_PARAM *p) {
-        const char *path;
-
-        if (!OSSL_PARAM_get_utf8_string_ptr(p, &path) || !socket_path_valid(path, strlen(path))) {
-                RAISE(k->prov, R_BAD_KEY, "rampart-secmon: %s is not a socket path", RP_SECMON_PARAM_SOCKET);
-                return 0;
-        }
-        free(k->socket_path);
-        k->socket_path = strdup(path);
-        if (!k->socket_path) {
-                RAISE(k->prov, R_INTERNAL, "out of memory");
-                return 0;
-        }
-        return 1;
-}
-
-static int km_import_pub(key *k, const OSSL_PARAM *p) {
-        const void *octets;
-        size_t len;
-        int r;
-
-        if (!OSSL_PARAM_get_octet_string_ptr(p, &octets, &len)) {
-                RAISE(k->prov, R_BAD_KEY, "rampart-secmon: the public key is not an octet string");
-                return 0;
-        }
-        r = point_normalize(k->prov->libctx, octets, len, k->pub);
-        if (r < 0) {
-                RAISE(k->prov, r == -ENOMEM ? R_INTERNAL : R_BAD_KEY,
-                      "rampart-secmon: the public key is not a P-256 point");
-                return 0;
-        }
-        k->has_pub = true;
-        return 1;
-}
-
-/* Takes the group (P-256 only), the public point and the socket path. A
- * private key is refused: secmon's key never leaves it. The socket without
- * a public point reads the point from secmon. */
-static int km_import(void *keydata, int selection, const OSSL_PARAM params[]) {
-        key *k = keydata;
-        const OSSL_PARAM *p;
-        const char *group;
-
-        if (!k)
-                return 0;
-        if (OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PRIV_KEY)) {
-                RAISE(k->prov, R_BAD_KEY, "rampart-secmon holds no private keys: import the public key and %s",
-                      RP_SECMON_PARAM_SOCKET);
-                return 0;
-        }
-        p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_GROUP_NAME);
-        if (p && (!OSSL_PARAM_get_utf8_string_ptr(p, &group) || !is_p256_name(group))) {
-                RAISE(k->prov, R_BAD_KEY, "rampart-secmon: only P-256 (prime256v1) keys are supported");
-                return 0;
-        }
-        if (!p && (selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) && !(selection & OSSL_KEYMGMT_SELECT_KEYPAIR)) {
-                RAISE(k->prov, R_BAD_KEY, "rampart-secmon: no group given");
-                return 0;
-        }
-        p = OSSL_PARAM_locate_const(params, RP_SECMON_PARAM_SOCKET);
-        if (p && !km_import_socket(k, p))
-                return 0;
-        /* OpenSSL 3.0 offers every key to each provider's ECDSA in turn,
-         * exporting it with everything selected: another provider's key
-         * must not become one of these, which cannot verify. */
-        if (!p && (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY))
-                return 0;
-        p = OSSL_PARAM_locate_const(params, OSSL_PKEY_PARAM_PUB_KEY);
-        if (!(selection & OSSL_KEYMGMT_SELECT_KEYPAIR))
-                return 1;
-        if (p)
-                return km_import_pub(k, p);
-        if (k->socket_path)
-                return key_read_chain_locked(k, NULL) >= 0;
-        RAISE(k->prov, R_BAD_KEY, "rampart-secmon: neither a public key nor %s given", RP_SECMON_PARAM_SOCKET);
-        return 0;
-}
-
-static const OSSL_PARAM km_import_table[] = {
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-        OSSL_PARAM_utf8_string(RP_SECMON_PARAM_SOCKET, NULL, 0),
-        OSSL_PARAM_END,
-};
-
-static const OSSL_PARAM km_export_table[] = {
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-        OSSL_PARAM_END,
-};
-
-static const OSSL_PARAM *km_import_types(int selection) {
-        return km_import_table;
-}
-
-static const OSSL_PARAM *km_export_types(int selection) {
-        return km_export_table;
-}
-
-/* Exports the public part (the group, the point): enough for EVP_PKEY_eq,
- * X509_check_private_key and encoders. A request that includes the private
- * key of a key that can sign is refused, not answered with the public part:
- * OpenSSL 3.0 offers a key to every provider's ECDSA first (EVP_DigestSign-
- * Init exports it with everything selected) and would otherwise hand a
- * public key to OpenSSL's own ECDSA, which cannot sign with it. */
-static int km_export(void *keydata, int selection, OSSL_CALLBACK *cb, void *cbarg) {
-        key *k = keydata;
-        OSSL_PARAM params[3];
-        size_t n = 0;
-
-        if (!k || (selection & ~OSSL_KEYMGMT_SELECT_PRIVATE_KEY) == 0 ||
-            ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && k->socket_path))
-                return 0;
-        if (selection & (OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS | OSSL_KEYMGMT_SELECT_KEYPAIR))
-                params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *) GROUP_NAME, 0);
-        if ((selection & OSSL_KEYMGMT_SELECT_PUBLIC_KEY) && k->has_pub)
-                params[n++] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, k->pub, POINT_LEN);
-        params[n] = OSSL_PARAM_construct_end();
-        return cb(params, cbarg);
-}
-
-static int km_get_params(void *keydata, OSSL_PARAM params[]) {
-        const key *k = keydata;
-        OSSL_PARAM *p;
-
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) && !OSSL_PARAM_set_int(p, 256))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) && !OSSL_PARAM_set_int(p, 128))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) &&
-            !OSSL_PARAM_set_int(p, RP_SECMON_SIG_DER_MAX))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME)) && !OSSL_PARAM_set_utf8_string(p, GROUP_NAME))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) &&
-            !OSSL_PARAM_set_utf8_string(p, "SHA256"))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) &&
-            !OSSL_PARAM_set_utf8_string(p, "SHA256"))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_ENCODING)) &&
-            !OSSL_PARAM_set_utf8_string(p, OSSL_PKEY_EC_ENCODING_GROUP))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT)) &&
-            !OSSL_PARAM_set_utf8_string(p, OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED))
-                return 0;
-        if (k->has_pub) {
-                if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_PUB_KEY)) &&
-                    !OSSL_PARAM_set_octet_string(p, k->pub, POINT_LEN))
-                        return 0;
-                if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY)) &&
-                    !OSSL_PARAM_set_octet_string(p, k->pub, POINT_LEN))
-                        return 0;
-        }
-        return 1;
-}
-
-static const OSSL_PARAM km_gettable_table[] = {
-        OSSL_PARAM_int(OSSL_PKEY_PARAM_BITS, NULL),
-        OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
-        OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_DEFAULT_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_ENCODING, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, NULL, 0),
-        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
-        OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
-        OSSL_PARAM_END,
-};
-
-static const OSSL_PARAM *km_gettable_params(void *provctx) {
-        return km_gettable_table;
-}
-
-static const char *km_query_operation_name(int operation_id) {
-        return operation_id == OSSL_OP_SIGNATURE ? "ECDSA" : NULL;
-}
-
-static const OSSL_DISPATCH km_functions[] = {
-        { OSSL_FUNC_KEYMGMT_NEW, (void (*)(void)) km_new },
-        { OSSL_FUNC_KEYMGMT_FREE, (void (*)(void)) km_free },
-        { OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void)) km_load },
-        { OSSL_FUNC_KEYMGMT_DUP, (void (*)(void)) km_dup },
-        { OSSL_FUNC_KEYMGMT_HAS, (void (*)(void)) km_has },
-        { OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void)) km_match },
-        { OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void)) km_import },
-        { OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void)) km_import_types },
-        { OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void)) km_export },
-        { OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void)) km_export_types },
-        { OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void)) km_get_params },
-        { OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void)) km_gettable_params },
-        { OSSL_FUNC_KEYMGMT_QUERY_OPERATION_NAME, (void (*)(void)) km_query_operation_name },
-        { 0, NULL },
-};
-
-/* ---- SIGNATURE ---------------------------------------------------------- */
-
-typedef struct sigctx {
-        prov *prov;
-        key *key;
-        EVP_MD_CTX *md;         /* digest_sign_*: SHA-256 of the message so far */
-} sigctx;
-
-static void *sig_newctx(void *provctx, const char *propq) {
-        sigctx *s = calloc(1, sizeof *s);
-
-        if (s)
-                s->prov = provctx;
-        return s;
-}
-
-static void sig_freectx(void *vctx) {
-        sigctx *s = vctx;
-
-        if (!s)
-                return;
-        key_unref(s->key);
-        EVP_MD_CTX_free(s->md);
-        free(s);
-}
-
-static void *sig_dupctx(void *vctx) {
-        const sigctx *src = vctx;
-        sigctx *s = sig_newctx(src->prov, NULL);
-
-        if (!s)
-                return NULL;
-        if (src->key)
-                s->key = key_ref(src->key);
-        if (src->md && EVP_MD_CTX_get0_md(src->md)) {
-                s->md = EVP_MD_CTX_new();
-                if (!s->md || !EVP_MD_CTX_copy_ex(s->md, src->md)) {
-                        sig_freectx(s);
-                        return NULL;
-                }
-        }
-        return s;
-}
-
-/* NULL or empty: the default, SHA-256. Anything else must be one of
- * SHA-256's names: P-256 keys sign SHA-256 digests in TLS 1.3, and secmon
- * signs nothing else. */
-static int sig_check_md(const prov *p, const char *mdname) {
-        _cleanup_(evp_md_freep) EVP_MD *sha256 = NULL;
-
-        if (!mdname || !*mdname)
-                return 1;
-        sha256 = EVP_MD_fetch(p->libctx, "SHA256", NULL);
-        if (!sha256) {
-                RAISE(p, R_INTERNAL, "rampart-secmon: SHA-256 is not available");
-                return 0;
-        }
-        if (!EVP_MD_is_a(sha256, mdname)) {
-                RAISE(p, R_DIGEST, "rampart-secmon: the Alias key signs SHA-256 digests only (ES256), not %s",
-                      mdname);
-                return 0;
-        }
-        return 1;
-}
-
-static int sig_set_ctx_params(void *vctx, const OSSL_PARAM params[]) {
-        sigctx *s = vctx;
-        const OSSL_PARAM *p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_DIGEST);
-        const char *mdname;
-
-        if (!p)
-                return 1;
-        if (!OSSL_PARAM_get_utf8_string_ptr(p, &mdname)) {
-                RAISE(s->prov, R_DIGEST, "rampart-secmon: the digest is not named by a string");
-                return 0;
-        }
-        return sig_check_md(s->prov, mdname);
-}
-
-static int sig_sign_init(void *vctx, void *keydata, const OSSL_PARAM params[]) {
-        sigctx *s = vctx;
-        key *k = keydata;
-
-        if (!k || !k->has_pub || !k->socket_path) {
-                RAISE(s->prov, R_PUBLIC_ONLY, "rampart-secmon: this key names no secmon socket (%s): it cannot sign",
-                      RP_SECMON_PARAM_SOCKET);
-                return 0;
-        }
-        key_unref(s->key);
-        s->key = key_ref(k);
-        return sig_set_ctx_params(s, params);
-}
-
-/* Signs a SHA-256 digest through secmon: DER ECDSA-Sig-Value. */
-static int sig_sign_digest(sigctx *s, const uint8_t digest[RP_ROT_DIGEST_LEN], unsigned char *sig,
-                           size_t *siglen, size_t sigsize) {
-        uint8_t der[RP_SECMON_SIG_DER_MAX];
-        size_t len;
-
-        if (key_sign(s->key, digest, der, &len) < 0)
-                return 0;
-        if (len > sigsize) {
-                RAISE(s->prov, R_SIG_BUFFER, "rampart-secmon: the signature needs %zu bytes, the buffer has %zu",
-                      len, sigsize);
-                return 0;
-        }
-        memcpy(sig, der, len);
-        *siglen = len;
-        return 1;
-}
-
-static int sig_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize, const unsigned char *tbs,
-                    size_t tbslen) {
-        sigctx *s = vctx;
-
-        if (!sig) {
-                *siglen = RP_SECMON_SIG_DER_MAX;
-                return 1;
-        }
-        if (tbslen != RP_ROT_DIGEST_LEN) {
-                RAISE(s->prov, R_DIGEST, "rampart-secmon: signs a %d-byte SHA-256 digest, not %zu bytes",
-                      RP_ROT_DIGEST_LEN, tbslen);
-                return 0;
-        }
-        return sig_sign_digest(s, tbs, sig, siglen, sigsize);
-}
-
-static int sig_digest_sign_init(void *vctx, const char *mdname, void *keydata, const OSSL_PARAM params[]) {
-        sigctx *s = vctx;
-        _cleanup_(evp_md_freep) EVP_MD *sha256 = NULL;
-
-        if (!sig_check_md(s->prov, mdname) || !sig_sign_init(s, keydata, params))
-                return 0;
-        sha256 = EVP_MD_fetch(s->prov->libctx, "SHA256", NULL);
-        if (!s->md)
-                s->md = EVP_MD_CTX_new();
-        if (!sha256 || !s->md || !EVP_DigestInit_ex2(s->md, sha256, NULL)) {
-                RAISE(s->prov, R_INTERNAL, "rampart-secmon: cannot start SHA-256");
-                return 0;
-        }
-        return 1;
-}
-
-static int sig_digest_sign_update(void *vctx, const unsigned char *data, size_t len) {
-        sigctx *s = vctx;
-
-        return s->md && EVP_DigestUpdate(s->md, data, len);
-}
-
-static int sig_digest_sign_final(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsize) {
-        sigctx *s = vctx;
-        uint8_t digest[RP_ROT_DIGEST_LEN];
-        unsigned n = 0;
-
-        if (!sig) {
-                *siglen = RP_SECMON_SIG_DER_MAX;
-                return 1;
-        }
-        if (!s->md || !EVP_DigestFinal_ex(s->md, digest, &n) || n != RP_ROT_DIGEST_LEN) {
-                RAISE(s->prov, R_INTERNAL, "rampart-secmon: SHA-256 failed");
-                return 0;
-        }
-        return sig_sign_digest(s, digest, sig, siglen, sigsize);
-}
-
-static int sig_get_ctx_params(void *vctx, OSSL_PARAM params[]) {
-        OSSL_PARAM *p;
-
-        if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_ALGORITHM_ID)) &&
-            !OSSL_PARAM_set_octet_string(p, algorithm_id_es256, sizeof algorithm_id_es256))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST)) && !OSSL_PARAM_set_utf8_string(p, "SHA256"))
-                return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST_SIZE)) &&
-            !OSSL_PARAM_set_size_t(p, RP_ROT_DIGEST_LEN))
-                return 0;
-        return 1;
-}
-
-static const OSSL_PARAM sig_gettable_table[] = {
-        OSSL_PARAM_octet_string(OSSL_SIGNATURE_PARAM_ALGORITHM_ID, NULL, 0),
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_size_t(OSSL_SIGNATURE_PARAM_DIGEST_SIZE, NULL),
-        OSSL_PARAM_END,
-};
-
-static const OSSL_PARAM sig_settable_table[] = {
-        OSSL_PARAM_utf8_string(OSSL_SIGNATURE_PARAM_DIGEST, NULL, 0),
-        OSSL_PARAM_END,
-};
-
-static const OSSL_PARAM *sig_gettable_ctx_params(void *vctx, void *provctx) {
-        return sig_gettable_table;
-}
-
-static const OSSL_PARAM *sig_settable_ctx_params(void *vctx, void *provctx) {
-        return sig_settable_table;
-}
-
-static const OSSL_DISPATCH sig_functions[] = {
-        { OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void)) sig_newctx },
-        { OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void)) sig_freectx },
-        { OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void)) sig_dupctx },
-        { OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void)) sig_sign_init },
-        { OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void)) sig_sign },
-        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void)) sig_digest_sign_init },
-        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void)) sig_digest_sign_update },
-        { OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void)) sig_digest_sign_final },
-        { OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void)) sig_get_ctx_params },
-        { OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void)) sig_gettable_ctx_params },
-        { OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void)) sig_set_ctx_params },
-        { OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void)) sig_settable_ctx_params },
-        { 0, NULL },
-};
-
-/* ---- STORE: "rampart-secmon:<socket path>" ------------------------------ */
-
-typedef struct store {
-        prov *prov;
-        char *path;
-        bool failed;
-        bool opened;                    /* the key and chain were read */
-        key *key;                       /* until handed out */
-        STACK_OF(X509) *chain;
-        int next_cert;
-} store;
-
-static void store_free(store *s) {
-        if (!s)
-                return;
-        key_unref(s->key);
-        sk_X509_pop_free(s->chain, X509_free);
-        free(s->path);
-        free(s);
-}
-
-static void *store_open(void *provctx, const char *uri) {
-        static const char scheme[] = RP_SECMON_URI_SCHEME ":";
-        prov *p = provctx;
-        const char *path = uri + strlen(scheme);
-        store *s;
-
-        if (strncasecmp(uri, scheme, strlen(scheme)) != 0 || !socket_path_valid(path, strlen(path))) {
-                RAISE(p, R_BAD_URI, "rampart-secmon: expected %s<socket path>, got %s", scheme, uri);
-                return NULL;
-        }
-        s = calloc(1, sizeof *s);
-        if (!s || !(s->path = strdup(path))) {
-                free(s);
-                RAISE(p, R_INTERNAL, "out of memory");
-                return NULL;
-        }
-        s->prov = p;
-        return s;
-}
-
-/* Connects (the key object keeps the connection) and reads the chain. */
-static int store_read(store *s) {
-        _cleanup_(key_unrefp) key *k = key_new(s->prov);
-
-        if (!k || !(k->socket_path = strdup(s->path))) {
-                RAISE(s->prov, R_INTERNAL, "out of memory");
-                return -ENOMEM;
-        }
-        if (key_read_chain_locked(k, &s->chain) < 0)
-                return -EIO;
-        s->key = TAKE_PTR(k);
-        s->opened = true;
-        return 0;
-}
-
-/* The key object goes by reference to km_load, which takes its own. */
-static int store_give_key(key *k, OSSL_CALLBACK *cb, void *cbarg) {
-        int type = OSSL_OBJECT_PKEY;
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &type),
-                OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, (char *) "EC", 0),
-                OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_REFERENCE, &k, sizeof k),
-                OSSL_PARAM_construct_end(),
-        };
-
-        return cb(params, cbarg);
-}
-
-static int store_give_cert(store *s, X509 *x, OSSL_CALLBACK *cb, void *cbarg) {
-        int type = OSSL_OBJECT_CERT;
-        unsigned char *der = NULL;
-        int len = i2d_X509(x, &der), ok;
-
-        if (len <= 0) {
-                RAISE(s->prov, R_INTERNAL, "rampart-secmon: cannot encode a certificate of the chain");
-                return 0;
-        }
-        OSSL_PARAM params[] = {
-                OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &type),
-                OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, der, (size_t) len),
-                OSSL_PARAM_construct_end(),
-        };
-        ok = cb(params, cbarg);
-        OPENSSL_free(der);
-        return ok;
-}
-
-/* The key first, then the chain's certificates (OSSL_STORE passes on what
- * its caller expects). */
-static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg, OSSL_PASSPHRASE_CALLBACK *pw_cb,
-                      void *pw_cbarg) {
-        store *s = vctx;
-
-        if (!s->opened && store_read(s) < 0) {
-                s->failed = true;
-                return 0;
-        }
-        if (s->key) {
-                _cleanup_(key_unrefp) key *k = TAKE_PTR(s->key);
-
-                return store_give_key(k, object_cb, object_cbarg);
-        }
-        if (s->next_cert < sk_X509_num(s->chain))
-                return store_give_cert(s, sk_X509_value(s->chain, s->next_cert++), object_cb, object_cbarg);
-        return 1;
-}
-
-static int store_eof(void *vctx) {
-        const store *s = vctx;
-
-        if (s->failed)
-                return 1;
-        if (!s->opened)
-                return 0;
-        return !s->key && s->next_cert >= sk_X509_num(s->chain);
-}
-
-static int store_close(void *vctx) {
-        store_free(vctx);
-        return 1;
-}
-
-static const OSSL_DISPATCH store_functions[] = {
-        { OSSL_FUNC_STORE_OPEN, (void (*)(void)) store_open },
-        { OSSL_FUNC_STORE_LOAD, (void (*)(void)) store_load },
-        { OSSL_FUNC_STORE_EOF, (void (*)(void)) store_eof },
-        { OSSL_FUNC_STORE_CLOSE, (void (*)(void)) store_close },
-        { 0, NULL },
-};
-
 /* ---- The provider ------------------------------------------------------- */
 
 static const OSSL_ALGORITHM km_algorithms[] = {
-        { "EC:id-ecPublicKey:1.2.840.10045.2.1", RP_SECMON_PROVIDER_PROPQ, km_functions,
+        { "EC:id-ecPublicKey:1.2.840.10045.2.1", RP_SECMON_PROVIDER_PROPQ, prov_km_functions,
           "a P-256 key held by rampart-secmon" },
         { NULL, NULL, NULL, NULL },
 };
 
 static const OSSL_ALGORITHM sig_algorithms[] = {
-        { "ECDSA", RP_SECMON_PROVIDER_PROPQ, sig_functions, "ECDSA with SHA-256, signed by rampart-secmon" },
+        { "ECDSA", RP_SECMON_PROVIDER_PROPQ, prov_sig_functions, "ECDSA with SHA-256, signed by rampart-secmon" },
         { NULL, NULL, NULL, NULL },
 };
 
 static const OSSL_ALGORITHM store_algorithms[] = {
-        { RP_SECMON_URI_SCHEME, RP_SECMON_PROVIDER_PROPQ, store_functions, "keys held by rampart-secmon" },
+        { RP_SECMON_URI_SCHEME, RP_SECMON_PROVIDER_PROPQ, prov_store_functions, "keys held by rampart-secmon" },
         { NULL, NULL, NULL, NULL },
 };
 
@@ -1291,7 +602,7 @@ int rp_secmon_tls_key(OSSL_LIB_CTX *libctx, const char *socket_path, EVP_PKEY **
         _cleanup_(x509_stack_freep) STACK_OF(X509) *chain = NULL;
         int r;
 
-        if (!socket_path_valid(socket_path, strlen(socket_path)))
+        if (!prov_socket_path_valid(socket_path, strlen(socket_path)))
                 return rp_error_set(err, -EINVAL, "rampart-secmon: '%s' is not a socket path", socket_path);
         r = rp_secmon_provider_load(libctx, err);
         if (r < 0)
@@ -1307,7 +618,7 @@ int rp_secmon_tls_setup(SSL_CTX *ctx, const char *socket_path, rp_error *err) {
         _cleanup_(evp_pkey_freep) EVP_PKEY *pkey = NULL;
         int r;
 
-        if (!socket_path_valid(socket_path, strlen(socket_path)))
+        if (!prov_socket_path_valid(socket_path, strlen(socket_path)))
                 return rp_error_set(err, -EINVAL, "rampart-secmon: '%s' is not a socket path", socket_path);
         r = rp_secmon_provider_load(NULL, err);
         if (r < 0)
