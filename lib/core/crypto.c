@@ -17,6 +17,7 @@
 #include "core/crypto_internal.h"
 #include "core/fileio.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "rampart/crypto.h"
 
 /* No key file we read is larger than this. */
@@ -50,22 +51,6 @@ static const uint8_t p256_half_order[P256_LEN] = {
         0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
         0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
 };
-
-static void evp_pkey_freep(EVP_PKEY **p) {
-        EVP_PKEY_free(*p);
-}
-static void evp_md_ctx_freep(EVP_MD_CTX **p) {
-        EVP_MD_CTX_free(*p);
-}
-static void bio_freep(BIO **p) {
-        BIO_free(*p);
-}
-static void ecdsa_sig_freep(ECDSA_SIG **p) {
-        ECDSA_SIG_free(*p);
-}
-static void bn_freep(BIGNUM **p) {
-        BN_free(*p);
-}
 
 /* A buffer that held private key material: wiped, then freed. */
 typedef struct secret_buf {

@@ -22,6 +22,7 @@
 #include "core/crypto_internal.h"
 #include "core/fileio.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "core/strutil.h"
 #include "rampart/crypto.h"
 #include "rot/cert.h"
@@ -34,28 +35,6 @@
 #define NOT_AFTER "99991231235959Z"
 #define ALIAS_OU "rampart Alias"
 #define CERT_DER_MAX 4096
-
-static void x509_freep(X509 **p) {
-        X509_free(*p);
-}
-static void x509_ext_freep(X509_EXTENSION **p) {
-        X509_EXTENSION_free(*p);
-}
-static void asn1_object_freep(ASN1_OBJECT **p) {
-        ASN1_OBJECT_free(*p);
-}
-static void asn1_octet_string_freep(ASN1_OCTET_STRING **p) {
-        ASN1_OCTET_STRING_free(*p);
-}
-static void evp_pkey_freep(EVP_PKEY **p) {
-        EVP_PKEY_free(*p);
-}
-static void bio_freep(BIO **p) {
-        BIO_free(*p);
-}
-static void openssl_freep(void *p) {
-        OPENSSL_free(*(void **) p);
-}
 
 int rp_device_id(EVP_PKEY *pub, char ret_hex[RP_DEVICE_ID_HEX_LEN + 1]) {
         _cleanup_(openssl_freep) unsigned char *der = NULL;

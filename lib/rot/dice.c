@@ -14,8 +14,9 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 
-#include "core/macro.h"
 #include "core/crypto_internal.h"
+#include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "rot/dice.h"
 
 #define P256_LEN 32
@@ -25,43 +26,6 @@
 #define DICE_SALT "rampart-dice-v1"
 #define DICE_SEAL_INFO "rampart seal"
 #define DICE_LABEL_MAX 64
-
-
-
-static void evp_kdf_freep(EVP_KDF **p) {
-        EVP_KDF_free(*p);
-}
-static void evp_kdf_ctx_freep(EVP_KDF_CTX **p) {
-        EVP_KDF_CTX_free(*p);
-}
-static void evp_mac_freep(EVP_MAC **p) {
-        EVP_MAC_free(*p);
-}
-static void evp_mac_ctx_freep(EVP_MAC_CTX **p) {
-        EVP_MAC_CTX_free(*p);
-}
-static void evp_pkey_ctx_freep(EVP_PKEY_CTX **p) {
-        EVP_PKEY_CTX_free(*p);
-}
-static void bn_clear_freep(BIGNUM **p) {
-        BN_clear_free(*p);
-}
-static void bn_ctx_freep(BN_CTX **p) {
-        BN_CTX_free(*p);
-}
-static void ec_group_freep(EC_GROUP **p) {
-        EC_GROUP_free(*p);
-}
-static void ec_point_freep(EC_POINT **p) {
-        EC_POINT_free(*p);
-}
-static void param_bld_freep(OSSL_PARAM_BLD **p) {
-        OSSL_PARAM_BLD_free(*p);
-}
-static void params_freep(OSSL_PARAM **p) {
-        OSSL_PARAM_free(*p);
-}
-
 
 /* HKDF-SHA256 (RFC 5869), extract and expand; salt may be NULL (then
  * HashLen zero bytes, as the RFC says). */
@@ -84,7 +48,6 @@ static int hkdf_sha256(const uint8_t *ikm, size_t ikm_len, const void *salt, siz
                 return rp_openssl_failure(-EIO);
         return 0;
 }
-
 
 /* The P-256 key pair with private scalar d (in [1, n-1]), public point
  * included so the key exports as SubjectPublicKeyInfo. */

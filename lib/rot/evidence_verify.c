@@ -16,6 +16,7 @@
 #include "core/cose_internal.h"
 #include "core/crypto_internal.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "core/strutil.h"
 #include "rampart/cose.h"
 #include "rampart/evidence.h"
@@ -29,28 +30,6 @@
 #define CLAIMS_MAX_ITEMS 1024
 #define CHAIN_ALIAS 0
 #define CHAIN_DEVICEID 1
-
-static void x509_freep(X509 **p) {
-        X509_free(*p);
-}
-static void x509_stack_freep(STACK_OF(X509) **p) {
-        sk_X509_pop_free(*p, X509_free);
-}
-static void x509_store_freep(X509_STORE **p) {
-        X509_STORE_free(*p);
-}
-static void x509_store_ctx_freep(X509_STORE_CTX **p) {
-        X509_STORE_CTX_free(*p);
-}
-static void bio_freep(BIO **p) {
-        BIO_free(*p);
-}
-static void asn1_object_freep(ASN1_OBJECT **p) {
-        ASN1_OBJECT_free(*p);
-}
-static void openssl_freep(void *p) {
-        OPENSSL_free(*(void **) p);
-}
 
 /* fallback, or -ENOMEM if OpenSSL's error queue says it ran out of memory
  * (a failed allocation is never reported as a bad certificate). Empties

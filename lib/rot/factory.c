@@ -13,20 +13,11 @@
 
 #include "core/fileio.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "rot/factory.h"
 
 /* No CA certificate or key file is near this. */
 #define CA_FILE_MAX (64 * 1024)
-
-static void x509_freep(X509 **p) {
-        X509_free(*p);
-}
-static void evp_pkey_freep(EVP_PKEY **p) {
-        EVP_PKEY_free(*p);
-}
-static void bio_freep(BIO **p) {
-        BIO_free(*p);
-}
 
 /* The manufacturer CA: its certificate (and the file's bytes, to copy),
  * and its private key. */

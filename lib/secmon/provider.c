@@ -43,6 +43,7 @@
 
 #include "core/crypto_internal.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "secmon/client.h"
 #include "secmon/provider.h"
 #include "secmon/provider_internal.h"
@@ -486,13 +487,6 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in, 
 #else
 
 /* ---- Built-in use ------------------------------------------------------- */
-
-static void evp_pkey_freep(EVP_PKEY **p) {
-        EVP_PKEY_free(*p);
-}
-static void evp_pkey_ctx_freep(EVP_PKEY_CTX **p) {
-        EVP_PKEY_CTX_free(*p);
-}
 
 /* The earliest error OpenSSL queued, with its data, in err; the queue is
  * emptied. Out of memory is -ENOMEM whatever code says. */

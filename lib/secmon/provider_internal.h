@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "core/openssl_cleanup.h"
 #include "rot/rot.h"
 #include "secmon/client.h"
 #include "secmon/provider.h"
@@ -40,7 +41,6 @@ typedef struct prov {
         OSSL_FUNC_core_vset_error_fn *vset_error;
 } prov;
 
-
 enum {
         R_UNREACHABLE = 1,
         R_SECMON_FAILED,
@@ -52,7 +52,6 @@ enum {
         R_SIG_BUFFER,
         R_INTERNAL,
 };
-
 
 /* Queues an error in the application's OpenSSL error queue. Text from
  * elsewhere (paths, secmon's messages) only ever goes in through "%s". */
@@ -91,21 +90,3 @@ extern const OSSL_DISPATCH prov_km_functions[];
 extern const OSSL_DISPATCH prov_sig_functions[];
 extern const OSSL_DISPATCH prov_store_functions[];
 
-static inline void evp_md_freep(EVP_MD **p) {
-        EVP_MD_free(*p);
-}
-static inline void x509_freep(X509 **p) {
-        X509_free(*p);
-}
-static inline void x509_stack_freep(STACK_OF(X509) **p) {
-        sk_X509_pop_free(*p, X509_free);
-}
-static inline void bio_freep(BIO **p) {
-        BIO_free(*p);
-}
-static inline void ec_group_freep(EC_GROUP **p) {
-        EC_GROUP_free(*p);
-}
-static inline void ec_point_freep(EC_POINT **p) {
-        EC_POINT_free(*p);
-}

@@ -12,13 +12,11 @@
 
 #include "core/fileio.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "secmon.h"
 
 #define CERT_FILE_MAX (64 * 1024)
 
-static void x509_freep(X509 **x) {
-        X509_free(*x);
-}
 static void pkey_freep(EVP_PKEY **k) {
         EVP_PKEY_free(*k);
 }

@@ -19,9 +19,10 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "core/fileio.h"
 #include "core/crypto_internal.h"
+#include "core/fileio.h"
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "core/strutil.h"
 #include "rampart/crypto.h"
 #include "rot/dice.h"
@@ -49,13 +50,6 @@ typedef struct soft_state {
         EVP_PKEY *alias;
         uint8_t seal_key[32];
 } soft_state;
-
-static void evp_cipher_ctx_freep(EVP_CIPHER_CTX **p) {
-        EVP_CIPHER_CTX_free(*p);
-}
-static void openssl_freep(void *p) {
-        OPENSSL_free(*(void **) p);
-}
 
 static char *path_in(const char *dir, const char *name) {
         char *p = NULL;

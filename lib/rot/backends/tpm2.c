@@ -35,6 +35,7 @@
 #include <tss2/tss2_tctildr.h>
 
 #include "core/macro.h"
+#include "core/openssl_cleanup.h"
 #include "rampart/crypto.h"
 #include "rot/backends/tpm2.h"
 #include "rot/dice.h"
@@ -83,14 +84,6 @@ static void esys_freep(void *p) {
         Esys_Free(*(void **) p);
 }
 #define _cleanup_esys_ _cleanup_(esys_freep)
-
-static void evp_pkey_ctx_freep(EVP_PKEY_CTX **p) {
-        EVP_PKEY_CTX_free(*p);
-}
-
-static void evp_cipher_ctx_freep(EVP_CIPHER_CTX **p) {
-        EVP_CIPHER_CTX_free(*p);
-}
 
 /* The response code without the handle, session or parameter number a
  * format-one TPM code carries. */
