@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* The management and device APIs (docs/api.md, docs/openapi.json): the
+ * route table and one file of handlers per resource. */
+
+#include <stdbool.h>
+
+#include "http.h"
+
+extern const rp_route rp_api_routes[];
+extern const size_t rp_api_n_routes;
+
+/* Authenticates the caller as route->auth requires and fills
+ * rp_req_principal(req). Returns true to go on, or false after replying
+ * (401 "unauthenticated" / 403 "forbidden" / 503). api/auth.c. */
+bool rp_api_authenticate(rp_req *req, rp_auth auth);
+
+/* At every start: if the store has no operator, creates the operator
+ * 'admin' and an API token for it, written to DATA_DIR/admin.token (0600,
+ * replaced atomically); ret_created says whether it did. Safe when several
+ * servers start together on one store. api/users.c. */
+int rp_api_bootstrap(rp_db *db, const char *data_dir, bool *ret_created, rp_error *err);
+
+/* Handlers, by file. */
+/* health.c */
+void rp_api_healthz(rp_req *req);
+void rp_api_metrics(rp_req *req);
+/* tenants.c */
+void rp_api_tenant_create(rp_req *req);
+void rp_api_tenant_list(rp_req *req);
+void rp_api_tenant_show(rp_req *req);
+void rp_api_tenant_update(rp_req *req);
+void rp_api_ca_certificate(rp_req *req);
+/* users.c: users and tokens */
+void rp_api_whoami(rp_req *req);
+void rp_api_user_add(rp_req *req);
+void rp_api_user_list(rp_req *req);
+void rp_api_user_remove(rp_req *req);
+void rp_api_token_create(rp_req *req);
+void rp_api_token_list(rp_req *req);
+void rp_api_token_revoke(rp_req *req);
+/* manufacturers.c */
+void rp_api_manufacturer_add(rp_req *req);
+void rp_api_manufacturer_list(rp_req *req);
+void rp_api_manufacturer_remove(rp_req *req);
+/* products.c: products and device groups */
+void rp_api_product_create(rp_req *req);
+void rp_api_product_list(rp_req *req);
+void rp_api_product_show(rp_req *req);
+void rp_api_group_create(rp_req *req);
+void rp_api_group_list(rp_req *req);
+void rp_api_group_show(rp_req *req);
+void rp_api_group_update(rp_req *req);
+/* devices.c */
+void rp_api_device_claim(rp_req *req);
+void rp_api_device_list(rp_req *req);
+void rp_api_device_show(rp_req *req);
+void rp_api_device_update(rp_req *req);
+void rp_api_device_release(rp_req *req);
+/* releases.c */
+void rp_api_release_add(rp_req *req);
+void rp_api_release_list(rp_req *req);
+void rp_api_release_revoke(rp_req *req);
+/* audit.c: the audit log and the attestation record */
+void rp_api_audit_list(rp_req *req);
+void rp_api_attestation_list(rp_req *req);
+/* attest.c: the device API */
+void rp_api_attest_nonce(rp_req *req);
+void rp_api_attest(rp_req *req);
+void rp_api_device_self(rp_req *req);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+/* rampart-server: the security service. One process = one listener, N
+ * worker threads (each its own event loop and store connection), state in
+ * the store only (docs/operations.md). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+/* Everything a config file (--config F, "key = value" lines) or a flag can
+ * set; flags override the file. Defaults are safe with nothing set. */
+typedef struct rp_server_config {
+        char *data_dir;                 /* --data-dir; required */
+        char *listen;                   /* --listen HOST:PORT; 127.0.0.1:8443 */
+        char *store;                    /* --store; sqlite:DATA_DIR/rampart.db */
+        unsigned workers;               /* --workers; the number of cores */
+        /* TLS: by default DATA_DIR/tls/{ca.pem,server.pem,server.key}, made
+         * at first start (server.pem names localhost, 127.0.0.1, ::1 and
+         * each --tls-name). */
+        char *tls_cert, *tls_key;
+        char **tls_names;
+        size_t n_tls_names;
+        bool tls12;                     /* --tls12: also accept TLS 1.2 */
+        /* Limits */
+        size_t max_body;                /* 1 MiB */
+        size_t max_header;              /* 16 KiB, all header lines */
+        unsigned max_connections;       /* 16384 per process (fd limit raised to fit) */
+        double rate;                    /* requests per second per client address: 200 */
+        unsigned burst;                 /* 400 */
+        unsigned idle_timeout;          /* seconds a connection may sit idle: 60 */
+        unsigned request_timeout;       /* seconds to receive a whole request: 10 */
+        /* Attestation */
+        unsigned nonce_ttl;             /* seconds a nonce is valid: 60 */
+        unsigned cert_lifetime;         /* seconds a device certificate is valid: 86400 */
+} rp_server_config;
+
+typedef struct rp_server {
+        rp_server_config cfg;
+        SSL_CTX *ssl_ctx;
+        char *tls_ca_path;              /* what clients trust */
+} rp_server;
