@@ -273,8 +273,11 @@ static int pg_query(rp_db *db, const char *sql, const char *const *params, size_
                         out->cells[row * n_cols + col] = dup_or_null(res, (int)row, (int)col, &oom);
         if (oom)
                 return rp_error_set(err, -ENOMEM, "PostgreSQL store %s: out of memory", p->where);
-        const char *changes = PQcmdTuples(res);
-        out->changes = *changes ? strtoull(changes, NULL, 10) : 0;
+        /* PQcmdTuples also counts the rows a SELECT returned. */
+        const char *tag = PQcmdStatus(res), *changes = PQcmdTuples(res);
+        bool writes = strncmp(tag, "INSERT ", 7) == 0 || strncmp(tag, "UPDATE ", 7) == 0 ||
+                      strncmp(tag, "DELETE ", 7) == 0 || strncmp(tag, "MERGE ", 6) == 0;
+        out->changes = writes && *changes ? strtoull(changes, NULL, 10) : 0;
         *ret = TAKE_PTR(out);
         return 0;
 }
