@@ -24,17 +24,17 @@ metric() {  # metric NAME: its value in GET /metrics
 }
 
 # --- slow clients ---------------------------------------------------------
-# The idle timeout (120 s) is longer than the attacks' bound (60 s): only
+# The idle timeout (120 s) is longer than the attacks' bound (30 s): only
 # the request deadline can end them in time.
 start_server "$T/d1" --workers 2 --request-timeout 2 --idle-timeout 120 --max-body 4096 --max-header 2048 \
   || { finish; exit 1; }
-expect_ok "slowloris: header bytes one a second" "$ATTACK" slowloris "$SERVER_PORT" 60
+expect_ok "slowloris: header bytes one a second" "$ATTACK" slowloris "$SERVER_PORT" 30
 expect_out "slowloris cut off" '^closed after'
 server_alive "after slowloris"
-expect_ok "slow body: body bytes one a second" "$ATTACK" slowbody "$SERVER_PORT" 60
+expect_ok "slow body: body bytes one a second" "$ATTACK" slowbody "$SERVER_PORT" 30
 expect_out "slow body cut off" '^closed after'
 server_alive "after a slow body"
-expect_ok "a ClientHello, then silence" "$ATTACK" hello "$SERVER_PORT" 60
+expect_ok "a ClientHello, then silence" "$ATTACK" hello "$SERVER_PORT" 30
 expect_out "silent TLS client cut off" '^closed after'
 server_alive "after a silent TLS client"
 grep -q 'event=request-timeout remote=127\.0\.0\.1:[0-9]* timeout=2' "$SERVER_LOG" && ok ||
@@ -94,14 +94,14 @@ stop_server
 # descriptors and memory, and that a new client is still served.
 N=10000
 start_server "$T/d2" --workers 2 --request-timeout 600 --idle-timeout 600 || { finish; exit 1; }
-"$ATTACK" hold "$SERVER_PORT" "$N" >"$T/hold.out" 2>"$T/hold.err" &
+"$ATTACK" hold "$SERVER_PORT" "$N" >"$T/idle.out" 2>"$T/idle.err" &
 hold_pid=$!
 for ((i = 0; i < 1200; i++)); do
-  grep -q connected "$T/hold.out" 2>/dev/null && break
+  grep -q connected "$T/idle.out" 2>/dev/null && break
   kill -0 "$hold_pid" 2>/dev/null || break
   sleep 0.1
 done
-grep -q "connected $N" "$T/hold.out" && ok || fail "could not open $N connections: $(cat "$T/hold.err")"
+grep -q "connected $N" "$T/idle.out" && ok || fail "could not open $N connections: $(cat "$T/idle.err")"
 # Wait (bounded) until the server has accepted them all.
 for ((i = 0; i < 600; i++)); do
   c=$(metric rampart_http_connections)
@@ -111,7 +111,7 @@ done
 [ "${c:-0}" -ge "$N" ] && ok || fail "the server holds ${c:-?} connections, not $N"
 server_alive "with $N idle connections open"
 kill -TERM "$hold_pid"; wait "$hold_pid" || true
-grep -q "open $N" "$T/hold.out" && ok || fail "the server closed idle connections it should keep: $(cat "$T/hold.out")"
+grep -q "open $N" "$T/idle.out" && ok || fail "the server closed idle connections it should keep: $(cat "$T/idle.out")"
 for ((i = 0; i < 600; i++)); do
   c=$(metric rampart_http_connections)
   [ "${c:-$N}" -lt 10 ] && break
@@ -149,7 +149,11 @@ start_server "$T/d4" --workers 1 --max-connections 3 --request-timeout 600 --idl
 expect_ok "served before the limit is reached" curl -sS --max-time 30 --cacert "$SERVER_CA" "$SERVER_URL/healthz"
 "$ATTACK" hold "$SERVER_PORT" 3 tls >"$T/hold.out" 2>"$T/hold.err" &
 hold_pid=$!
-for ((i = 0; i < 600; i++)); do grep -q connected "$T/hold.out" 2>/dev/null && break; sleep 0.1; done
+for ((i = 0; i < 600; i++)); do
+  grep -q connected "$T/hold.out" 2>/dev/null && break
+  kill -0 "$hold_pid" 2>/dev/null || break
+  sleep 0.1
+done
 grep -q "connected 3" "$T/hold.out" && ok || fail "could not hold 3 connections: $(cat "$T/hold.err")"
 rc=0
 curl -sS --max-time 5 --cacert "$SERVER_CA" -o /dev/null "$SERVER_URL/healthz" 2>"$T/err" || rc=$?
