@@ -171,6 +171,15 @@ rc=0; wait "$SERVER_PID" || rc=$?
 [ "$rc" = 0 ] && grep -q 'event=stop signal=INT' "$SERVER_LOG" && ok || fail "SIGINT: exit $rc: $(tail -3 "$SERVER_LOG")"
 unset "_SRV_LOG[$SERVER_PID]"
 
+# --- IPv6 -------------------------------------------------------------------
+start_server "$D" --listen '[::1]:0' --workers 1 || { finish; exit 1; }
+[[ "$SERVER_URL" == "https://[::1]:"* ]] && ok || fail "the ready line does not say [::1]: $SERVER_URL"
+http_req GET /healthz
+status_is "healthz over IPv6" 200
+grep -qE "event=request id=[0-9a-f]{16} method=GET route=/healthz status=200 ms=[0-9.]+ remote=\[::1\]:[0-9]+ " \
+  "$SERVER_LOG" && ok || fail "IPv6 remote not logged as [::1]:PORT: $(grep event=request "$SERVER_LOG")"
+stop_server
+
 # --- the config file, and flags over it ------------------------------------
 cat >"$T/server.conf" <<EOF
 # rampart-server settings

@@ -182,4 +182,22 @@ rc=0; wait "$waiting_pid" || rc=$?
 server_alive "after the connection limit"
 stop_server
 
+# --- SIGTERM with clients connected ---------------------------------------------
+# Idle kept-alive connections are closed at once; the server does not wait
+# out its grace period (it would log event=stop-timeout).
+start_server "$T/d5" --workers 2 --request-timeout 600 --idle-timeout 600 || { finish; exit 1; }
+"$ATTACK" hold "$SERVER_PORT" 20 tls >"$T/term.out" 2>"$T/term.err" &
+hold_pid=$!
+for ((i = 0; i < 600; i++)); do
+  grep -q connected "$T/term.out" 2>/dev/null && break
+  kill -0 "$hold_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "connected 20" "$T/term.out" && ok || fail "could not hold 20 connections: $(cat "$T/term.err")"
+log=$SERVER_LOG
+stop_server
+! grep -q 'event=stop-timeout' "$log" && ok || fail "idle connections held up the stop: $(grep stop "$log")"
+kill -TERM "$hold_pid"; wait "$hold_pid" || true
+grep -q "open 0" "$T/term.out" && ok || fail "connections left open by a stopped server: $(cat "$T/term.out")"
+
 finish
