@@ -370,6 +370,42 @@ static void test_transact_retries_busy(void **state) {
         assert_int_equal(count(db, "tenants"), 0);
 }
 
+/* A statement that fails inside a transaction dooms it, on both engines
+ * (PostgreSQL's rule; the SQLite backend keeps it too): the statements after
+ * it are refused and COMMIT rolls back, even if fn ignored the failure. */
+typedef struct swallow {
+        int dup, after;
+} swallow;
+
+static int tx_swallow(rp_db *db, void *userdata, rp_error *err) {
+        swallow *w = userdata;
+        int r = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, created_at) "
+                             "VALUES ('t1', 'one', '', '', 1)", NULL);
+        if (r < 0)
+                return r;
+        w->dup = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, "
+                              "created_at) VALUES ('t1', 'one', '', '', 1)", NULL);
+        w->after = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, "
+                                "created_at) VALUES ('t2', 'two', '', '', 1)", NULL);
+        return 0;       /* the mistake: carrying on as if all went well */
+}
+
+static void test_failed_statement_dooms_transaction(void **state) {
+        _cleanup_free_ char *store = fresh_store(state);
+        _cleanup_(rp_db_closep) rp_db *db = open_or_fail(store);
+        rp_error err = {0};
+        swallow w = { 0 };
+        assert_int_equal(rp_db_transact(db, tx_swallow, &w, &err), -EIO);
+        assert_non_null(strstr(err.message, "rolled back at COMMIT"));
+        assert_int_equal(w.dup, -EEXIST);
+        assert_int_equal(w.after, -EIO);
+        assert_int_equal(count(db, "tenants"), 0);
+        /* The next transaction starts clean. */
+        tx_ctx c = { 0 };
+        assert_int_equal(rp_db_transact(db, tx_claim, &c, &err), 0);
+        assert_int_equal(count(db, "tenants"), 1);
+}
+
 /* A second connection holds the write lock (SQLite) or the row (PostgreSQL);
  * the first one's transaction waits, and goes through once it is released. */
 typedef struct waiter {
@@ -831,8 +867,9 @@ static void test_postgres_unreachable(void **state) {
         /* A URI libpq cannot read: still no password in the message. */
         rp_error err = {0};
         rp_db *db = NULL;
-        assert_int_equal(rp_db_open("postgres://rampart:Sup3r-Secret-Pw@127.0.0.1:%zz/x", &db, &err), -EINVAL);
-        assert_null(strstr(err.message, "Sup3r-Secret-Pw"));
+        assert_int_equal(rp_db_open("postgres://rampart:Sup3r%zzSecret-Pw@127.0.0.1:5432/x", &db, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "not a valid connection URI"));
+        assert_null(strstr(err.message, "Secret-Pw"));
         close(fd);
 }
 
@@ -895,6 +932,7 @@ int main(void) {
                 cmocka_unit_test_prestate(test_duplicate_key, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_transact_rolls_back, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_transact_retries_busy, (void *)&sqlite_case),
+                cmocka_unit_test_prestate(test_failed_statement_dooms_transaction, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_busy_then_released, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_racing_claims, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_migrate_fresh_and_reopen, (void *)&sqlite_case),
@@ -910,6 +948,7 @@ int main(void) {
                 cmocka_unit_test_prestate(test_duplicate_key, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_transact_rolls_back, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_transact_retries_busy, (void *)&pg_case),
+                cmocka_unit_test_prestate(test_failed_statement_dooms_transaction, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_busy_then_released, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_deadlock_retried, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_racing_claims, (void *)&pg_case),

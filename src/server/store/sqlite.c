@@ -26,6 +26,10 @@ typedef struct sqlite_db {
         struct rp_db base;
         sqlite3 *conn;
         char *path;
+        /* Inside begin..commit, and whether a statement in it failed: then,
+         * as PostgreSQL does, every further statement is refused and COMMIT
+         * rolls back, so code tried on SQLite behaves the same on both. */
+        bool in_tx, tx_failed;
 } sqlite_db;
 
 static sqlite_db *to_sqlite(rp_db *db) {
@@ -62,6 +66,8 @@ static int map_code(int rc) {
 /* Sets err from the connection's last error and returns the mapped code. */
 static int fail(sqlite_db *s, int rc, const char *sql, rp_error *err) {
         int code = map_code(rc);
+        if (s->in_tx)
+                s->tx_failed = true;
         const char *msg = s->conn ? sqlite3_errmsg(s->conn) : sqlite3_errstr(rc);
         if ((rc & 0xff) == SQLITE_NOTADB)
                 return rp_error_set(err, code, "SQLite store %s: not an SQLite database (%s)", s->path, msg);
@@ -239,9 +245,8 @@ static int read_row(cells *c, sqlite3_stmt *stmt, size_t n_cols) {
         return 0;
 }
 
-static int sqlite_query(rp_db *db, const char *sql, const char *const *params, size_t n_params,
-                        rp_db_result **ret, rp_error *err) {
-        sqlite_db *s = to_sqlite(db);
+static int query_one(sqlite_db *s, const char *sql, const char *const *params, size_t n_params,
+                     rp_db_result **ret, rp_error *err) {
         _cleanup_(finalizep) sqlite3_stmt *stmt = NULL;
         const char *tail = NULL;
         int rc = sqlite3_prepare_v2(s->conn, sql, -1, &stmt, &tail);
@@ -282,8 +287,27 @@ static int sqlite_query(rp_db *db, const char *sql, const char *const *params, s
         return 0;
 }
 
+/* A statement inside a transaction in which one already failed. */
+static int refuse_aborted(sqlite_db *s, rp_error *err) {
+        return rp_error_set(err, -EIO, "SQLite store %s: a statement in this transaction failed, so it "
+                            "will be rolled back (as PostgreSQL does)", s->path);
+}
+
+static int sqlite_query(rp_db *db, const char *sql, const char *const *params, size_t n_params,
+                        rp_db_result **ret, rp_error *err) {
+        sqlite_db *s = to_sqlite(db);
+        if (s->in_tx && s->tx_failed)
+                return refuse_aborted(s, err);
+        int r = query_one(s, sql, params, n_params, ret, err);
+        if (r < 0 && s->in_tx)
+                s->tx_failed = true;
+        return r;
+}
+
 static int sqlite_exec_script(rp_db *db, const char *sql, rp_error *err) {
         sqlite_db *s = to_sqlite(db);
+        if (s->in_tx && s->tx_failed)
+                return refuse_aborted(s, err);
         int rc = sqlite3_exec(s->conn, sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK)
                 return fail(s, sqlite3_extended_errcode(s->conn), sql, err);
@@ -291,20 +315,38 @@ static int sqlite_exec_script(rp_db *db, const char *sql, rp_error *err) {
 }
 
 static int sqlite_begin(rp_db *db, rp_error *err) {
+        sqlite_db *s = to_sqlite(db);
         /* IMMEDIATE: take the write lock now, so that a transaction never
          * fails halfway because it read first and then wanted to write. */
-        return exec_one(to_sqlite(db), "BEGIN IMMEDIATE", NULL, 0, err);
-}
-
-static int sqlite_commit(rp_db *db, rp_error *err) {
-        return exec_one(to_sqlite(db), "COMMIT", NULL, 0, err);
+        int r = exec_one(s, "BEGIN IMMEDIATE", NULL, 0, err);
+        if (r < 0)
+                return r;
+        s->in_tx = true;
+        s->tx_failed = false;
+        return 0;
 }
 
 static int sqlite_rollback(rp_db *db) {
         sqlite_db *s = to_sqlite(db);
+        s->in_tx = s->tx_failed = false;
         if (sqlite3_get_autocommit(s->conn))
-                return 0;       /* SQLite already rolled back (on some errors it does) */
+                return 0;       /* not in a transaction (some errors end it) */
         return exec_one(s, "ROLLBACK", NULL, 0, NULL);
+}
+
+static int sqlite_commit(rp_db *db, rp_error *err) {
+        sqlite_db *s = to_sqlite(db);
+        if (s->in_tx && s->tx_failed) {
+                sqlite_rollback(db);
+                return rp_error_set(err, -EIO, "SQLite store %s: the transaction was rolled back at COMMIT "
+                                    "(a statement in it had failed)", s->path);
+        }
+        int r = exec_one(s, "COMMIT", NULL, 0, err);
+        /* A COMMIT that failed busy leaves the transaction open, for
+         * rollback() (or another COMMIT). */
+        if (r >= 0)
+                s->in_tx = false;
+        return r;
 }
 
 static int sqlite_lock_migrations(rp_db *db, rp_error *err) {
