@@ -222,9 +222,9 @@ static int pg_open(const char *target, rp_db **ret, rp_error *err) {
         /* Our defaults first: what the URI says wins (expand_dbname). */
         const char *const keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
                                      "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                                     "application_name", "dbname", NULL };
+                                     "application_name", "client_encoding", "dbname", NULL };
         const char *const values[] = { CONNECT_TIMEOUT_S, "1", "10", "5", "3", "30000",
-                                       "rampart-server", target, NULL };
+                                       "rampart-server", "UTF8", target, NULL };
         p->conn = PQconnectdbParams(keys, values, 1);
         if (!p->conn)
                 return rp_error_set(err, -ENOMEM, "PostgreSQL store %s: out of memory", p->where);
