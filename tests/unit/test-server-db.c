@@ -219,6 +219,30 @@ static void test_null_parameters(void **state) {
         assert_int_equal(none->n_rows, 0);
 }
 
+/* Many distinct statements, each run again later with other values (the
+ * SQLite backend keeps prepared statements: none may answer for another,
+ * or keep an earlier call's values). */
+static void test_statement_reuse(void **state) {
+        _cleanup_free_ char *store = fresh_store(state);
+        _cleanup_(rp_db_closep) rp_db *db = open_or_fail(store);
+        rp_error err = {0};
+        for (int pass = 0; pass < 3; pass++)
+                for (int i = 0; i < 120; i++) {
+                        char sql[64], value[32];
+                        snprintf(sql, sizeof sql, "SELECT $1, %d, $2", i);
+                        snprintf(value, sizeof value, "v%d.%d", pass, i);
+                        const char *params[] = { value, pass == 1 ? NULL : "x" };
+                        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
+                        assert_int_equal(rp_db_query(db, sql, params, 2, &res, &err), 0);
+                        assert_string_equal(rp_db_result_get(res, 0, 0), value);
+                        assert_int_equal(rp_db_result_int(res, 0, 1, -1), i);
+                        if (pass == 1)
+                                assert_null(rp_db_result_get(res, 0, 2));
+                        else
+                                assert_string_equal(rp_db_result_get(res, 0, 2), "x");
+                }
+}
+
 static void test_parameter_mismatch_refused(void **state) {
         _cleanup_free_ char *store = fresh_store(state);
         _cleanup_(rp_db_closep) rp_db *db = open_or_fail(store);
@@ -927,6 +951,7 @@ int main(void) {
         const struct CMUnitTest sqlite_tests[] = {
                 cmocka_unit_test_prestate(test_hostile_text_round_trips, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_null_parameters, (void *)&sqlite_case),
+                cmocka_unit_test_prestate(test_statement_reuse, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_parameter_mismatch_refused, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_changes_and_returning, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_duplicate_key, (void *)&sqlite_case),
@@ -943,6 +968,7 @@ int main(void) {
         const struct CMUnitTest pg_tests[] = {
                 cmocka_unit_test_prestate(test_hostile_text_round_trips, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_null_parameters, (void *)&pg_case),
+                cmocka_unit_test_prestate(test_statement_reuse, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_parameter_mismatch_refused, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_changes_and_returning, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_duplicate_key, (void *)&pg_case),

@@ -21,6 +21,15 @@
 
 /* How long a statement waits for another connection's write lock. */
 #define BUSY_TIMEOUT_MS 5000
+/* Prepared statements kept per connection (the server runs a few dozen
+ * distinct statements; preparing one costs more than running it). */
+#define STMT_CACHE 48
+
+typedef struct cached_stmt {
+        char *sql;
+        sqlite3_stmt *stmt;
+        uint64_t last_used;
+} cached_stmt;
 
 typedef struct sqlite_db {
         struct rp_db base;
@@ -30,6 +39,8 @@ typedef struct sqlite_db {
          * as PostgreSQL does, every further statement is refused and COMMIT
          * rolls back, so code tried on SQLite behaves the same on both. */
         bool in_tx, tx_failed;
+        cached_stmt cache[STMT_CACHE];
+        uint64_t tick;
 } sqlite_db;
 
 static sqlite_db *to_sqlite(rp_db *db) {
@@ -82,7 +93,10 @@ static void sqlite_close(rp_db *db) {
         if (!db)
                 return;
         sqlite_db *s = to_sqlite(db);
-        /* Statements are finalized as soon as they ran, so this closes. */
+        for (size_t i = 0; i < STMT_CACHE; i++) {
+                sqlite3_finalize(s->cache[i].stmt);
+                free(s->cache[i].sql);
+        }
         sqlite3_close_v2(s->conn);
         free(s->path);
         free(s);
@@ -200,8 +214,57 @@ static int bind_params(sqlite_db *s, sqlite3_stmt *stmt, const char *sql, const 
         return 0;
 }
 
-static void finalizep(sqlite3_stmt **stmt) {
-        sqlite3_finalize(*stmt);
+/* The prepared statement for sql, from the cache or prepared now (and
+ * cached, in place of the least recently used). Refuses more than one
+ * statement. */
+static int prepare(sqlite_db *s, const char *sql, sqlite3_stmt **ret, rp_error *err) {
+        cached_stmt *slot = &s->cache[0];
+        for (size_t i = 0; i < STMT_CACHE; i++) {
+                cached_stmt *c = &s->cache[i];
+                if (c->stmt && streq(c->sql, sql)) {
+                        c->last_used = ++s->tick;
+                        *ret = c->stmt;
+                        return 0;
+                }
+                if (!c->stmt || c->last_used < slot->last_used)
+                        slot = c;
+                if (!slot->stmt)
+                        break;
+        }
+
+        sqlite3_stmt *stmt = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v3(s->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+        if (rc != SQLITE_OK)
+                return fail(s, rc, sql, err);
+        if (!stmt)
+                return rp_error_set(err, -EINVAL, "SQLite store %s: an empty statement", s->path);
+        tail += strspn(tail, " \t\r\n;");
+        if (*tail) {
+                sqlite3_finalize(stmt);
+                char excerpt[96];
+                return rp_error_set(err, -EINVAL, "SQLite store %s: more than one statement (in \"%s\")",
+                                    s->path, rp_db_sql_excerpt(sql, excerpt, sizeof excerpt));
+        }
+        char *copy = strdup(sql);
+        if (!copy) {
+                sqlite3_finalize(stmt);
+                return rp_error_set(err, -ENOMEM, "SQLite store %s: out of memory", s->path);
+        }
+        sqlite3_finalize(slot->stmt);
+        free(slot->sql);
+        *slot = (cached_stmt){ .sql = copy, .stmt = stmt, .last_used = ++s->tick };
+        *ret = stmt;
+        return 0;
+}
+
+/* Makes a cached statement ready for its next use: no rows pending, no
+ * pointers to this call's parameters kept. */
+static void releasep(sqlite3_stmt **stmt) {
+        if (!*stmt)
+                return;
+        sqlite3_reset(*stmt);
+        sqlite3_clear_bindings(*stmt);
 }
 
 /* The rows read so far: a growing array of cells. */
@@ -247,19 +310,11 @@ static int read_row(cells *c, sqlite3_stmt *stmt, size_t n_cols) {
 
 static int query_one(sqlite_db *s, const char *sql, const char *const *params, size_t n_params,
                      rp_db_result **ret, rp_error *err) {
-        _cleanup_(finalizep) sqlite3_stmt *stmt = NULL;
-        const char *tail = NULL;
-        int rc = sqlite3_prepare_v2(s->conn, sql, -1, &stmt, &tail);
-        if (rc != SQLITE_OK)
-                return fail(s, rc, sql, err);
-        if (!stmt)
-                return rp_error_set(err, -EINVAL, "SQLite store %s: an empty statement", s->path);
-        tail += strspn(tail, " \t\r\n;");
-        if (*tail) {
-                char excerpt[96];
-                return rp_error_set(err, -EINVAL, "SQLite store %s: more than one statement (in \"%s\")",
-                                    s->path, rp_db_sql_excerpt(sql, excerpt, sizeof excerpt));
-        }
+        _cleanup_(releasep) sqlite3_stmt *stmt = NULL;
+        int rc;
+        int p = prepare(s, sql, &stmt, err);
+        if (p < 0)
+                return p;
         int r = bind_params(s, stmt, sql, params, n_params, err);
         if (r < 0)
                 return r;
