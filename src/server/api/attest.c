@@ -92,7 +92,7 @@ void rp_api_attest_nonce(rp_req *req) {
 /* One attestation as it goes: what the record names. */
 typedef struct attempt {
         rp_req *req;
-        char nonce[NONCE_HEX_LEN + 1];
+        char nonce[2 * RP_EVIDENCE_NONCE_MAX + 1];      /* hex, lowercase */
         char device_id[API_DEVICE_ID_LEN + 1];          /* the nonce's; "" if unknown */
         char tenant_id[RP_DB_ID_LEN + 1];               /* "" if none */
 } attempt;
@@ -134,7 +134,19 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
         if (!rp_str_is_printable(detail, strlen(detail)))
                 snprintf(detail, sizeof detail, "%s", reason);
         rp_error err = {};
-        int r = record(rp_req_db(a->req), a, reason, detail, &err);
+        rp_db *db = rp_req_db(a->req);
+        /* Refused before its tenant was looked up (the nonce's checks): the
+         * record still goes to the tenant that has the device, if one does,
+         * so a tenant sees replays against its devices. */
+        int r = 0;
+        if (!a->tenant_id[0] && a->device_id[0]) {
+                _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
+                r = rp_db_queryv(db, &res, &err, "SELECT tenant_id FROM devices WHERE id = $1", a->device_id, NULL);
+                if (r >= 0 && res->n_rows == 1)
+                        snprintf(a->tenant_id, sizeof a->tenant_id, "%s", rp_db_result_get(res, 0, 0));
+        }
+        if (r >= 0)
+                r = record(db, a, reason, detail, &err);
         if (r < 0) {
                 char q[RP_ERROR_MAX + 8];
                 rp_metrics_error("store");
@@ -311,12 +323,15 @@ static bool read_body(rp_req *req, attempt *a, uint8_t **ret_ev, size_t *ret_len
         static const char *const fields[] = { "nonce", "evidence", NULL };
         _cleanup_(json_decrefp) json_t *body = api_body(req, fields);
         const char *nonce, *evidence;
-        if (!body || !api_body_string(req, body, "nonce", true, API_TEXT_NONEMPTY, NONCE_HEX_LEN, &nonce) ||
+        if (!body || !api_body_string(req, body, "nonce", true, API_TEXT_NONEMPTY, 2 * RP_EVIDENCE_NONCE_MAX, &nonce) ||
             !api_body_string(req, body, "evidence", true, API_TEXT_NONEMPTY, EVIDENCE_B64_MAX, &evidence))
                 return false;
-        if (!api_hex_normalize(nonce, NONCE_HEX_LEN, a->nonce)) {
-                rp_reply_error(req, 400, "bad_request", "nonce: expected the 64 hex digits POST /v1/attest/nonce "
-                               "gave");
+        /* The service's nonces are 32 bytes; any nonce evidence can carry
+         * is read, and one it did not give is nonce_unknown. */
+        size_t n = strlen(nonce);
+        if (n % 2 || n < 2 * RP_EVIDENCE_NONCE_MIN || !api_hex_normalize(nonce, n, a->nonce)) {
+                rp_reply_error(req, 400, "bad_request", "nonce: expected hex (the 64 digits POST /v1/attest/nonce "
+                               "gave)");
                 return false;
         }
         int r = api_base64_decode(evidence, strlen(evidence), RP_EVIDENCE_MAX_SIZE, ret_ev, ret_len);
@@ -394,10 +409,11 @@ void rp_api_attest(rp_req *req) {
         }
 
         /* 4. The evidence, for this nonce, under the tenant's policy. */
-        uint8_t nonce[NONCE_LEN];
-        RP_INVARIANT(rp_hex_decode(a.nonce, nonce, sizeof nonce) == 0);
+        uint8_t nonce[RP_EVIDENCE_NONCE_MAX];
+        size_t nonce_len = strlen(a.nonce) / 2;
+        RP_INVARIANT(rp_hex_decode(a.nonce, nonce, nonce_len) == 0);
         rp_evidence_policy policy = {
-                .ca_pem = cas, .ca_pem_len = strlen(cas), .nonce = nonce, .nonce_len = sizeof nonce,
+                .ca_pem = cas, .ca_pem_len = strlen(cas), .nonce = nonce, .nonce_len = nonce_len,
                 .allow_development = t.allow_development,
         };
         _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *claims = NULL;
