@@ -7,7 +7,8 @@
  * evidence the verifier accepts, the store is set as a hash of the input
  * says: the device claimed or not, enabled or not, its software a release,
  * a revoked one or none, development allowed or not, the nonce fresh, used
- * or expired, or made for another device; so every refusal reason and the
+ * or expired, or made for another device (otherwise the nonce is a claimed
+ * device's, so refused evidence reaches the verifier); so every refusal reason and the
  * certificate's path are reached. Every answer must be one the API gives:
  * 200 with a certificate, 400, or 403 with a reason of docs/api.md's list. */
 #include <openssl/bio.h>
@@ -15,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "api/common.h"
+#include "core/macro.h"
 #include "core/strutil.h"
 #include "fuzz-api.h"
 #include "fuzz-evidence-ca.h"
@@ -22,7 +24,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define OTHER_DEVICE "0000000000000000000000000000000000000000000000000000000000000001"
+/* Claimed in the tenant: the nonce's device for evidence the verifier
+ * refuses, so that it reaches the verifier. */
+#define CLAIMED_DEVICE "0000000000000000000000000000000000000000000000000000000000000001"
+/* Claimed by no tenant. */
+#define OTHER_DEVICE "0000000000000000000000000000000000000000000000000000000000000002"
 
 static const char *const reasons[] = {
         "nonce_unknown", "nonce_expired", "nonce_used", "evidence_invalid", "untrusted_manufacturer",
@@ -56,6 +62,7 @@ static void setup(void) {
                 fuzz_die("the tenant's id", &err);
         snprintf(tenant_id, sizeof tenant_id, "%s", rp_db_result_get(res, 0, 0));
         rp_db_result_free(res);
+        fuzz_expect("POST", "/v1/tenants/fuzz/devices", "{\"device_id\": \"" CLAIMED_DEVICE "\"}", 201);
         done = true;
 }
 
@@ -108,10 +115,10 @@ static void arrange(const rp_evidence_claims *c, uint32_t h) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         setup();
-        /* The fuzz nonce, fresh, for no device in particular. */
+        /* The fuzz nonce, fresh, for a claimed device. */
         sql("DELETE FROM nonces WHERE nonce = $1", fuzz_nonce_hex, NULL);
         sql("INSERT INTO nonces (nonce, device_id, expires_at) VALUES ($1, $2, 9000000000)", fuzz_nonce_hex,
-            OTHER_DEVICE);
+            CLAIMED_DEVICE);
         rp_evidence_claims *c = evidence_claims(data, size);
         if (c) {
                 uint32_t h = 2166136261u;       /* FNV-1a */
@@ -124,8 +131,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         json_t *j = json_loads(out, 0, NULL);
         if (status == 200) {
                 const char *cert = json_string_value(json_object_get(j, "certificate"));
-                if (!c || !cert || !json_is_string(json_object_get(j, "ca_certificate")) ||
-                    !streq(json_string_value(json_object_get(j, "device_id")), c->device_id))
+                const char *id = json_string_value(json_object_get(j, "device_id"));
+                if (!c || !cert || !id || !json_is_string(json_object_get(j, "ca_certificate")) ||
+                    !streq(id, c->device_id))
                         abort();
                 /* The certificate is for the evidence's Alias key. */
                 BIO *bio = BIO_new_mem_buf(cert, -1);

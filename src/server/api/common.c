@@ -339,6 +339,13 @@ json_t *api_body(rp_req *req, const char *const *allowed) {
         return body;
 }
 
+static bool pem_text(const char *s, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (!((s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' || s[i] == '\r'))
+                        return false;
+        return true;
+}
+
 bool api_body_string(rp_req *req, json_t *body, const char *field, bool required, api_text_kind kind, size_t max,
                      const char **ret) {
         json_t *v = json_object_get(body, field);
@@ -363,6 +370,8 @@ bool api_body_string(rp_req *req, json_t *body, const char *field, bool required
                 why = "is too long";
         else if (kind == API_TEXT_NAME)
                 (void) api_name_is_valid(s, &why);
+        else if (kind == API_TEXT_PEM)
+                why = n == 0 ? "is empty" : !pem_text(s, n) ? "is not PEM text (printable ASCII and line breaks)" : NULL;
         else if (kind == API_TEXT_NONEMPTY && n == 0)
                 why = "is empty";
         else if (!rp_str_is_printable(s, n))

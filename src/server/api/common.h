@@ -122,6 +122,7 @@ typedef enum api_text_kind {
         API_TEXT,               /* printable, may be empty */
         API_TEXT_NONEMPTY,      /* printable, at least one byte */
         API_TEXT_NAME,          /* api_name_is_valid */
+        API_TEXT_PEM,           /* printable ASCII, line breaks (CR, LF), at least one byte */
 } api_text_kind;
 bool api_body_string(rp_req *req, json_t *body, const char *field, bool required, api_text_kind kind, size_t max,
                      const char **ret);

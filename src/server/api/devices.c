@@ -25,7 +25,7 @@ static json_t *device_json(const rp_db_result *res, size_t row) {
         _cleanup_free_ char *ref = NULL;
         if (product && group && asprintf(&ref, "%s/%s", product, group) < 0)
                 return NULL;
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                          "id", api_json_text(rp_db_result_get(res, row, 0)),
                          "tenant", api_json_text(rp_db_result_get(res, row, 1)),
                          "product", api_json_text(product),

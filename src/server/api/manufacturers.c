@@ -109,7 +109,7 @@ void rp_api_manufacturer_add(rp_req *req) {
         manufacturer_add m = { .scope = in_tenant ? t.id : SCOPE_SERVICE, .tenant_id = in_tenant ? t.id : NULL };
         const char *pem;
         if (!body || !api_body_string(req, body, "name", false, API_TEXT_NONEMPTY, API_NAME_MAX, &m.name) ||
-            !api_body_string(req, body, "ca_pem", true, API_TEXT_NONEMPTY, API_CA_PEM_MAX, &pem))
+            !api_body_string(req, body, "ca_pem", true, API_TEXT_PEM, API_CA_PEM_MAX, &pem))
                 return;
         api_manufacturer_cert *certs = NULL;
         size_t n = 0;
