@@ -7,10 +7,11 @@
  * evidence the verifier accepts, the store is set as a hash of the input
  * says: the device claimed or not, enabled or not, its software a release,
  * a revoked one or none, development allowed or not, the nonce fresh, used
- * or expired, or made for another device (otherwise the nonce is a claimed
- * device's, so refused evidence reaches the verifier); so every refusal reason and the
- * certificate's path are reached. Every answer must be one the API gives:
- * 200 with a certificate, 400, or 403 with a reason of docs/api.md's list. */
+ * or expired, or made for another device; so every refusal reason and the
+ * certificate's path are reached. (For other inputs the nonce is a claimed
+ * device's, so that refused evidence reaches the verifier.) Every answer
+ * must be one the API gives: 200 with a certificate for the evidence's
+ * Alias key, 400, or 403 with a reason of docs/api.md's list. */
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -40,7 +41,8 @@ static char tenant_id[RP_DB_ID_LEN + 1];
 
 static void sql(const char *q, const char *p1, const char *p2) {
         rp_error err = {};
-        int r = p2 ? rp_db_queryv(fuzz.db, NULL, &err, q, p1, p2, NULL) : rp_db_queryv(fuzz.db, NULL, &err, q, p1, NULL);
+        int r = p2 ? rp_db_queryv(fuzz.db, NULL, &err, q, p1, p2, NULL)
+                   : rp_db_queryv(fuzz.db, NULL, &err, q, p1, NULL);
         if (r < 0)
                 fuzz_die(q, &err);
 }

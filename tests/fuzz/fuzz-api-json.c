@@ -45,7 +45,8 @@ static void setup(void) {
         fuzz_expect("POST", "/v1/tenants/fuzz/products", "{\"name\": \"gadget\"}", 201);
         fuzz_expect("POST", "/v1/tenants/fuzz/devices", "{\"device_id\": \"" DEVICE "\"}", 201);
         fuzz_expect("POST", "/v1/tenants/fuzz/releases",
-                    "{\"kind\": \"os\", \"name\": \"OS\", \"version\": \"1\", \"measurement\": \"" MEASUREMENT "\"}", 201);
+                    "{\"kind\": \"os\", \"name\": \"OS\", \"version\": \"1\", "
+                    "\"measurement\": \"" MEASUREMENT "\"}", 201);
         done = true;
 }
 

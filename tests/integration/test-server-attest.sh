@@ -94,11 +94,15 @@ expect_ok "it verifies for TLS client use" openssl verify -purpose sslclient -CA
   fail "the certificate's key is not dev1's Alias key"
 expect_ok "the certificate's profile" python3 - "$T/cert1.pem" "$D1" "$ACME" "$EXPIRES" <<'EOF'
 import sys
+from datetime import timezone
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
 dev, tenant, expires = sys.argv[2], sys.argv[3], int(sys.argv[4])
-nb, na = c.not_valid_before.timestamp(), c.not_valid_after.timestamp()
+def utc(name):   # newer cryptography: *_utc; older: naive UTC
+    v = getattr(c, name + "_utc", None)
+    return v if v is not None else getattr(c, name).replace(tzinfo=timezone.utc)
+nb, na = utc("not_valid_before").timestamp(), utc("not_valid_after").timestamp()
 assert na - nb == 86400 + 300, "validity %d s" % (na - nb)
 assert int(na) == expires, "expires_at %d, notAfter %d" % (expires, na)
 assert c.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == dev

@@ -153,7 +153,9 @@ int api_tenant_ca_create(const char *name, int64_t now, char **ret_cert_pem, cha
         if (r >= 0)
                 r = set_serial(x, NULL);
         if (r >= 0)
-                r = set_validity(x, now - API_CERT_BACKDATE, now + (int64_t) API_TENANT_CA_YEARS * 365 * 86400 + 5 * 86400);
+                /* 20 years of 365 days, and their leap days. */
+                r = set_validity(x, now - API_CERT_BACKDATE,
+                                 now + (int64_t) API_TENANT_CA_YEARS * 365 * 86400 + 5 * 86400);
         if (r >= 0)
                 r = add_extensions(x, NULL, exts, ELEMENTSOF(exts));
         if (r >= 0 && X509_sign(x, key, EVP_sha256()) <= 0)

@@ -371,7 +371,8 @@ bool api_body_string(rp_req *req, json_t *body, const char *field, bool required
         else if (kind == API_TEXT_NAME)
                 (void) api_name_is_valid(s, &why);
         else if (kind == API_TEXT_PEM)
-                why = n == 0 ? "is empty" : !pem_text(s, n) ? "is not PEM text (printable ASCII and line breaks)" : NULL;
+                why = n == 0 ? "is empty"
+                      : !pem_text(s, n) ? "is not PEM text (printable ASCII and line breaks)" : NULL;
         else if (kind == API_TEXT_NONEMPTY && n == 0)
                 why = "is empty";
         else if (!rp_str_is_printable(s, n))

@@ -350,7 +350,8 @@ static int group_update_tx(rp_db *db, void *userdata, rp_error *err) {
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_object();
-        if (!detail || (g->description && json_object_set_new(detail, "description", json_string(g->description)) < 0) ||
+        if (!detail ||
+            (g->description && json_object_set_new(detail, "description", json_string(g->description)) < 0) ||
             (g->policy && json_object_set_new(detail, "update_policy", json_string(g->policy)) < 0))
                 return rp_error_set(err, -ENOMEM, "out of memory");
         char target[RP_DB_ID_LEN + 16];

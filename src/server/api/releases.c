@@ -47,8 +47,8 @@ static int release_add_tx(rp_db *db, void *userdata, rp_error *err) {
         const release_add *a = userdata;
         char now[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(db, NULL, err, "INSERT INTO releases (id, tenant_id, kind, name, version, measurement, "
-                             "revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)", a->id, a->tenant_id, a->kind,
-                             a->name, a->version, a->measurement, rp_db_int(api_now(), now), NULL);
+                             "revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)", a->id, a->tenant_id,
+                             a->kind, a->name, a->version, a->measurement, rp_db_int(api_now(), now), NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", a->id, "kind", a->kind,
@@ -112,8 +112,8 @@ void rp_api_release_list(rp_req *req) {
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         char lim[RP_DB_INT_STRLEN];
-        int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " RELEASE_COLUMNS " FROM releases WHERE tenant_id = $1 "
-                             "ORDER BY created_at, id LIMIT $2", t.id, rp_db_int(limit, lim), NULL);
+        int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " RELEASE_COLUMNS " FROM releases WHERE "
+                             "tenant_id = $1 ORDER BY created_at, id LIMIT $2", t.id, rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
