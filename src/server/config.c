@@ -166,7 +166,7 @@ static int parse_number(const setting *st, const char *v, double *ret, rp_error 
                 goto bad;
         errno = 0;
         char *end;
-        double d;
+        double d = 0;
         if (st->type == S_RATE) {
                 d = strtod(p, &end);
                 if (errno || !isfinite(d))
@@ -202,7 +202,7 @@ bad:
  * replaces the file's list. */
 static int apply(rp_server_config *cfg, const setting *st, const char *v, bool *names_replace, rp_error *err) {
         void *field = (char *) cfg + st->offset;
-        double d;
+        double d = 0;
         int r;
         switch (st->type) {
         case S_STRING: {

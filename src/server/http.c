@@ -234,6 +234,7 @@ void rp_reply_json(rp_req *req, int status, json_t *j) {
         set_reply(req, status, "application/json", body, n);
 }
 
+__attribute__((format(printf, 4, 0)))
 static void vreply_error(rp_req *req, int status, const char *code, const char *fmt, va_list ap) {
         if (!may_reply(req))
                 return;
