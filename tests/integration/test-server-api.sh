@@ -133,6 +133,9 @@ expect_json "carol's two tokens, no secrets" 'len(j["tokens"]) == 2 and all("tok
 expect_json "last_used_at is set once a token is used" 'any(t["last_used_at"] for t in j["tokens"])'
 API_TOKEN=$ALICE call "alice lists acme's tokens" 200 GET /v1/tenants/acme/tokens
 expect_json "every acme user's tokens" 'sorted({t["user"] for t in j["tokens"]}) == ["alice", "bob", "carol"] and not any("hash" in t or "token" in t for t in j["tokens"])'
+API_TOKEN=$OLGA call "a token without a body (every field optional)" 201 POST /v1/tokens
+expect_json "never expires, no label" 'j["expires_at"] is None and j["label"] == "" and j["user"] == "olga"'
+API_TOKEN=$OLGA refused "a body-less claim" 400 bad_json POST /v1/tenants/other/devices
 API_TOKEN=$CAROL refused "expires_in_days 0" 400 bad_request POST /v1/tokens '{"expires_in_days": 0}'
 API_TOKEN=$CAROL refused "carol revokes alice's token" 404 not_found DELETE "/v1/tokens/$ALICE_ID"
 API_TOKEN=$OLGA refused "olga revokes carol's token" 404 not_found DELETE "/v1/tokens/$CAROL2_ID"

@@ -346,6 +346,19 @@ static bool pem_text(const char *s, size_t n) {
         return true;
 }
 
+json_t *api_body_optional(rp_req *req, const char *const *allowed) {
+        const uint8_t *buf;
+        size_t len;
+        rp_req_body(req, &buf, &len);
+        if (len == 0) {
+                json_t *empty = json_object();
+                if (!empty)
+                        rp_reply_error(req, 500, "internal", "out of memory");
+                return empty;
+        }
+        return api_body(req, allowed);
+}
+
 bool api_body_string(rp_req *req, json_t *body, const char *field, bool required, api_text_kind kind, size_t max,
                      const char **ret) {
         json_t *v = json_object_get(body, field);

@@ -120,6 +120,8 @@ int api_token_new(char ret[API_TOKEN_LEN + 1], char ret_hash[API_TOKEN_HASH_LEN 
 /* The body as an object holding no members but those in allowed (a NULL-
  * terminated list); NULL after replying 400. */
 json_t *api_body(rp_req *req, const char *const *allowed);
+/* The same for routes whose fields are all optional: no body at all is {}. */
+json_t *api_body_optional(rp_req *req, const char *const *allowed);
 /* Member field of body as a string: *ret NULL if absent (400 if
  * required), at most max bytes, checked as kind says. */
 typedef enum api_text_kind {

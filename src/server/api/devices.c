@@ -257,7 +257,7 @@ void rp_api_device_update(rp_req *req) {
         if (!api_tenant_get(req, API_ROLE_CONTRIBUTOR, &t) || !device_param(req, id))
                 return;
         static const char *const fields[] = { "device_group", "enabled", NULL };
-        _cleanup_(json_decrefp) json_t *body = api_body(req, fields);
+        _cleanup_(json_decrefp) json_t *body = api_body_optional(req, fields);
         device_update u = { .tenant_id = t.id, .id = id };
         if (!body || !api_body_bool(req, body, "enabled", &u.enabled, &u.set_enabled) ||
             !api_body_string(req, body, "device_group", false, API_TEXT_NONEMPTY, 2 * API_NAME_MAX + 1, &u.group_ref))

@@ -366,7 +366,7 @@ void rp_api_group_update(rp_req *req) {
             !find_group(req, product_id, id))
                 return;
         static const char *const fields[] = { "description", "update_policy", NULL };
-        _cleanup_(json_decrefp) json_t *body = api_body(req, fields);
+        _cleanup_(json_decrefp) json_t *body = api_body_optional(req, fields);
         group_change g = { .tenant_id = t.id, .product_id = product_id, .id = id };
         if (!body || !api_body_string(req, body, "description", false, API_TEXT, API_TEXT_MAX, &g.description) ||
             !api_body_string(req, body, "update_policy", false, API_TEXT_NONEMPTY, 32, &g.policy))

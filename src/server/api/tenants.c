@@ -164,7 +164,7 @@ void rp_api_tenant_update(rp_req *req) {
         if (!api_tenant_get(req, API_ROLE_ADMINISTRATOR, &t))
                 return;
         static const char *const fields[] = { "allow_development", NULL };
-        _cleanup_(json_decrefp) json_t *body = api_body(req, fields);
+        _cleanup_(json_decrefp) json_t *body = api_body_optional(req, fields);
         tenant_update u = { .id = t.id };
         bool present;
         if (!body || !api_body_bool(req, body, "allow_development", &u.allow_development, &present))

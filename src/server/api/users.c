@@ -258,7 +258,7 @@ void rp_api_token_create(rp_req *req) {
                 snprintf(user_name, sizeof user_name, "%s", p->user_name);
         }
         static const char *const fields[] = { "label", "expires_in_days", NULL };
-        _cleanup_(json_decrefp) json_t *body = api_body(req, fields);
+        _cleanup_(json_decrefp) json_t *body = api_body_optional(req, fields);
         token_create c = { .user_id = user_id, .user_name = user_name };
         int64_t days = 0;
         bool present;
