@@ -70,7 +70,7 @@ void rp_api_attest_nonce(rp_req *req) {
         rp_db *db = rp_req_db(req);
         rp_error err = {};
         int r = rp_db_queryv(db, NULL, &err, "INSERT INTO nonces (nonce, device_id, expires_at) VALUES ($1, $2, $3)",
-                             nonce, id, rp_db_int(expires, exp_s), API_SQL_END);
+                             nonce, id, rp_db_int(expires, exp_s), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -78,7 +78,7 @@ void rp_api_attest_nonce(rp_req *req) {
         /* A bounded sweep of long-expired nonces (one statement). */
         r = rp_db_queryv(db, NULL, &err, "DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces WHERE "
                          "expires_at < $1 LIMIT $2)", rp_db_int(now - NONCE_KEEP_EXPIRED, old_s),
-                         rp_db_int(NONCE_SWEEP_BATCH, batch), API_SQL_END);
+                         rp_db_int(NONCE_SWEEP_BATCH, batch), NULL);
         if (r < 0) {
                 char q[RP_ERROR_MAX + 8];
                 rp_log("event=nonce_sweep_failed request=%s error=%s", rp_req_id(req),
@@ -107,7 +107,7 @@ static int record(rp_db *db, const attempt *a, const char *reason, const char *d
                             "detail, remote) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", id,
                             a->tenant_id[0] ? a->tenant_id : RP_DB_NULL, a->device_id, rp_db_int(api_now_us(), at),
                             reason ? "refused" : "accepted", reason ? reason : RP_DB_NULL, detail ? detail : RP_DB_NULL,
-                            rp_req_remote(a->req), API_SQL_END);
+                            rp_req_remote(a->req), NULL);
 }
 
 static void log_outcome(const attempt *a, const char *outcome, const char *reason, const char *detail) {
@@ -141,7 +141,7 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
         int r = 0;
         if (!a->tenant_id[0] && a->device_id[0]) {
                 _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-                r = rp_db_queryv(db, &res, &err, "SELECT tenant_id FROM devices WHERE id = $1", a->device_id, API_SQL_END);
+                r = rp_db_queryv(db, &res, &err, "SELECT tenant_id FROM devices WHERE id = $1", a->device_id, NULL);
                 if (r >= 0 && res->n_rows == 1)
                         snprintf(a->tenant_id, sizeof a->tenant_id, "%s", rp_db_result_get(res, 0, 0));
         }
@@ -178,7 +178,7 @@ static int load_tenant(rp_db *db, attempt *a, tenant_view *ret, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, err, "SELECT d.tenant_id, d.enabled, t.name, t.allow_development, "
                              "t.ca_cert_pem, t.ca_key_pem FROM devices d JOIN tenants t ON t.id = d.tenant_id "
-                             "WHERE d.id = $1", a->device_id, API_SQL_END);
+                             "WHERE d.id = $1", a->device_id, NULL);
         if (r < 0)
                 return r;
         if (res->n_rows != 1)
@@ -200,7 +200,7 @@ static int load_tenant(rp_db *db, attempt *a, tenant_view *ret, rp_error *err) {
 static int load_cas(rp_db *db, const char *tenant_id, char **ret, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, err, "SELECT ca_cert_pem FROM manufacturers WHERE scope = '' OR scope = $1 "
-                             "ORDER BY created_at, id", tenant_id, API_SQL_END);
+                             "ORDER BY created_at, id", tenant_id, NULL);
         if (r < 0)
                 return r;
         size_t n = 0;
@@ -297,14 +297,14 @@ static int accept_tx_run(rp_db *db, void *userdata, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, err, "UPDATE devices SET last_attested_at = $1, last_measurement = $2, "
                              "last_swversion = $3 WHERE id = $4 AND tenant_id = $5 AND enabled = 1", now,
-                             x->measurement, x->claims->swversion, x->a->device_id, x->a->tenant_id, API_SQL_END);
+                             x->measurement, x->claims->swversion, x->a->device_id, x->a->tenant_id, NULL);
         if (r < 0)
                 return r;
         if (res->changes == 0) {
                 /* Released or disabled since we looked. */
                 rp_db_result_free(TAKE_PTR(res));
                 r = rp_db_queryv(db, &res, err, "SELECT enabled FROM devices WHERE id = $1 AND tenant_id = $2",
-                                 x->a->device_id, x->a->tenant_id, API_SQL_END);
+                                 x->a->device_id, x->a->tenant_id, NULL);
                 if (r < 0)
                         return r;
                 x->refusal = res->n_rows == 1 ? "device_disabled" : "device_unclaimed";
@@ -312,7 +312,7 @@ static int accept_tx_run(rp_db *db, void *userdata, rp_error *err) {
         }
         r = rp_db_queryv(db, NULL, err, "INSERT INTO certificates (serial, tenant_id, device_id, issued_at, "
                          "expires_at) VALUES ($1, $2, $3, $4, $5)", x->serial, x->a->tenant_id, x->a->device_id, now,
-                         rp_db_int(x->not_after, exp), API_SQL_END);
+                         rp_db_int(x->not_after, exp), NULL);
         if (r < 0)
                 return r;
         return record(db, x->a, NULL, NULL, err);
@@ -363,7 +363,7 @@ void rp_api_attest(rp_req *req) {
         /* 1. The nonce, looked up (not consumed). */
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, &err, "SELECT device_id, expires_at, used_at FROM nonces WHERE nonce = $1",
-                             a.nonce, API_SQL_END);
+                             a.nonce, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -438,7 +438,7 @@ void rp_api_attest(rp_req *req) {
         /* 6. The nonce, consumed: one attestation per nonce, whatever races. */
         rp_db_result_free(TAKE_PTR(res));
         r = rp_db_queryv(db, &res, &err, "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL AND "
-                         "expires_at > $1", now_s, a.nonce, API_SQL_END);
+                         "expires_at > $1", now_s, a.nonce, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -460,7 +460,7 @@ void rp_api_attest(rp_req *req) {
         rp_hex_encode_buf(claims->measurement, sizeof claims->measurement, measurement);
         rp_db_result_free(TAKE_PTR(res));
         r = rp_db_queryv(db, &res, &err, "SELECT revoked FROM releases WHERE tenant_id = $1 AND measurement = $2",
-                         a.tenant_id, measurement, API_SQL_END);
+                         a.tenant_id, measurement, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -525,7 +525,7 @@ void rp_api_device_self(rp_req *req) {
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT t.name, pr.name, g.name FROM devices d JOIN tenants t "
                              "ON t.id = d.tenant_id LEFT JOIN device_groups g ON g.id = d.device_group_id LEFT JOIN "
                              "products pr ON pr.id = g.product_id WHERE d.id = $1 AND d.tenant_id = $2", p->device_id,
-                             p->tenant_id, API_SQL_END);
+                             p->tenant_id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;

@@ -47,10 +47,10 @@ void rp_api_audit_list(rp_req *req) {
         int r;
         if (in_tenant)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant_id = $1 "
-                                 "ORDER BY at DESC, id DESC LIMIT $2", t.id, rp_db_int(limit, lim), API_SQL_END);
+                                 "ORDER BY at DESC, id DESC LIMIT $2", t.id, rp_db_int(limit, lim), NULL);
         else
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " AUDIT_COLUMNS " FROM audit WHERE tenant_id IS "
-                                 "NULL ORDER BY at DESC, id DESC LIMIT $1", rp_db_int(limit, lim), API_SQL_END);
+                                 "NULL ORDER BY at DESC, id DESC LIMIT $1", rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -76,11 +76,11 @@ void rp_api_attestation_list(rp_req *req) {
         if (device)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " ATTESTATION_COLUMNS " FROM attestations WHERE "
                                  "tenant_id = $1 AND device_id = $2 ORDER BY at DESC, id DESC LIMIT $3", t.id, id,
-                                 rp_db_int(limit, lim), API_SQL_END);
+                                 rp_db_int(limit, lim), NULL);
         else
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " ATTESTATION_COLUMNS " FROM attestations WHERE "
                                  "tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2", t.id, rp_db_int(limit, lim),
-                                 API_SQL_END);
+                                 NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;

@@ -44,7 +44,7 @@ static bool authenticate_token(rp_req *req) {
         int r = rp_db_queryv(db, &res, &err,
                              "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.name, u.role, "
                              "u.tenant_id FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
-                             hash, API_SQL_END);
+                             hash, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;
@@ -73,7 +73,7 @@ static bool authenticate_token(rp_req *req) {
                 rp_error_clear(&err);
                 r = rp_db_queryv(db, NULL, &err, "UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND "
                                  "(last_used_at IS NULL OR last_used_at <= $3)", rp_db_int(now, now_s), p->token_id,
-                                 rp_db_int(now - LAST_USED_PERIOD, before), API_SQL_END);
+                                 rp_db_int(now - LAST_USED_PERIOD, before), NULL);
                 if (r < 0) {
                         char q[RP_ERROR_MAX + 8];
                         rp_log("event=token_last_used_failed request=%s error=%s", rp_req_id(req),
@@ -106,7 +106,7 @@ static bool authenticate_device(rp_req *req) {
 
         rp_db *db = rp_req_db(req);
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        r = rp_db_queryv(db, &res, &err, "SELECT ca_cert_pem FROM tenants WHERE id = $1", id.tenant_id, API_SQL_END);
+        r = rp_db_queryv(db, &res, &err, "SELECT ca_cert_pem FROM tenants WHERE id = $1", id.tenant_id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;
@@ -125,7 +125,7 @@ static bool authenticate_device(rp_req *req) {
 
         rp_db_result_free(TAKE_PTR(res));
         r = rp_db_queryv(db, &res, &err, "SELECT enabled FROM devices WHERE id = $1 AND tenant_id = $2",
-                         id.device_id, id.tenant_id, API_SQL_END);
+                         id.device_id, id.tenant_id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;

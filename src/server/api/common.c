@@ -73,10 +73,10 @@ int api_tenant_find(rp_db *db, const char *name_or_id, api_tenant *ret, rp_error
         int r;
         if (api_hex_normalize(name_or_id, RP_DB_ID_LEN, id))
                 r = rp_db_queryv(db, &res, err, "SELECT id, name, allow_development, created_at FROM tenants "
-                                 "WHERE id = $1", id, API_SQL_END);
+                                 "WHERE id = $1", id, NULL);
         else
                 r = rp_db_queryv(db, &res, err, "SELECT id, name, allow_development, created_at FROM tenants "
-                                 "WHERE name = $1", name_or_id, API_SQL_END);
+                                 "WHERE name = $1", name_or_id, NULL);
         if (r < 0)
                 return r;
         if (res->n_rows == 0)
@@ -96,7 +96,7 @@ int api_tenant_name(rp_db *db, const char *tenant_id, char ret[API_NAME_MAX + 1]
                 return 0;
         }
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT name FROM tenants WHERE id = $1", tenant_id, API_SQL_END);
+        int r = rp_db_queryv(db, &res, err, "SELECT name FROM tenants WHERE id = $1", tenant_id, NULL);
         if (r < 0)
                 return r;
         copy_cell(ret, API_NAME_MAX + 1, rp_db_result_get(res, 0, 0));
@@ -156,7 +156,7 @@ int api_audit(rp_db *db, const api_actor *a, const char *tenant_id, const char *
                             "INSERT INTO audit (id, tenant_id, at, actor, action, target, detail, remote) "
                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                             id, tenant_id ? tenant_id : RP_DB_NULL, rp_db_int(api_now_us(), at), a->actor, action,
-                            target ? target : RP_DB_NULL, text ? text : RP_DB_NULL, a->remote, API_SQL_END);
+                            target ? target : RP_DB_NULL, text ? text : RP_DB_NULL, a->remote, NULL);
 }
 
 /* --- checks --- */

@@ -18,10 +18,6 @@
 #include "http.h"
 #include "store/db.h"
 
-/* The end of rp_db_queryv's parameters: NULL as a pointer (a bare NULL
- * may be an int where varargs are read). */
-#define API_SQL_END ((const char *) NULL)
-
 /* Lists: ?limit=N, default and maximum. */
 #define API_LIST_DEFAULT 100
 #define API_LIST_MAX 1000

@@ -42,7 +42,7 @@ static void reply_device(rp_req *req, int status, const char *tenant_id, const c
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " DEVICE_COLUMNS " FROM " DEVICE_FROM
-                             " WHERE d.id = $1 AND d.tenant_id = $2", id, tenant_id, API_SQL_END);
+                             " WHERE d.id = $1 AND d.tenant_id = $2", id, tenant_id, NULL);
         if (r < 0)
                 api_reply_store(req, r, &err);
         else if (res->n_rows != 1)
@@ -61,7 +61,7 @@ static bool resolve_group(rp_req *req, const api_tenant *t, const char *field, c
         int r;
         if (!slash) {
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT id FROM device_groups WHERE id = $1 AND "
-                                 "tenant_id = $2", ref, t->id, API_SQL_END);
+                                 "tenant_id = $2", ref, t->id, NULL);
         } else {
                 _cleanup_free_ char *product = strndup(ref, (size_t) (slash - ref));
                 if (!product) {
@@ -70,7 +70,7 @@ static bool resolve_group(rp_req *req, const api_tenant *t, const char *field, c
                 }
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT g.id FROM device_groups g JOIN products p ON "
                                  "p.id = g.product_id WHERE g.tenant_id = $1 AND p.name = $2 AND g.name = $3", t->id,
-                                 product, slash + 1, API_SQL_END);
+                                 product, slash + 1, NULL);
         }
         if (r < 0) {
                 api_reply_store(req, r, &err);
@@ -115,7 +115,7 @@ static int device_claim_tx(rp_db *db, void *userdata, rp_error *err) {
                 _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
                 int r = rp_db_queryv(db, &res, err, "INSERT INTO devices (id, tenant_id, device_group_id, enabled, "
                                      "claimed_at) VALUES ($1, $2, $3, 1, $4) ON CONFLICT DO NOTHING", c->id,
-                                     c->tenant_id, c->group_id ? c->group_id : RP_DB_NULL, now, API_SQL_END);
+                                     c->tenant_id, c->group_id ? c->group_id : RP_DB_NULL, now, NULL);
                 if (r < 0)
                         return r;
                 if (res->changes == 1) {
@@ -129,7 +129,7 @@ static int device_claim_tx(rp_db *db, void *userdata, rp_error *err) {
                         return api_audit(db, &c->actor, c->tenant_id, "device.claim", target, detail, err);
                 }
                 rp_db_result_free(TAKE_PTR(res));
-                r = rp_db_queryv(db, &res, err, "SELECT tenant_id FROM devices WHERE id = $1", c->id, API_SQL_END);
+                r = rp_db_queryv(db, &res, err, "SELECT tenant_id FROM devices WHERE id = $1", c->id, NULL);
                 if (r < 0)
                         return r;
                 if (res->n_rows == 1) {
@@ -195,11 +195,11 @@ void rp_api_device_list(rp_req *req) {
         if (group_ref)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " DEVICE_COLUMNS " FROM " DEVICE_FROM
                                  " WHERE d.tenant_id = $1 AND d.device_group_id = $2 ORDER BY d.claimed_at, d.id "
-                                 "LIMIT $3", t.id, group_id, rp_db_int(limit, lim), API_SQL_END);
+                                 "LIMIT $3", t.id, group_id, rp_db_int(limit, lim), NULL);
         else
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " DEVICE_COLUMNS " FROM " DEVICE_FROM
                                  " WHERE d.tenant_id = $1 ORDER BY d.claimed_at, d.id LIMIT $2", t.id,
-                                 rp_db_int(limit, lim), API_SQL_END);
+                                 rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -228,16 +228,16 @@ static int device_update_tx(rp_db *db, void *userdata, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         u->found = false;
         int r = rp_db_queryv(db, &res, err, "SELECT id FROM devices WHERE id = $1 AND tenant_id = $2", u->id,
-                             u->tenant_id, API_SQL_END);
+                             u->tenant_id, NULL);
         if (r < 0 || res->n_rows != 1)
                 return r;
         u->found = true;
         if (u->set_group)
                 r = rp_db_queryv(db, NULL, err, "UPDATE devices SET device_group_id = $1 WHERE id = $2 AND "
-                                 "tenant_id = $3", u->group_id ? u->group_id : RP_DB_NULL, u->id, u->tenant_id, API_SQL_END);
+                                 "tenant_id = $3", u->group_id ? u->group_id : RP_DB_NULL, u->id, u->tenant_id, NULL);
         if (r >= 0 && u->set_enabled)
                 r = rp_db_queryv(db, NULL, err, "UPDATE devices SET enabled = $1 WHERE id = $2 AND tenant_id = $3",
-                                 u->enabled ? "1" : "0", u->id, u->tenant_id, API_SQL_END);
+                                 u->enabled ? "1" : "0", u->id, u->tenant_id, NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_object();
@@ -296,7 +296,7 @@ static int device_release_tx(rp_db *db, void *userdata, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         d->released = false;
         int r = rp_db_queryv(db, &res, err, "DELETE FROM devices WHERE id = $1 AND tenant_id = $2", d->id,
-                             d->tenant_id, API_SQL_END);
+                             d->tenant_id, NULL);
         if (r < 0 || res->changes == 0)
                 return r;
         d->released = true;

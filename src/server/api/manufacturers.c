@@ -52,7 +52,7 @@ static int manufacturer_add_tx(rp_db *db, void *userdata, rp_error *err) {
                 const char *name = m->name ? m->name : c->common_name[0] ? c->common_name : c->fingerprint;
                 int r = rp_db_queryv(db, NULL, err, "INSERT INTO manufacturers (id, scope, name, ca_cert_pem, "
                                      "fingerprint, created_at) VALUES ($1, $2, $3, $4, $5, $6)", m->ids[i], m->scope,
-                                     name, c->pem, c->fingerprint, now, API_SQL_END);
+                                     name, c->pem, c->fingerprint, now, NULL);
                 if (r < 0)
                         return r;
                 _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:s, s:s}", "id", m->ids[i], "name",
@@ -77,7 +77,7 @@ static void reply_added(rp_req *req, char (*ids)[RP_DB_ID_LEN + 1], size_t n) {
                 rp_error err = {};
                 _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
                 int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " MANUFACTURER_COLUMNS " FROM manufacturers "
-                                     "WHERE id = $1", ids[i], API_SQL_END);
+                                     "WHERE id = $1", ids[i], NULL);
                 if (r < 0) {
                         json_decref(all);
                         api_reply_store(req, r, &err);
@@ -160,10 +160,10 @@ void rp_api_manufacturer_list(rp_req *req) {
         if (in_tenant)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " MANUFACTURER_COLUMNS " FROM manufacturers "
                                  "WHERE scope = $1 OR scope = '' ORDER BY created_at, id LIMIT $2", t.id,
-                                 rp_db_int(limit, lim), API_SQL_END);
+                                 rp_db_int(limit, lim), NULL);
         else
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " MANUFACTURER_COLUMNS " FROM manufacturers "
-                                 "WHERE scope = '' ORDER BY created_at, id LIMIT $1", rp_db_int(limit, lim), API_SQL_END);
+                                 "WHERE scope = '' ORDER BY created_at, id LIMIT $1", rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -182,7 +182,7 @@ static int manufacturer_remove_tx(rp_db *db, void *userdata, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         m->removed = false;
         int r = rp_db_queryv(db, &res, err, "DELETE FROM manufacturers WHERE id = $1 AND scope = $2", m->id, m->scope,
-                             API_SQL_END);
+                             NULL);
         if (r < 0 || res->changes == 0)
                 return r;
         m->removed = true;

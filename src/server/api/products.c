@@ -78,10 +78,10 @@ static void reply_product(rp_req *req, int status, const char *tenant_id, const 
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL, *groups = NULL;
         int r = rp_db_queryv(db, &res, &err, "SELECT " PRODUCT_COLUMNS " FROM products WHERE id = $1 AND "
-                             "tenant_id = $2", id, tenant_id, API_SQL_END);
+                             "tenant_id = $2", id, tenant_id, NULL);
         if (r >= 0)
                 r = rp_db_queryv(db, &groups, &err, "SELECT " GROUP_COLUMNS " FROM " GROUP_FROM
-                                 " WHERE g.product_id = $1 ORDER BY g.name", id, API_SQL_END);
+                                 " WHERE g.product_id = $1 ORDER BY g.name", id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -105,7 +105,7 @@ static int product_create_tx(rp_db *db, void *userdata, rp_error *err) {
         char now[RP_DB_INT_STRLEN];
         rp_db_int(api_now(), now);
         int r = rp_db_queryv(db, NULL, err, "INSERT INTO products (id, tenant_id, name, description, created_at) "
-                             "VALUES ($1, $2, $3, $4, $5)", c->id, c->tenant_id, c->name, c->description, now, API_SQL_END);
+                             "VALUES ($1, $2, $3, $4, $5)", c->id, c->tenant_id, c->name, c->description, now, NULL);
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(default_groups); i++) {
                 char gid[RP_DB_ID_LEN + 1];
                 r = rp_db_new_id(gid);
@@ -114,7 +114,7 @@ static int product_create_tx(rp_db *db, void *userdata, rp_error *err) {
                 r = rp_db_queryv(db, NULL, err, "INSERT INTO device_groups (id, tenant_id, product_id, name, "
                                  "description, update_policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", gid,
                                  c->tenant_id, c->id, default_groups[i].name, default_groups[i].description,
-                                 default_groups[i].policy, now, API_SQL_END);
+                                 default_groups[i].policy, now, NULL);
         }
         if (r < 0)
                 return r;
@@ -171,10 +171,10 @@ void rp_api_product_list(rp_req *req) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL, *groups = NULL;
         char lim[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(db, &res, &err, "SELECT " PRODUCT_COLUMNS " FROM products WHERE tenant_id = $1 "
-                             "ORDER BY name LIMIT $2", t.id, rp_db_int(limit, lim), API_SQL_END);
+                             "ORDER BY name LIMIT $2", t.id, rp_db_int(limit, lim), NULL);
         if (r >= 0)
                 r = rp_db_queryv(db, &groups, &err, "SELECT " GROUP_COLUMNS " FROM " GROUP_FROM
-                                 " WHERE g.tenant_id = $1 ORDER BY g.name", t.id, API_SQL_END);
+                                 " WHERE g.tenant_id = $1 ORDER BY g.name", t.id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -188,7 +188,7 @@ static bool find_product(rp_req *req, const api_tenant *t, char id[RP_DB_ID_LEN 
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT id FROM products WHERE tenant_id = $1 AND "
-                             "(id = $2 OR name = $2)", t->id, ref ? ref : "", API_SQL_END);
+                             "(id = $2 OR name = $2)", t->id, ref ? ref : "", NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;
@@ -215,7 +215,7 @@ static void reply_group(rp_req *req, int status, const char *id) {
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " GROUP_COLUMNS " FROM " GROUP_FROM " WHERE g.id = $1",
-                             id, API_SQL_END);
+                             id, NULL);
         if (r < 0)
                 api_reply_store(req, r, &err);
         else if (res->n_rows != 1)
@@ -230,7 +230,7 @@ static bool find_group(rp_req *req, const char *product_id, char id[RP_DB_ID_LEN
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT id FROM device_groups WHERE product_id = $1 AND "
-                             "(id = $2 OR name = $2)", product_id, ref ? ref : "", API_SQL_END);
+                             "(id = $2 OR name = $2)", product_id, ref ? ref : "", NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;
@@ -253,7 +253,7 @@ static int group_create_tx(rp_db *db, void *userdata, rp_error *err) {
         char now[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(db, NULL, err, "INSERT INTO device_groups (id, tenant_id, product_id, name, description, "
                              "update_policy, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", g->id, g->tenant_id,
-                             g->product_id, g->name, g->description, g->policy, rp_db_int(api_now(), now), API_SQL_END);
+                             g->product_id, g->name, g->description, g->policy, rp_db_int(api_now(), now), NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", g->id, "product",
@@ -321,7 +321,7 @@ void rp_api_group_list(rp_req *req) {
         char lim[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " GROUP_COLUMNS " FROM " GROUP_FROM
                              " WHERE g.product_id = $1 ORDER BY g.name LIMIT $2", product_id, rp_db_int(limit, lim),
-                             API_SQL_END);
+                             NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -343,10 +343,10 @@ static int group_update_tx(rp_db *db, void *userdata, rp_error *err) {
         int r = 0;
         if (g->description)
                 r = rp_db_queryv(db, NULL, err, "UPDATE device_groups SET description = $1 WHERE id = $2",
-                                 g->description, g->id, API_SQL_END);
+                                 g->description, g->id, NULL);
         if (r >= 0 && g->policy)
                 r = rp_db_queryv(db, NULL, err, "UPDATE device_groups SET update_policy = $1 WHERE id = $2",
-                                 g->policy, g->id, API_SQL_END);
+                                 g->policy, g->id, NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_object();

@@ -29,7 +29,7 @@ static void reply_release(rp_req *req, int status, const char *tenant_id, const 
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " RELEASE_COLUMNS " FROM releases WHERE id = $1 AND "
-                             "tenant_id = $2", id, tenant_id, API_SQL_END);
+                             "tenant_id = $2", id, tenant_id, NULL);
         if (r < 0)
                 api_reply_store(req, r, &err);
         else if (res->n_rows != 1)
@@ -48,7 +48,7 @@ static int release_add_tx(rp_db *db, void *userdata, rp_error *err) {
         char now[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(db, NULL, err, "INSERT INTO releases (id, tenant_id, kind, name, version, measurement, "
                              "revoked, created_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)", a->id, a->tenant_id,
-                             a->kind, a->name, a->version, a->measurement, rp_db_int(api_now(), now), API_SQL_END);
+                             a->kind, a->name, a->version, a->measurement, rp_db_int(api_now(), now), NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", a->id, "kind", a->kind,
@@ -113,7 +113,7 @@ void rp_api_release_list(rp_req *req) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         char lim[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " RELEASE_COLUMNS " FROM releases WHERE "
-                             "tenant_id = $1 ORDER BY created_at, id LIMIT $2", t.id, rp_db_int(limit, lim), API_SQL_END);
+                             "tenant_id = $1 ORDER BY created_at, id LIMIT $2", t.id, rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -131,7 +131,7 @@ static int release_revoke_tx(rp_db *db, void *userdata, rp_error *err) {
         char now[RP_DB_INT_STRLEN];
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, err, "UPDATE releases SET revoked = 1, revoked_at = $1 WHERE id = $2 AND "
-                             "tenant_id = $3 AND revoked = 0", rp_db_int(api_now(), now), v->id, v->tenant_id, API_SQL_END);
+                             "tenant_id = $3 AND revoked = 0", rp_db_int(api_now(), now), v->id, v->tenant_id, NULL);
         if (r < 0 || res->changes == 0)
                 return r;       /* revoked already: nothing to record */
         char target[RP_DB_ID_LEN + 16];
@@ -156,7 +156,7 @@ void rp_api_release_revoke(rp_req *req) {
         int r = rp_db_queryv(rp_req_db(req), &res, &err,
                              by_id ? "SELECT id FROM releases WHERE tenant_id = $1 AND id = $2"
                                    : "SELECT id FROM releases WHERE tenant_id = $1 AND measurement = $2",
-                             t.id, key, API_SQL_END);
+                             t.id, key, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;

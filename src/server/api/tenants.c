@@ -32,7 +32,7 @@ static void reply_tenant(rp_req *req, int status, const char *id) {
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " TENANT_COLUMNS " FROM tenants WHERE id = $1", id,
-                             API_SQL_END);
+                             NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -56,7 +56,7 @@ static int tenant_create_tx(rp_db *db, void *userdata, rp_error *err) {
         int r = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, "
                              "allow_development, created_at) VALUES ($1, $2, $3, $4, $5, $6)", c->id, c->name,
                              c->cert_pem, c->key_pem, c->allow_development ? "1" : "0", rp_db_int(api_now(), now),
-                             API_SQL_END);
+                             NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:b}", "id", c->id, "name", c->name,
@@ -123,10 +123,10 @@ void rp_api_tenant_list(rp_req *req) {
         int r;
         if (role == API_ROLE_OPERATOR)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " TENANT_COLUMNS " FROM tenants "
-                                 "ORDER BY name LIMIT $1", rp_db_int(limit, lim), API_SQL_END);
+                                 "ORDER BY name LIMIT $1", rp_db_int(limit, lim), NULL);
         else
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " TENANT_COLUMNS " FROM tenants "
-                                 "WHERE id = $1", rp_req_principal(req)->tenant_id, API_SQL_END);
+                                 "WHERE id = $1", rp_req_principal(req)->tenant_id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -150,7 +150,7 @@ typedef struct tenant_update {
 static int tenant_update_tx(rp_db *db, void *userdata, rp_error *err) {
         const tenant_update *u = userdata;
         int r = rp_db_queryv(db, NULL, err, "UPDATE tenants SET allow_development = $1 WHERE id = $2",
-                             u->allow_development ? "1" : "0", u->id, API_SQL_END);
+                             u->allow_development ? "1" : "0", u->id, NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:b}", "allow_development", u->allow_development);
@@ -188,7 +188,7 @@ void rp_api_ca_certificate(rp_req *req) {
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT ca_cert_pem FROM tenants WHERE id = $1", t.id,
-                             API_SQL_END);
+                             NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;

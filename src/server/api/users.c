@@ -66,7 +66,7 @@ static int user_add_tx(rp_db *db, void *userdata, rp_error *err) {
         char now[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(db, NULL, err, "INSERT INTO users (id, tenant_id, scope, name, role, created_at) "
                              "VALUES ($1, $2, $3, $4, $5, $6)", u->id, u->tenant_id, u->tenant_id, u->name, u->role,
-                             rp_db_int(api_now(), now), API_SQL_END);
+                             rp_db_int(api_now(), now), NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:s}", "id", u->id, "name", u->name, "role",
@@ -80,7 +80,7 @@ static void reply_user(rp_req *req, int status, const char *id) {
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " USER_COLUMNS " FROM " USER_FROM " WHERE u.id = $1",
-                             id, API_SQL_END);
+                             id, NULL);
         if (r < 0)
                 api_reply_store(req, r, &err);
         else if (res->n_rows != 1)
@@ -136,7 +136,7 @@ void rp_api_user_list(rp_req *req) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         char lim[RP_DB_INT_STRLEN];
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " USER_COLUMNS " FROM " USER_FROM
-                             " WHERE u.tenant_id = $1 ORDER BY u.name LIMIT $2", t.id, rp_db_int(limit, lim), API_SQL_END);
+                             " WHERE u.tenant_id = $1 ORDER BY u.name LIMIT $2", t.id, rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -150,7 +150,7 @@ static bool find_user(rp_req *req, const api_tenant *t, char id[RP_DB_ID_LEN + 1
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT id, name FROM users WHERE tenant_id = $1 AND "
-                             "(id = $2 OR name = $2)", t->id, ref ? ref : "", API_SQL_END);
+                             "(id = $2 OR name = $2)", t->id, ref ? ref : "", NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;
@@ -172,12 +172,12 @@ typedef struct user_remove {
 static int user_remove_tx(rp_db *db, void *userdata, rp_error *err) {
         const user_remove *u = userdata;
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "DELETE FROM tokens WHERE user_id = $1", u->id, API_SQL_END);
+        int r = rp_db_queryv(db, &res, err, "DELETE FROM tokens WHERE user_id = $1", u->id, NULL);
         if (r < 0)
                 return r;
         uint64_t tokens = res->changes;
         r = rp_db_queryv(db, NULL, err, "DELETE FROM users WHERE id = $1 AND tenant_id = $2", u->id, u->tenant_id,
-                         API_SQL_END);
+                         NULL);
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:s, s:I}", "id", u->id, "name", u->name,
@@ -221,7 +221,7 @@ static int token_insert(rp_db *db, const token_create *c, rp_error *err) {
         return rp_db_queryv(db, NULL, err, "INSERT INTO tokens (id, user_id, hash, label, created_at, expires_at) "
                             "VALUES ($1, $2, $3, $4, $5, $6)", c->id, c->user_id, c->hash, c->label,
                             rp_db_int(api_now(), now), c->expires_at ? rp_db_int(c->expires_at, exp) : RP_DB_NULL,
-                            API_SQL_END);
+                            NULL);
 }
 
 static int token_create_tx(rp_db *db, void *userdata, rp_error *err) {
@@ -283,7 +283,7 @@ void rp_api_token_create(rp_req *req) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         if (r >= 0)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " TOKEN_COLUMNS " FROM " TOKEN_FROM
-                                 " WHERE k.id = $1", id, API_SQL_END);
+                                 " WHERE k.id = $1", id, NULL);
         if (r < 0) {
                 OPENSSL_cleanse(token, sizeof token);
                 api_reply_store(req, r, &err);
@@ -315,11 +315,11 @@ void rp_api_token_list(rp_req *req) {
         if (in_tenant)
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " TOKEN_COLUMNS " FROM " TOKEN_FROM
                                  " WHERE u.tenant_id = $1 ORDER BY k.created_at, k.id LIMIT $2", t.id,
-                                 rp_db_int(limit, lim), API_SQL_END);
+                                 rp_db_int(limit, lim), NULL);
         else
                 r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " TOKEN_COLUMNS " FROM " TOKEN_FROM
                                  " WHERE k.user_id = $1 ORDER BY k.created_at, k.id LIMIT $2",
-                                 rp_req_principal(req)->user_id, rp_db_int(limit, lim), API_SQL_END);
+                                 rp_req_principal(req)->user_id, rp_db_int(limit, lim), NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -339,7 +339,7 @@ static int token_revoke_tx(rp_db *db, void *userdata, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         v->revoked = false;
         int r = rp_db_queryv(db, &res, err, "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-                             rp_db_int(api_now(), now), v->id, API_SQL_END);
+                             rp_db_int(api_now(), now), v->id, NULL);
         if (r < 0 || res->changes == 0)
                 return r;
         v->revoked = true;
@@ -361,7 +361,7 @@ void rp_api_token_revoke(rp_req *req) {
         rp_error err = {};
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT u.id, u.tenant_id FROM " TOKEN_FROM
-                             " WHERE k.id = $1", id, API_SQL_END);
+                             " WHERE k.id = $1", id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
@@ -398,13 +398,13 @@ static int bootstrap_tx(rp_db *db, void *userdata, rp_error *err) {
         bootstrap *b = userdata;
         b->created = false;
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT id FROM users WHERE role = 'Operator' LIMIT 1", API_SQL_END);
+        int r = rp_db_queryv(db, &res, err, "SELECT id FROM users WHERE role = 'Operator' LIMIT 1", NULL);
         if (r < 0 || res->n_rows > 0)
                 return r;
         char now[RP_DB_INT_STRLEN];
         r = rp_db_queryv(db, NULL, err, "INSERT INTO users (id, tenant_id, scope, name, role, created_at) "
                          "VALUES ($1, NULL, '', $2, 'Operator', $3)", b->user_id, ADMIN_NAME,
-                         rp_db_int(api_now(), now), API_SQL_END);
+                         rp_db_int(api_now(), now), NULL);
         if (r >= 0)
                 r = token_insert(db, &b->token, err);
         if (r >= 0)
