@@ -139,13 +139,17 @@ static int sqlite_open(const char *target, rp_db **ret, rp_error *err) {
         bool memory = streq(target, ":memory:");
         if (!memory) {
                 /* SQLite would create the file 0644; its -wal and -shm files
-                 * take the database file's mode. */
-                _cleanup_close_ int fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-                if (fd < 0)
-                        return rp_error_set_errno(err, -errno, "SQLite store %s: cannot open", target);
+                 * take the database file's mode. An existing file is never
+                 * opened here: closing any descriptor of it would drop the
+                 * POSIX locks every connection of this process holds on it,
+                 * and another process closing last would then checkpoint
+                 * and delete the WAL under us. */
                 struct stat st;
-                if (fstat(fd, &st) < 0)
-                        return rp_error_set_errno(err, -errno, "SQLite store %s", target);
+                if (stat(target, &st) < 0) {
+                        _cleanup_close_ int fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+                        if (fd < 0 || fstat(fd, &st) < 0)
+                                return rp_error_set_errno(err, -errno, "SQLite store %s: cannot open", target);
+                }
                 if (!S_ISREG(st.st_mode))
                         return rp_error_set(err, -EINVAL, "SQLite store %s: not a regular file", target);
         }
