@@ -25,15 +25,16 @@ DEVICE = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 MEASUREMENT = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 
 
+def c_string(name):
+    """The C string constant NAME of fuzz-evidence-ca.h, as text."""
+    text = open(os.path.join(HERE, "fuzz-evidence-ca.h")).read()
+    body = re.search(r"\b" + name + r"\[\] =(.*?);", text, re.S).group(1)
+    return "".join(re.findall(r"\"(.*?)\"", body)).replace("\\n", "\n")
+
+
 def nonce_hex():
     text = open(os.path.join(HERE, "fuzz-evidence-ca.h")).read()
     return re.search(r"fuzz_nonce_hex\[\] = \"([0-9a-f]+)\"", text).group(1)
-
-
-def pem_lines():
-    text = open(os.path.join(HERE, "fuzz-evidence-ca.h")).read()
-    block = re.search(r"fuzz_ca_pem\[\] =\n((?:\s*\".*\"\n)+)", text).group(1)
-    return "".join(s + "\n" for s in re.findall(r"\"(.*?)\\n\"", block))
 
 
 def write(d, name, data):
@@ -44,7 +45,8 @@ def write(d, name, data):
 
 def api_json():
     d = os.path.join(HERE, "corpus", "api-json")
-    pem = pem_lines()
+    pem = c_string("fuzz_ca_pem")
+    assert pem.startswith("-----BEGIN CERTIFICATE-----\n") and pem.endswith("-----END CERTIFICATE-----\n")
     # (route index in fuzz-api-json.c, name, body)
     seeds = [
         (0, "tenant-create", {"name": "seed tenant", "allow_development": True}),

@@ -418,11 +418,14 @@ void rp_api_attest(rp_req *req) {
         };
         _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *claims = NULL;
         r = rp_evidence_verify(ev, ev_len, &policy, &claims, &err);
-        if (r == -ENOMEM || r == -EIO) {
+        if (r == -ENOMEM) {
                 rp_metrics_error("internal");
                 rp_reply_error(req, 500, "internal", "the evidence could not be checked; try again");
                 return;
         }
+        /* Anything else is a refusal, -EIO too ("a check could not be
+         * made"): crafted certificates can make OpenSSL fail rather than
+         * judge, and evidence that cannot be checked is not trusted. */
         if (r < 0) {
                 refuse(&a, verify_refusal(r, ev, ev_len, &policy), "%s", rp_error_message(&err, r));
                 return;
