@@ -125,13 +125,15 @@ int rp_attest(rp_http *h, rp_secmon *sm, rp_attest_result *ret, rp_http_status *
                 *ret_status = st;
         if (r < 0)
                 return rp_error_prefix(err, r, "attestation nonce: ");
-        const char *nonce_hex = json_string_value(json_object_get(ans, "nonce"));
-        size_t hex_len = nonce_hex ? strlen(nonce_hex) : 0;
+        const char *hex = json_string_value(json_object_get(ans, "nonce"));
+        size_t hex_len = hex ? strlen(hex) : 0;
         uint8_t nonce[RP_EVIDENCE_NONCE_MAX];
-        if (!nonce_hex || hex_len % 2 || hex_len / 2 < RP_EVIDENCE_NONCE_MIN || hex_len / 2 > RP_EVIDENCE_NONCE_MAX ||
-            rp_hex_decode(nonce_hex, nonce, hex_len / 2) < 0)
+        char nonce_hex[2 * RP_EVIDENCE_NONCE_MAX + 1];
+        if (!hex || hex_len % 2 || hex_len / 2 < RP_EVIDENCE_NONCE_MIN || hex_len / 2 > RP_EVIDENCE_NONCE_MAX ||
+            rp_hex_decode(hex, nonce, hex_len / 2) < 0)
                 return rp_error_set(err, -EBADMSG, "the answer to POST /v1/attest/nonce holds no \"nonce\" of %d "
                                     "to %d bytes in hex", RP_EVIDENCE_NONCE_MIN, RP_EVIDENCE_NONCE_MAX);
+        memcpy(nonce_hex, hex, hex_len + 1);    /* ans is dropped before the nonce goes back */
 
         /* Evidence for it, signed in secmon. */
         _cleanup_free_ uint8_t *ev = NULL;

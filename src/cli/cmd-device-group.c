@@ -46,7 +46,7 @@ static int check(cli_svc *s, const char **ret_product) {
 
 /* {"name"?, "description"?, "update_policy"?} from the options. */
 static json_t *body(cli_svc *s, const char *name) {
-        return json_pack("{s:s?, s:s?, s:s?}", "name", name, "description", cli_svc_opt(s, "description"),
+        return json_pack("{s:s*, s:s*, s:s*}", "name", name, "description", cli_svc_opt(s, "description"),
                          "update_policy", cli_svc_opt(s, "update-policy"));
 }
 

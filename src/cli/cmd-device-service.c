@@ -47,7 +47,7 @@ static int device_claim(cli_svc *s) {
                 x = check_group(s, g);
         if (x != CLI_EXIT_OK)
                 return x;
-        json_t *b = json_pack("{s:s, s:s?}", "device_id", s->args[0], "device_group", g), *d = NULL;
+        json_t *b = json_pack("{s:s, s:s*}", "device_id", s->args[0], "device_group", g), *d = NULL;
         if (!b)
                 return cli_fail(-ENOMEM, NULL, "the group must be UTF-8");
         x = cli_svc_call(s, "POST", b, NULL, &d, CLI_TENANT(s), "devices", NULL);

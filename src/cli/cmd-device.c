@@ -298,8 +298,7 @@ static const char *refusal_hint(const char *reason) {
                 { "software_unknown", "the tenant must accept the software it runs: rampart release add --kind os "
                                       "--name N --version V --measurement HEX (the Measurement of 'rampart device "
                                       "show-identity')" },
-                { "software_revoked", "the software it runs is revoked: update the device to a release that is "
-                                      "not" },
+                { "software_revoked", "the release the device runs was revoked: update it to one that is not" },
                 { "nonce_expired", "attest again (each nonce is valid for a short time)" },
                 { "nonce_used", "attest again (each nonce is good for one attestation)" },
                 { "nonce_unknown", "attest again" },

@@ -58,7 +58,7 @@ static int manufacturer_add(cli_svc *s) {
                 rp_error_set(&err, -EINVAL, "%s: not a PEM file (not text)", ca);
                 return cli_fail(-EINVAL, &err, "give --ca the factory's ca.pem");
         }
-        json_t *body = json_pack("{s:s, s:s?}", "ca_pem", (const char *) pem, "name", name), *ans = NULL;
+        json_t *body = json_pack("{s:s, s:s*}", "ca_pem", (const char *) pem, "name", name), *ans = NULL;
         if (!body)
                 return cli_fail(-ENOMEM, NULL, "the name must be UTF-8");
         x = service ? cli_svc_call(s, "POST", body, NULL, &ans, "manufacturers", NULL)

@@ -24,7 +24,7 @@ static const cli_field product_columns[] = {
 };
 
 static int product_create(cli_svc *s) {
-        json_t *body = json_pack("{s:s, s:s?}", "name", s->args[0], "description", cli_svc_opt(s, "description"));
+        json_t *body = json_pack("{s:s, s:s*}", "name", s->args[0], "description", cli_svc_opt(s, "description"));
         json_t *p = NULL;
         if (!body)
                 return cli_fail(-ENOMEM, NULL, "the name and description must be UTF-8");

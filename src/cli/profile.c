@@ -96,8 +96,8 @@ static int get_value(json_t *root, const char *path, const char *key, bool nulla
                                     nullable ? " or null" : "");
         size_t n = json_string_length(v);
         const char *s = json_string_value(v);
-        if (n == 0 || n > CLI_PROFILE_VALUE_MAX || strlen(s) != n)
-                return rp_error_set(err, -EINVAL, "%s: \"%s\": expected 1 to %d bytes without NUL", path, key,
+        if (n == 0 || n > CLI_PROFILE_VALUE_MAX)     /* jansson refuses \u0000 already */
+                return rp_error_set(err, -EINVAL, "%s: \"%s\": expected 1 to %d bytes", path, key,
                                     CLI_PROFILE_VALUE_MAX);
         char *copy = strdup(s);
         if (!copy)
@@ -180,7 +180,7 @@ int cli_profile_save(const char *path, const cli_profile *p, rp_error *err) {
                 if (r < 0)
                         return r;
         }
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s?}", "server", p->server, "ca_file", p->ca_file,
+        json_t *j = json_pack("{s:s, s:s, s:s, s:s*}", "server", p->server, "ca_file", p->ca_file,
                               "token_file", p->token_file, "tenant", p->tenant);
         if (!j)
                 return rp_error_set(err, -ENOMEM, "out of memory (or a value that is not UTF-8)");

@@ -73,8 +73,8 @@ int cli_svc_group(const char *group, const char *summary, const cli_command *loc
  * cmd names it in messages ("product create", "login"). */
 int cli_svc_main(const char *cmd, const cli_svc_cmd *def, int argc, char **argv);
 
-/* The value of the command's option name (NULL if not given; "" for a set
- * flag). */
+/* The value of the command's option name (NULL if not given, or if the
+ * command has no such option; "" for a set flag). */
 const char *cli_svc_opt(const cli_svc *s, const char *name);
 
 /* METHOD on /v1/SEG/SEG/... (each segment escaped; the list ends with
@@ -99,7 +99,7 @@ int cli_query_add(char **q, const char *key, const char *value);
 /* Checks of arguments, each a usage error (returns CLI_EXIT_USAGE) naming
  * what was expected; CLI_EXIT_OK if fine. */
 int cli_check_device_id(const cli_svc *s, const char *id);      /* 64 hex digits; lowercased in place */
-int cli_check_object_id(const cli_svc *s, const char *what, const char *id);   /* 32 hex digits */
+int cli_check_object_id(const cli_svc *s, const char *what, const char *id);   /* 32 hex digits; lowercased */
 int cli_check_number(const cli_svc *s, const char *option, const char *v, long min, long max, long *ret);
 
 /* The device group's server commands (cmd-device-service.c), beside its
