@@ -81,8 +81,8 @@ static int check_url(const char *s, rp_error *err) {
                 return rp_error_set(err, -EINVAL, "server URL: expected 1 to %d characters", RP_HTTP_URL_MAX);
         for (size_t i = 0; i < n; i++)
                 if ((unsigned char) s[i] <= 0x20 || (unsigned char) s[i] >= 0x7f)
-                        return rp_error_set(err, -EINVAL, "server URL '%s': byte %zu is a space, a control "
-                                            "or not ASCII", s, i);
+                        return rp_error_set(err, -EINVAL, "server URL '%s': character %zu is a space, a "
+                                            "control or not ASCII", s, i + 1);
         if (strncasecmp(s, "https://", 8) != 0)
                 return rp_error_set(err, -EINVAL, "server URL '%s': must start with https:// (rampart-server "
                                     "speaks HTTPS only)", s);
