@@ -112,3 +112,14 @@ void rp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* s as a double-quoted string with '"', '\\', controls and non-ASCII
  * escaped, truncated to fit size. Returns out. */
 const char *rp_log_quote(const char *s, char *out, size_t size);
+
+/* --- without a network (fuzz targets, in-process tests) --- */
+/* Runs one request through routing, authentication (authorization: the
+ * Authorization header's value, or NULL), the handler and the reply, on db,
+ * as rp_http_handle does for a request from the network (no TLS session,
+ * remote "local", no rate limit, no log line). uri is the request target
+ * ("/v1/tenants?limit=5"). *ret_status and *ret_body (malloc'd,
+ * NUL-terminated; "" for none) get the answer. -ENOMEM only. */
+int rp_http_dispatch_raw(rp_server *srv, rp_db *db, const char *method, const char *uri,
+                         const char *authorization, const uint8_t *body, size_t len, int *ret_status,
+                         char **ret_body);

@@ -7,8 +7,9 @@
 
 #include <stddef.h>
 
-/* A finished request: route pattern ("unmatched" if none), status, seconds. */
-void rp_metrics_request(const char *route, int status, double seconds);
+/* A finished request: route pattern ("unmatched" if none), method (GET,
+ * POST, PATCH, DELETE, or "other"), status, seconds. */
+void rp_metrics_request(const char *route, const char *method, int status, double seconds);
 /* An attestation: outcome "accepted" or "refused", reason NULL or a code. */
 void rp_metrics_attestation(const char *outcome, const char *reason);
 void rp_metrics_certificate_issued(void);

@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One request, from evhttp's complete request to the answer on the wire
+ * (http.h): rate limit, route, path parameters and query, authentication,
+ * the handler, the reply, one log line and the metrics. The same steps
+ * without a network serve rp_http_dispatch_raw (fuzzing, in-process tests).
+ *
+ * A handler's answer is collected in the rp_req (status, headers, body) and
+ * sent after the handler returns, so a handler that answers twice or not
+ * at all is caught here (a bug: logged, and 500 for none). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/queue.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/rand.h>
+
+#include "api/api.h"
+#include "core/macro.h"
+#include "core/strutil.h"
+#include "log.h"
+#include "metrics.h"
+#include "worker.h"
+
+#define PARAMS_MAX 4            /* {param} segments in a route */
+#define SEGMENTS_MAX 16         /* path segments a route may have */
+#define QUERY_MAX 32            /* query parameters */
+#define MESSAGE_MAX 1024        /* an error message */
+
+typedef struct segment {
+        const char *p;
+        size_t len;
+} segment;
+
+struct rp_req {
+        rp_server *srv;
+        rp_db *db;
+        struct evhttp_request *evreq;   /* NULL in rp_http_dispatch_raw */
+        const char *authorization;      /* rp_http_dispatch_raw's header */
+        const char *method;
+        const char *path;
+        const rp_route *route;
+        struct {
+                segment name;           /* in the route's pattern, without braces */
+                char *value;            /* decoded */
+        } params[PARAMS_MAX];
+        size_t n_params;
+        struct {
+                char *name, *value;
+        } query[QUERY_MAX];
+        size_t n_query;
+        const uint8_t *body;
+        size_t body_len;
+        char id[17];
+        char remote[INET6_ADDRSTRLEN + 16];
+        SSL *ssl;
+        rp_principal principal;
+
+        /* the answer */
+        bool replied;
+        int status;
+        const char *content_type;
+        char *reply_body;
+        size_t reply_len;
+        struct evkeyvalq reply_headers;
+        char error_code[48];            /* for the log line */
+};
+
+/* What the path matched. */
+typedef struct match {
+        const rp_route *route;          /* path and method; NULL if none */
+        bool path_known;                /* some route has this path */
+        char allow[64];                 /* the methods the path has: "GET, POST" */
+        segment raw_params[PARAMS_MAX];
+} match;
+
+static double now_seconds(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* 16 hex digits, from a per-thread generator seeded from the CSPRNG: ids
+ * need to be unique, not secret. */
+static void new_request_id(char out[17]) {
+        static __thread uint64_t state;
+        static __thread bool seeded;
+        if (!seeded) {
+                if (RAND_bytes((unsigned char *) &state, sizeof state) != 1)
+                        state = (uint64_t) time(NULL) ^ (uint64_t) (uintptr_t) &state;
+                seeded = true;
+        }
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        snprintf(out, 17, "%016llx", (unsigned long long) z);
+}
+
+/* --- the request --- */
+
+const char *rp_req_method(const rp_req *req) {
+        return req->method;
+}
+
+const char *rp_req_path(const rp_req *req) {
+        return req->path;
+}
+
+const rp_route *rp_req_route(const rp_req *req) {
+        return req->route;
+}
+
+const char *rp_req_param(const rp_req *req, const char *name) {
+        size_t n = strlen(name);
+        for (size_t i = 0; i < req->n_params; i++)
+                if (req->params[i].name.len == n && memcmp(req->params[i].name.p, name, n) == 0)
+                        return req->params[i].value;
+        return NULL;
+}
+
+const char *rp_req_query(const rp_req *req, const char *name) {
+        for (size_t i = 0; i < req->n_query; i++)
+                if (streq(req->query[i].name, name))
+                        return req->query[i].value;
+        return NULL;
+}
+
+const char *rp_req_header(const rp_req *req, const char *name) {
+        if (req->evreq)
+                return evhttp_find_header(evhttp_request_get_input_headers(req->evreq), name);
+        return strcasecmp(name, "Authorization") == 0 ? req->authorization : NULL;
+}
+
+void rp_req_body(const rp_req *req, const uint8_t **ret, size_t *ret_len) {
+        *ret = req->body;
+        *ret_len = req->body_len;
+}
+
+json_t *rp_req_json(rp_req *req) {
+        if (req->body_len == 0) {
+                rp_reply_error(req, 400, "bad_json", "the request has no body: send a JSON object");
+                return NULL;
+        }
+        json_error_t e;
+        json_t *j = json_loadb((const char *) req->body, req->body_len, JSON_REJECT_DUPLICATES, &e);
+        if (!j) {
+                rp_reply_error(req, 400, "bad_json", "the body is not valid JSON: line %d, column %d: %s", e.line,
+                               e.column, e.text);
+                return NULL;
+        }
+        if (!json_is_object(j)) {
+                json_decref(j);
+                rp_reply_error(req, 400, "bad_json", "the body must be a JSON object ({...})");
+                return NULL;
+        }
+        return j;
+}
+
+const char *rp_req_remote(const rp_req *req) {
+        return req->remote;
+}
+
+SSL *rp_req_ssl(const rp_req *req) {
+        return req->ssl;
+}
+
+rp_db *rp_req_db(const rp_req *req) {
+        return req->db;
+}
+
+rp_server *rp_req_server(const rp_req *req) {
+        return req->srv;
+}
+
+rp_principal *rp_req_principal(rp_req *req) {
+        return &req->principal;
+}
+
+const char *rp_req_id(const rp_req *req) {
+        return req->id;
+}
+
+/* --- the answer --- */
+
+/* True if the answer may be set; a second one is a handler's bug. */
+static bool may_reply(rp_req *req) {
+        if (!req->replied)
+                return true;
+        rp_log("event=bug id=%s reason=\"a second answer to one request was ignored\"", req->id);
+        rp_metrics_error("internal");
+        return false;
+}
+
+static void set_reply(rp_req *req, int status, const char *content_type, char *body, size_t len) {
+        req->replied = true;
+        req->status = status;
+        req->content_type = content_type;
+        req->reply_body = body;
+        req->reply_len = len;
+}
+
+static void reply_oom(rp_req *req) {
+        static const char body[] = "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+        char *copy = strdup(body);
+        snprintf(req->error_code, sizeof req->error_code, "internal");
+        set_reply(req, 500, "application/json", copy, copy ? strlen(copy) : 0);
+}
+
+void rp_reply_json(rp_req *req, int status, json_t *j) {
+        if (!may_reply(req)) {
+                json_decref(j);
+                return;
+        }
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        json_decref(j);
+        size_t n = text ? strlen(text) : 0;
+        char *body = text ? realloc(text, n + 2) : NULL;
+        if (!body) {
+                free(text);
+                reply_oom(req);
+                return;
+        }
+        body[n++] = '\n';
+        body[n] = '\0';
+        set_reply(req, status, "application/json", body, n);
+}
+
+static void vreply_error(rp_req *req, int status, const char *code, const char *fmt, va_list ap) {
+        if (!may_reply(req))
+                return;
+        char message[MESSAGE_MAX];
+        vsnprintf(message, sizeof message, fmt, ap);
+        /* A message may quote what a client sent (a name, jansson's view of
+         * a bad body); JSON strings must be UTF-8. */
+        if (!rp_utf8_is_valid(message, strlen(message)))
+                for (char *p = message; *p; p++)
+                        if ((unsigned char) *p >= 0x80)
+                                *p = '?';
+        snprintf(req->error_code, sizeof req->error_code, "%s", code);
+        json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+        if (!j) {
+                reply_oom(req);
+                return;
+        }
+        rp_reply_json(req, status, j);
+        /* rp_reply_json replaced the code only when it ran out of memory. */
+        if (req->status == status)
+                snprintf(req->error_code, sizeof req->error_code, "%s", code);
+}
+
+void rp_reply_error(rp_req *req, int status, const char *code, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vreply_error(req, status, code, fmt, ap);
+        va_end(ap);
+}
+
+/* Internal: an error answer that is not a handler's (no double-answer check). */
+static void reply_error(rp_req *req, int status, const char *code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void reply_error(rp_req *req, int status, const char *code, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        vreply_error(req, status, code, fmt, ap);
+        va_end(ap);
+}
+
+void rp_reply_bytes(rp_req *req, int status, const char *content_type, const void *buf, size_t len) {
+        if (!may_reply(req))
+                return;
+        char *copy = malloc(len + 1);
+        if (!copy) {
+                reply_oom(req);
+                return;
+        }
+        if (len)
+                memcpy(copy, buf, len);
+        copy[len] = '\0';
+        set_reply(req, status, content_type, copy, len);
+}
+
+void rp_reply_empty(rp_req *req, int status) {
+        if (may_reply(req))
+                set_reply(req, status, NULL, NULL, 0);
+}
+
+void rp_reply_store_error(rp_req *req, int r, const rp_error *err) {
+        char q[RP_LOG_QUOTE_MAX];
+        rp_log("event=store-error id=%s code=%d reason=%s", req->id, r,
+               rp_log_quote(rp_error_message(err, r), q, sizeof q));
+        rp_metrics_error("store");
+        if (r == -EEXIST) {
+                rp_reply_error(req, 409, "conflict", "the change conflicts with an object that already exists");
+        } else if (r == -ENOTCONN || r == -EBUSY) {
+                rp_reply_header(req, "Retry-After", "1");
+                rp_reply_error(req, 503, "store_unavailable", "the store is busy or unreachable; try again");
+        } else {
+                rp_reply_error(req, 500, "internal", "internal error (request id %s; the server's log has more)",
+                               req->id);
+        }
+}
+
+void rp_reply_header(rp_req *req, const char *name, const char *value) {
+        if (evhttp_add_header(&req->reply_headers, name, value) < 0) {
+                rp_log("event=bug id=%s reason=\"a response header with a line break was dropped\"", req->id);
+                rp_metrics_error("internal");
+        }
+}
+
+/* --- routing --- */
+
+/* path's segments after each '/'; -1 if more than max or path is not
+ * absolute. */
+static int split_path(const char *path, segment *segs, size_t max) {
+        if (path[0] != '/')
+                return -1;
+        size_t n = 0;
+        for (const char *p = path + 1;; ) {
+                const char *end = strchr(p, '/');
+                size_t len = end ? (size_t) (end - p) : strlen(p);
+                if (n == max)
+                        return -1;
+                segs[n++] = (segment) { p, len };
+                if (!end)
+                        return (int) n;
+                p = end + 1;
+        }
+}
+
+static bool is_param(segment s) {
+        return s.len >= 2 && s.p[0] == '{' && s.p[s.len - 1] == '}';
+}
+
+/* The route whose pattern the path has and whose method is the request's
+ * (or only the methods the path has, for 405). */
+static void route_request(const char *method, const char *path, match *m) {
+        *m = (match) {};
+        segment segs[SEGMENTS_MAX];
+        int n = path ? split_path(path, segs, SEGMENTS_MAX) : -1;
+        if (n < 0)
+                return;
+        for (size_t i = 0; i < rp_api_n_routes; i++) {
+                const rp_route *rt = &rp_api_routes[i];
+                segment pat[SEGMENTS_MAX], raw[PARAMS_MAX];
+                int k = split_path(rt->path, pat, SEGMENTS_MAX);
+                if (k != n)
+                        continue;
+                size_t n_raw = 0;
+                bool ok = true;
+                for (int s = 0; s < n && ok; s++) {
+                        if (is_param(pat[s])) {
+                                RP_INVARIANT(n_raw < PARAMS_MAX);
+                                raw[n_raw++] = segs[s];
+                        } else {
+                                ok = pat[s].len == segs[s].len && memcmp(pat[s].p, segs[s].p, segs[s].len) == 0;
+                        }
+                }
+                if (!ok)
+                        continue;
+                m->path_known = true;
+                if (streq(rt->method, method)) {
+                        m->route = rt;
+                        memcpy(m->raw_params, raw, sizeof raw);
+                        return;
+                }
+                if (!strstr(m->allow, rt->method)) {
+                        size_t used = strlen(m->allow);
+                        snprintf(m->allow + used, sizeof m->allow - used, "%s%s", used ? ", " : "", rt->method);
+                }
+        }
+}
+
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        c = (char) (c | 0x20);
+        return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..len) (and '+' as a space if plus) into a new
+ * string; the reason on refusal: a malformed escape, NUL, or not UTF-8. */
+static int decode(const char *s, size_t len, bool plus, char **ret, const char **ret_reason) {
+        char *out = malloc(len + 1);
+        if (!out)
+                return -ENOMEM;
+        size_t o = 0;
+        for (size_t i = 0; i < len; i++) {
+                if (s[i] == '%') {
+                        int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
+                        int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+                        if (hi < 0 || lo < 0) {
+                                free(out);
+                                *ret_reason = "has a malformed %-escape";
+                                return -EINVAL;
+                        }
+                        out[o++] = (char) (hi << 4 | lo);
+                        i += 2;
+                } else {
+                        out[o++] = plus && s[i] == '+' ? ' ' : s[i];
+                }
+        }
+        out[o] = '\0';
+        if (memchr(out, '\0', o)) {
+                free(out);
+                *ret_reason = "contains a NUL byte";
+                return -EINVAL;
+        }
+        if (!rp_utf8_is_valid(out, o)) {
+                free(out);
+                *ret_reason = "is not valid UTF-8";
+                return -EINVAL;
+        }
+        *ret = out;
+        return 0;
+}
+
+/* The matched route's {param} values, decoded. Answers 400 and returns
+ * false for one that is empty, or decodes to something with '/', NUL or
+ * bytes that are not UTF-8. */
+static bool take_params(rp_req *req, const match *m) {
+        segment pat[SEGMENTS_MAX];
+        int k = split_path(m->route->path, pat, SEGMENTS_MAX);
+        size_t n = 0;
+        for (int s = 0; s < k; s++) {
+                if (!is_param(pat[s]))
+                        continue;
+                segment name = { pat[s].p + 1, pat[s].len - 2 };
+                segment raw = m->raw_params[n];
+                const char *reason = "is empty";
+                char *value = NULL;
+                int r = raw.len == 0 ? -EINVAL : decode(raw.p, raw.len, false, &value, &reason);
+                if (r == 0 && strchr(value, '/')) {
+                        free(value);
+                        r = -EINVAL;
+                        reason = "contains '/'";
+                }
+                if (r == -ENOMEM) {
+                        reply_oom(req);
+                        return false;
+                }
+                if (r < 0) {
+                        reply_error(req, 400, "bad_request", "path parameter {%.*s} %s", (int) name.len, name.p,
+                                    reason);
+                        return false;
+                }
+                req->params[n].name = name;
+                req->params[n].value = value;
+                req->n_params = ++n;
+        }
+        return true;
+}
+
+/* "a=1&b=x+y": decoded pairs; a name without '=' has the value "". */
+static bool take_query(rp_req *req, const char *q) {
+        if (!q)
+                return true;
+        for (const char *p = q; *p; ) {
+                const char *amp = strchr(p, '&');
+                size_t len = amp ? (size_t) (amp - p) : strlen(p);
+                if (len > 0) {
+                        if (req->n_query == QUERY_MAX) {
+                                reply_error(req, 400, "bad_request", "more than %d query parameters", QUERY_MAX);
+                                return false;
+                        }
+                        const char *eq = memchr(p, '=', len);
+                        size_t name_len = eq ? (size_t) (eq - p) : len;
+                        const char *reason = NULL;
+                        char *name = NULL, *value = NULL;
+                        int r = decode(p, name_len, true, &name, &reason);
+                        if (r == 0)
+                                r = eq ? decode(eq + 1, len - name_len - 1, true, &value, &reason)
+                                       : ((value = strdup("")) ? 0 : -ENOMEM);
+                        if (r < 0) {
+                                free(name);
+                                if (r == -ENOMEM)
+                                        reply_oom(req);
+                                else
+                                        reply_error(req, 400, "bad_request", "the query string %s", reason);
+                                return false;
+                        }
+                        req->query[req->n_query].name = name;
+                        req->query[req->n_query++].value = value;
+                }
+                p += len + (amp ? 1 : 0);
+        }
+        return true;
+}
+
+/* Routing's answers, authentication and the handler. */
+static void serve(rp_req *req, const match *m, const char *query) {
+        if (!m->path_known) {
+                reply_error(req, 404, "not_found", "no route has this path (docs/api.md lists them)");
+                return;
+        }
+        if (!m->route) {
+                rp_reply_header(req, "Allow", m->allow);
+                reply_error(req, 405, "method_not_allowed", "this path takes %s, not %s", m->allow, req->method);
+                return;
+        }
+        req->route = m->route;
+        if (!take_params(req, m) || !take_query(req, query))
+                return;
+        if (!rp_api_authenticate(req, m->route->auth)) {
+                if (!req->replied) {
+                        rp_log("event=bug id=%s reason=\"authentication refused without an answer\"", req->id);
+                        reply_error(req, 500, "internal", "internal error (request id %s)", req->id);
+                }
+                return;
+        }
+        m->route->handle(req);
+        if (!req->replied) {
+                rp_log("event=bug id=%s route=%s reason=\"the handler gave no answer\"", req->id, m->route->path);
+                rp_metrics_error("internal");
+                reply_error(req, 500, "internal", "internal error (request id %s)", req->id);
+        }
+}
+
+static void req_done(rp_req *req) {
+        for (size_t i = 0; i < req->n_params; i++)
+                free(req->params[i].value);
+        for (size_t i = 0; i < req->n_query; i++) {
+                free(req->query[i].name);
+                free(req->query[i].value);
+        }
+        free(req->reply_body);
+        evhttp_clear_headers(&req->reply_headers);
+}
+
+/* The method as a metrics label: one of a fixed set. */
+static const char *method_label(const char *method) {
+        static const char *const known[] = { "GET", "POST", "PATCH", "DELETE" };
+        for (size_t i = 0; i < ELEMENTSOF(known); i++)
+                if (streq(method, known[i]))
+                        return known[i];
+        return "other";
+}
+
+static const char *reason_phrase(int status) {
+        static const struct {
+                int status;
+                const char *phrase;
+        } phrases[] = {
+                { 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 400, "Bad Request" },
+                { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+                { 405, "Method Not Allowed" }, { 409, "Conflict" }, { 413, "Content Too Large" },
+                { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+                { 500, "Internal Server Error" }, { 501, "Not Implemented" }, { 503, "Service Unavailable" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(phrases); i++)
+                if (phrases[i].status == status)
+                        return phrases[i].phrase;
+        return NULL;
+}
+
+static const char *method_name(enum evhttp_cmd_type cmd) {
+        switch (cmd) {
+        case EVHTTP_REQ_GET: return "GET";
+        case EVHTTP_REQ_POST: return "POST";
+        case EVHTTP_REQ_HEAD: return "HEAD";
+        case EVHTTP_REQ_PUT: return "PUT";
+        case EVHTTP_REQ_DELETE: return "DELETE";
+        case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+        case EVHTTP_REQ_TRACE: return "TRACE";
+        case EVHTTP_REQ_CONNECT: return "CONNECT";
+        case EVHTTP_REQ_PATCH: return "PATCH";
+        }
+        return "OTHER";
+}
+
+static void format_addr(const struct sockaddr *sa, char *out, size_t size) {
+        char host[INET6_ADDRSTRLEN] = "?";
+        unsigned port = 0;
+        if (sa && sa->sa_family == AF_INET) {
+                const struct sockaddr_in *in = (const struct sockaddr_in *) sa;
+                inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+                port = ntohs(in->sin_port);
+        } else if (sa && sa->sa_family == AF_INET6) {
+                const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *) sa;
+                inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+                port = ntohs(in6->sin6_port);
+        }
+        snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+static void log_request(const rp_req *req, const char *route, double seconds) {
+        char user[RP_LOG_QUOTE_MAX] = "-";
+        if (req->principal.kind == RP_PRINCIPAL_USER)
+                rp_log_value(req->principal.user_name, user, sizeof user);
+        else if (req->principal.kind == RP_PRINCIPAL_DEVICE)
+                snprintf(user, sizeof user, "device:%s", req->principal.device_id);
+        rp_log("event=request id=%s method=%s route=%s status=%d ms=%.3f remote=%s user=%s%s%s", req->id,
+               req->method, route, req->status, seconds * 1000, req->remote, user,
+               req->error_code[0] ? " error=" : "", req->error_code);
+}
+
+void rp_http_handle(struct evhttp_request *evreq, void *arg) {
+        rp_worker *w = arg;
+        double start = now_seconds();
+        rp_worker_request_read(evreq);
+
+        struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        if (!ssl) {
+                /* make_bev() ran out of memory: never serve without TLS. */
+                evhttp_add_header(evhttp_request_get_output_headers(evreq), "Connection", "close");
+                evhttp_send_reply(evreq, 503, "Service Unavailable", NULL);
+                return;
+        }
+
+        rp_req req = {
+                .srv = rp_worker_server(w),
+                .db = rp_worker_db(w),
+                .evreq = evreq,
+                .method = method_name(evhttp_request_get_command(evreq)),
+                .ssl = ssl,
+        };
+        TAILQ_INIT(&req.reply_headers);
+        new_request_id(req.id);
+        const struct sockaddr *peer = evhttp_connection_get_addr(evcon);
+        format_addr(peer, req.remote, sizeof req.remote);
+        const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(evreq);
+        const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+        req.path = path && *path ? path : "/";
+        struct evbuffer *in = evhttp_request_get_input_buffer(evreq);
+        req.body_len = evbuffer_get_length(in);
+        req.body = req.body_len ? evbuffer_pullup(in, -1) : NULL;
+
+        match m;
+        route_request(req.method, req.path, &m);
+        unsigned retry_after = 0;
+        rp_ratelimit *rl = rp_worker_ratelimit(w);
+        if (req.body_len && !req.body) {
+                reply_oom(&req);
+        } else if (rl && peer && !rp_ratelimit_take(rl, peer, start, &retry_after)) {
+                char v[16];
+                snprintf(v, sizeof v, "%u", retry_after);
+                rp_reply_header(&req, "Retry-After", v);
+                reply_error(&req, 429, "rate_limited", "too many requests from this address; retry in %u s",
+                            retry_after);
+        } else {
+                serve(&req, &m, uri ? evhttp_uri_get_query(uri) : NULL);
+        }
+
+        struct evkeyvalq *out = evhttp_request_get_output_headers(evreq);
+        if (req.content_type)
+                evhttp_add_header(out, "Content-Type", req.content_type);
+        evhttp_add_header(out, "X-Request-Id", req.id);
+        evhttp_add_header(out, "Cache-Control", "no-store");
+        evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+        for (struct evkeyval *h = req.reply_headers.tqh_first; h; h = h->next.tqe_next)
+                evhttp_add_header(out, h->key, h->value);
+        if (rp_worker_stopping(w))
+                evhttp_add_header(out, "Connection", "close");
+        struct evbuffer *body = req.reply_len ? evbuffer_new() : NULL;
+        if (body && evbuffer_add(body, req.reply_body, req.reply_len) < 0) {
+                evbuffer_free(body);
+                body = NULL;
+        }
+        if (req.reply_len && !body) {
+                req.status = 500;
+                snprintf(req.error_code, sizeof req.error_code, "internal");
+        }
+        evhttp_send_reply(evreq, req.status, reason_phrase(req.status), body);
+        if (body)
+                evbuffer_free(body);
+
+        double seconds = now_seconds() - start;
+        const char *route = m.route ? m.route->path : "unmatched";
+        log_request(&req, route, seconds);
+        rp_metrics_request(route, method_label(req.method), req.status, seconds);
+        req_done(&req);
+}
+
+int rp_http_dispatch_raw(rp_server *srv, rp_db *db, const char *method, const char *uri,
+                         const char *authorization, const uint8_t *body, size_t len, int *ret_status,
+                         char **ret_body) {
+        double start = now_seconds();
+        rp_req req = {
+                .srv = srv,
+                .db = db,
+                .authorization = authorization,
+                .method = method,
+                .body = body,
+                .body_len = len,
+        };
+        TAILQ_INIT(&req.reply_headers);
+        new_request_id(req.id);
+        snprintf(req.remote, sizeof req.remote, "local");
+        /* As evhttp parses a request line's target. */
+        struct evhttp_uri *u = evhttp_uri_parse_with_flags(uri, EVHTTP_URI_NONCONFORMANT);
+        const char *path = u ? evhttp_uri_get_path(u) : NULL;
+        req.path = path && *path ? path : "/";
+        match m = {};
+        if (!u)
+                reply_error(&req, 400, "bad_request", "the request target is not a URI");
+        else if (len > srv->cfg.max_body)
+                reply_error(&req, 413, "too_large", "the body is larger than %zu bytes", srv->cfg.max_body);
+        else {
+                route_request(method, req.path, &m);
+                serve(&req, &m, evhttp_uri_get_query(u));
+        }
+        rp_metrics_request(m.route ? m.route->path : "unmatched", method_label(method), req.status,
+                           now_seconds() - start);
+        int r = 0;
+        char *copy = malloc(req.reply_len + 1);
+        if (!copy) {
+                r = -ENOMEM;
+        } else {
+                if (req.reply_len)
+                        memcpy(copy, req.reply_body, req.reply_len);
+                copy[req.reply_len] = '\0';
+                *ret_status = req.status;
+                *ret_body = copy;
+        }
+        req_done(&req);
+        if (u)
+                evhttp_uri_free(u);
+        return r;
+}
