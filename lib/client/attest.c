@@ -42,7 +42,7 @@ static int parse_cert(const char *pem, const char *what, X509 **ret, rp_error *e
 }
 
 /* A string member of the answer, copied; -EBADMSG if absent. */
-static int answer_string(json_t *j, const char *key, const char *path, char **ret, rp_error *err) {
+static int answer_string(const json_t *j, const char *key, const char *path, char **ret, rp_error *err) {
         const char *s = json_string_value(json_object_get(j, key));
         if (!s)
                 return rp_error_set(err, -EBADMSG, "the answer to POST %s lacks the string \"%s\"", path, key);
@@ -71,13 +71,14 @@ static int alias_key(rp_secmon *sm, EVP_PKEY **ret, rp_error *err) {
         return 0;
 }
 
-/* What POST /v1/attest answered, checked against this device. */
-static int check_answer(json_t *j, const rp_secmon_info *info, EVP_PKEY *alias, rp_attest_result *res,
+static int check_answer(const json_t *j, const char *device_id, EVP_PKEY *alias, rp_attest_result *res,
                         rp_error *err) {
+        if (!json_is_object(j))
+                return rp_error_set(err, -EBADMSG, "the answer to POST /v1/attest is not a JSON object");
         const char *id = json_string_value(json_object_get(j, "device_id"));
-        if (!id || !streq(id, info->device_id))
-                return rp_error_set(err, -EBADMSG, "the answer to POST /v1/attest names device %s, not this "
-                                    "device (%s)", id ? id : "(none)", info->device_id);
+        if (!id || strlen(device_id) != 64 || !streq(id, device_id))
+                return rp_error_set(err, -EBADMSG, "the answer to POST /v1/attest does not name this device (%s)",
+                                    device_id);
         json_t *exp = json_object_get(j, "expires_at");
         if (!json_is_integer(exp))
                 return rp_error_set(err, -EBADMSG, "the answer to POST /v1/attest lacks the integer "
@@ -98,8 +99,20 @@ static int check_answer(json_t *j, const rp_secmon_info *info, EVP_PKEY *alias, 
         if (!ca_key || X509_verify(cert, ca_key) != 1)
                 return rp_error_set(err, -EKEYREJECTED, "the server's device certificate is not signed by the "
                                     "tenant CA certificate that came with it");
-        memcpy(res->device_id, info->device_id, sizeof res->device_id);
+        memcpy(res->device_id, device_id, sizeof res->device_id);
         res->expires_at = json_integer_value(exp);
+        return 0;
+}
+
+int rp_attest_check_answer(const json_t *ans, const char *device_id, EVP_PKEY *alias, rp_attest_result *ret,
+                           rp_error *err) {
+        rp_attest_result res = {};
+        int r = check_answer(ans, device_id, alias, &res, err);
+        if (r < 0) {
+                rp_attest_result_clear(&res);
+                return r;
+        }
+        *ret = res;
         return 0;
 }
 
@@ -159,14 +172,7 @@ int rp_attest(rp_http *h, rp_secmon *sm, rp_attest_result *ret, rp_http_status *
         if (r < 0)
                 return rp_error_prefix(err, r, "attestation: ");
 
-        rp_attest_result res = {};
-        r = check_answer(ans, &info, alias, &res, err);
-        if (r < 0) {
-                rp_attest_result_clear(&res);
-                return r;
-        }
-        *ret = res;
-        return 0;
+        return rp_attest_check_answer(ans, info.device_id, alias, ret, err);
 }
 
 int rp_attest_tls_setup(SSL_CTX *ctx, void *userdata, rp_error *err) {

@@ -39,6 +39,16 @@ void rp_attest_result_clear(rp_attest_result *r);
  * non-NULL) always, with the last request's status. */
 int rp_attest(rp_http *h, rp_secmon *sm, rp_attest_result *ret, rp_http_status *ret_status, rp_error *err);
 
+/* The check rp_attest makes of the answer to POST /v1/attest, for device
+ * device_id (64 hex digits) whose Alias public key is alias: -EBADMSG if it
+ * is not an object with "device_id" (this device's), "tenant",
+ * "certificate", "ca_certificate" (PEM) and the integer "expires_at";
+ * -EKEYREJECTED if the certificate is not for alias or not signed by the CA
+ * certificate. *ret is filled only on success. For rp_attest and the fuzz
+ * target. */
+int rp_attest_check_answer(const json_t *ans, const char *device_id, EVP_PKEY *alias, rp_attest_result *ret,
+                           rp_error *err);
+
 /* For the device API after attestation: the client key and certificate a
  * TLS connection presents. */
 typedef struct rp_attest_tls {

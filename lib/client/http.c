@@ -340,20 +340,22 @@ static bool code_is_valid(const char *s) {
         return true;
 }
 
-/* An error answer: its code and message into st and err. */
-static int refusal(rp_http *h, long status, rp_http_status *st, rp_error *err) {
-        json_t *j = json_loadb(h->buf ? h->buf : "", h->len, JSON_REJECT_DUPLICATES, NULL);
+int rp_http_refusal(const char *body, size_t len, long status, const char *server, rp_http_status *st,
+                    rp_error *err) {
+        json_t *j = json_loadb(body ? body : "", body ? len : 0, JSON_REJECT_DUPLICATES, NULL);
         json_t *e = json_object_get(j, "error");
         const char *code = json_string_value(json_object_get(e, "code"));
         const char *msg = json_string_value(json_object_get(e, "message"));
         int r;
+        st->status = status;
+        st->code[0] = '\0';
         if (code && code_is_valid(code)) {
                 snprintf(st->code, sizeof st->code, "%s", code);
                 r = rp_error_set(err, status_errno(status), "server refused: %s: %s (HTTP %ld)", code,
                                  msg ? msg : "(no message)", status);
         } else
                 r = rp_error_set(err, status_errno(status), "server refused: HTTP %ld without an error object "
-                                 "(is %s rampart-server?)", status, h->server);
+                                 "(is %s rampart-server?)", status, server);
         json_decref(j);
         return r;
 }
@@ -427,7 +429,7 @@ static int perform(rp_http *h, const char *method, const char *path, const json_
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         st->status = status;
         if (status < 200 || status > 299)
-                return refusal(h, status, st, err);
+                return rp_http_refusal(h->buf, h->len, status, h->server, st, err);
         return 0;
 }
 

@@ -92,5 +92,13 @@ int rp_http_get_raw(rp_http *h, const char *path, char **ret_body, size_t *ret_l
  * A-Z a-z 0-9 - . _ ~ becomes %XX. malloc'd; NULL when out of memory. */
 char *rp_http_escape(const char *s);
 
+/* An error answer (status outside 2xx, body of len bytes from server) as
+ * rp_http_json reports it: the error code by status, *st the status and the
+ * error object's code (a snake_case word of fewer than RP_HTTP_CODE_MAX
+ * bytes; "" if there is none or it is not one), err the message. Never
+ * succeeds. For rp_http_json and the fuzz target. */
+int rp_http_refusal(const char *body, size_t len, long status, const char *server, rp_http_status *st,
+                    rp_error *err);
+
 /* The server's base URL as the client uses it (no trailing '/'). */
 const char *rp_http_server(const rp_http *h);
