@@ -27,7 +27,7 @@ static int attestation_list(cli_svc *s) {
         if ((device && cli_query_add(&q, "device", device) < 0) || (limit && cli_query_add(&q, "limit", limit) < 0))
                 return cli_fail(-ENOMEM, NULL, NULL);
         json_t *ans = NULL;
-        int x = cli_svc_call(s, "GET", NULL, q, &ans, CLI_TENANT(s), "attestations", NULL);
+        int x = cli_svc_call(s, "GET", NULL, q, &ans, CLI_PATH(CLI_TENANT(s), "attestations"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "attestations", attestation_columns);
 }
 

@@ -30,8 +30,8 @@ static int audit_list(cli_svc *s) {
         if (limit && cli_query_add(&q, "limit", limit) < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
         json_t *ans = NULL;
-        int x = service ? cli_svc_call(s, "GET", NULL, q, &ans, "audit", NULL)
-                        : cli_svc_call(s, "GET", NULL, q, &ans, CLI_TENANT(s), "audit", NULL);
+        int x = service ? cli_svc_call(s, "GET", NULL, q, &ans, CLI_PATH("audit"))
+                        : cli_svc_call(s, "GET", NULL, q, &ans, CLI_PATH(CLI_TENANT(s), "audit"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "audit", audit_columns);
 }
 

@@ -58,7 +58,7 @@ static int group_create(cli_svc *s) {
         json_t *b = body(s, s->args[0]), *g = NULL;
         if (!b)
                 return cli_fail(-ENOMEM, NULL, "the name and description must be UTF-8");
-        x = cli_svc_call(s, "POST", b, NULL, &g, CLI_TENANT(s), "products", p, "device-groups", NULL);
+        x = cli_svc_call(s, "POST", b, NULL, &g, CLI_PATH(CLI_TENANT(s), "products", p, "device-groups"));
         json_decref(b);
         return x != CLI_EXIT_OK ? x : cli_show(s, g, group_fields);
 }
@@ -69,7 +69,7 @@ static int group_list(cli_svc *s) {
         if (x != CLI_EXIT_OK)
                 return x;
         json_t *ans = NULL;
-        x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_TENANT(s), "products", p, "device-groups", NULL);
+        x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH(CLI_TENANT(s), "products", p, "device-groups"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "device_groups", group_columns);
 }
 
@@ -79,7 +79,7 @@ static int group_show(cli_svc *s) {
         if (x != CLI_EXIT_OK)
                 return x;
         json_t *g = NULL;
-        x = cli_svc_call(s, "GET", NULL, NULL, &g, CLI_TENANT(s), "products", p, "device-groups", s->args[0], NULL);
+        x = cli_svc_call(s, "GET", NULL, NULL, &g, CLI_PATH(CLI_TENANT(s), "products", p, "device-groups", s->args[0]));
         return x != CLI_EXIT_OK ? x : cli_show(s, g, group_fields);
 }
 
@@ -93,7 +93,7 @@ static int group_update(cli_svc *s) {
         json_t *b = body(s, NULL), *g = NULL;
         if (!b)
                 return cli_fail(-ENOMEM, NULL, "the description must be UTF-8");
-        x = cli_svc_call(s, "PATCH", b, NULL, &g, CLI_TENANT(s), "products", p, "device-groups", s->args[0], NULL);
+        x = cli_svc_call(s, "PATCH", b, NULL, &g, CLI_PATH(CLI_TENANT(s), "products", p, "device-groups", s->args[0]));
         json_decref(b);
         return x != CLI_EXIT_OK ? x : cli_show(s, g, group_fields);
 }

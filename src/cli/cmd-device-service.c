@@ -50,7 +50,7 @@ static int device_claim(cli_svc *s) {
         json_t *b = json_pack("{s:s, s:s*}", "device_id", s->args[0], "device_group", g), *d = NULL;
         if (!b)
                 return cli_fail(-ENOMEM, NULL, "the group must be UTF-8");
-        x = cli_svc_call(s, "POST", b, NULL, &d, CLI_TENANT(s), "devices", NULL);
+        x = cli_svc_call(s, "POST", b, NULL, &d, CLI_PATH(CLI_TENANT(s), "devices"));
         json_decref(b);
         if (x != CLI_EXIT_OK)
                 return x;
@@ -68,7 +68,7 @@ static int device_list(cli_svc *s) {
         if (g && cli_query_add(&q, "device_group", g) < 0)
                 return cli_fail(-ENOMEM, NULL, NULL);
         json_t *ans = NULL;
-        x = cli_svc_call(s, "GET", NULL, q, &ans, CLI_TENANT(s), "devices", NULL);
+        x = cli_svc_call(s, "GET", NULL, q, &ans, CLI_PATH(CLI_TENANT(s), "devices"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "devices", device_columns);
 }
 
@@ -76,7 +76,7 @@ static int device_show(cli_svc *s) {
         int x = cli_check_device_id(s, s->args[0]);
         json_t *d = NULL;
         if (x == CLI_EXIT_OK)
-                x = cli_svc_call(s, "GET", NULL, NULL, &d, CLI_TENANT(s), "devices", s->args[0], NULL);
+                x = cli_svc_call(s, "GET", NULL, NULL, &d, CLI_PATH(CLI_TENANT(s), "devices", s->args[0]));
         return x != CLI_EXIT_OK ? x : cli_show(s, d, device_fields);
 }
 
@@ -85,7 +85,7 @@ static int patch(cli_svc *s, json_t *b) {
         if (!b)
                 return cli_fail(-ENOMEM, NULL, NULL);
         json_t *d = NULL;
-        int x = cli_svc_call(s, "PATCH", b, NULL, &d, CLI_TENANT(s), "devices", s->args[0], NULL);
+        int x = cli_svc_call(s, "PATCH", b, NULL, &d, CLI_PATH(CLI_TENANT(s), "devices", s->args[0]));
         json_decref(b);
         return x != CLI_EXIT_OK ? x : cli_show(s, d, device_fields);
 }
@@ -116,7 +116,7 @@ static int device_enable(cli_svc *s) {
 static int device_release(cli_svc *s) {
         int x = cli_check_device_id(s, s->args[0]);
         if (x == CLI_EXIT_OK)
-                x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_TENANT(s), "devices", s->args[0], NULL);
+                x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH(CLI_TENANT(s), "devices", s->args[0]));
         if (x != CLI_EXIT_OK)
                 return x;
         _cleanup_free_ char *line = NULL;

@@ -34,7 +34,7 @@ static int absolute(const char *what, const char *path, char **ret) {
 
 static int login_run(cli_svc *s) {
         json_t *who = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &who, "whoami", NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &who, CLI_PATH("whoami"));
         if (x != CLI_EXIT_OK)
                 return x;
         const char *tenant = json_string_value(json_object_get(who, "tenant"));

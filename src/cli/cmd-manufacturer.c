@@ -61,8 +61,8 @@ static int manufacturer_add(cli_svc *s) {
         json_t *body = json_pack("{s:s, s:s*}", "ca_pem", (const char *) pem, "name", name), *ans = NULL;
         if (!body)
                 return cli_fail(-ENOMEM, NULL, "the name must be UTF-8");
-        x = service ? cli_svc_call(s, "POST", body, NULL, &ans, "manufacturers", NULL)
-                    : cli_svc_call(s, "POST", body, NULL, &ans, CLI_TENANT(s), "manufacturers", NULL);
+        x = service ? cli_svc_call(s, "POST", body, NULL, &ans, CLI_PATH("manufacturers"))
+                    : cli_svc_call(s, "POST", body, NULL, &ans, CLI_PATH(CLI_TENANT(s), "manufacturers"));
         json_decref(body);
         if (x != CLI_EXIT_OK)
                 return x;
@@ -78,8 +78,8 @@ static int manufacturer_list(cli_svc *s) {
         if (x != CLI_EXIT_OK)
                 return x;
         json_t *ans = NULL;
-        x = service ? cli_svc_call(s, "GET", NULL, NULL, &ans, "manufacturers", NULL)
-                    : cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_TENANT(s), "manufacturers", NULL);
+        x = service ? cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH("manufacturers"))
+                    : cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH(CLI_TENANT(s), "manufacturers"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "manufacturers", manufacturer_columns);
 }
 
@@ -90,8 +90,8 @@ static int manufacturer_remove(cli_svc *s) {
                 x = scope(s, &service);
         if (x != CLI_EXIT_OK)
                 return x;
-        x = service ? cli_svc_call(s, "DELETE", NULL, NULL, NULL, "manufacturers", s->args[0], NULL)
-                    : cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_TENANT(s), "manufacturers", s->args[0], NULL);
+        x = service ? cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH("manufacturers", s->args[0]))
+                    : cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH(CLI_TENANT(s), "manufacturers", s->args[0]));
         if (x != CLI_EXIT_OK)
                 return x;
         _cleanup_free_ char *line = NULL;

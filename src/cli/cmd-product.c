@@ -28,20 +28,20 @@ static int product_create(cli_svc *s) {
         json_t *p = NULL;
         if (!body)
                 return cli_fail(-ENOMEM, NULL, "the name and description must be UTF-8");
-        int x = cli_svc_call(s, "POST", body, NULL, &p, CLI_TENANT(s), "products", NULL);
+        int x = cli_svc_call(s, "POST", body, NULL, &p, CLI_PATH(CLI_TENANT(s), "products"));
         json_decref(body);
         return x != CLI_EXIT_OK ? x : cli_show(s, p, product_fields);
 }
 
 static int product_list(cli_svc *s) {
         json_t *ans = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_TENANT(s), "products", NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH(CLI_TENANT(s), "products"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "products", product_columns);
 }
 
 static int product_show(cli_svc *s) {
         json_t *p = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &p, CLI_TENANT(s), "products", s->args[0], NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &p, CLI_PATH(CLI_TENANT(s), "products", s->args[0]));
         return x != CLI_EXIT_OK ? x : cli_show(s, p, product_fields);
 }
 

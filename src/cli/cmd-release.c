@@ -60,14 +60,14 @@ static int release_add(cli_svc *s) {
                               "measurement", mm), *rel = NULL;
         if (!b)
                 return cli_fail(-ENOMEM, NULL, "the name and version must be UTF-8");
-        int x = cli_svc_call(s, "POST", b, NULL, &rel, CLI_TENANT(s), "releases", NULL);
+        int x = cli_svc_call(s, "POST", b, NULL, &rel, CLI_PATH(CLI_TENANT(s), "releases"));
         json_decref(b);
         return x != CLI_EXIT_OK ? x : cli_show(s, rel, release_fields);
 }
 
 static int release_list(cli_svc *s) {
         json_t *ans = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_TENANT(s), "releases", NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH(CLI_TENANT(s), "releases"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "releases", release_columns);
 }
 
@@ -77,7 +77,7 @@ static int release_revoke(cli_svc *s) {
                 return cli_usage_error(s->cmd, "'%s' is not a release id (32 hex digits) or measurement (64 hex "
                                        "digits)", id);
         json_t *rel = NULL;
-        int x = cli_svc_call(s, "POST", NULL, NULL, &rel, CLI_TENANT(s), "releases", id, "revoke", NULL);
+        int x = cli_svc_call(s, "POST", NULL, NULL, &rel, CLI_PATH(CLI_TENANT(s), "releases", id, "revoke"));
         return x != CLI_EXIT_OK ? x : cli_show(s, rel, release_fields);
 }
 

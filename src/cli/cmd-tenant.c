@@ -42,14 +42,14 @@ static int tenant_create(cli_svc *s) {
         if (!body)
                 return cli_fail(-ENOMEM, NULL, "the name must be UTF-8");
         json_t *t = NULL;
-        int x = cli_svc_call(s, "POST", body, NULL, &t, "tenants", NULL);
+        int x = cli_svc_call(s, "POST", body, NULL, &t, CLI_PATH("tenants"));
         json_decref(body);
         return x != CLI_EXIT_OK ? x : cli_show(s, t, tenant_fields);
 }
 
 static int tenant_list(cli_svc *s) {
         json_t *ans = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, "tenants", NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH("tenants"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "tenants", tenant_columns);
 }
 
@@ -66,7 +66,7 @@ static int tenant_show(cli_svc *s) {
         if (!name)
                 return CLI_EXIT_USAGE;
         json_t *t = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &t, "tenants", name, NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &t, CLI_PATH("tenants", name));
         return x != CLI_EXIT_OK ? x : cli_show(s, t, tenant_fields);
 }
 
@@ -83,14 +83,14 @@ static int tenant_update(cli_svc *s) {
         json_t *body = json_pack("{s:b}", "allow_development", allow), *t = NULL;
         if (!body)
                 return cli_fail(-ENOMEM, NULL, NULL);
-        x = cli_svc_call(s, "PATCH", body, NULL, &t, "tenants", name, NULL);
+        x = cli_svc_call(s, "PATCH", body, NULL, &t, CLI_PATH("tenants", name));
         json_decref(body);
         return x != CLI_EXIT_OK ? x : cli_show(s, t, tenant_fields);
 }
 
 static int tenant_select(cli_svc *s) {
         json_t *t = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &t, "tenants", s->args[0], NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &t, CLI_PATH("tenants", s->args[0]));
         if (x != CLI_EXIT_OK)
                 return x;
         const char *name = json_string_value(json_object_get(t, "name"));

@@ -45,8 +45,8 @@ static int token_create(cli_svc *s) {
                 json_decref(body);
                 return cli_fail(-ENOMEM, NULL, "the label must be UTF-8");
         }
-        int x = user ? cli_svc_call(s, "POST", body, NULL, &t, CLI_TENANT(s), "users", user, "tokens", NULL)
-                     : cli_svc_call(s, "POST", body, NULL, &t, "tokens", NULL);
+        int x = user ? cli_svc_call(s, "POST", body, NULL, &t, CLI_PATH(CLI_TENANT(s), "users", user, "tokens"))
+                     : cli_svc_call(s, "POST", body, NULL, &t, CLI_PATH("tokens"));
         json_decref(body);
         if (x != CLI_EXIT_OK)
                 return x;
@@ -92,15 +92,15 @@ static int token_create(cli_svc *s) {
 static int token_list(cli_svc *s) {
         json_t *ans = NULL;
         bool mine = cli_svc_opt(s, "mine") || !s->tenant;
-        int x = mine ? cli_svc_call(s, "GET", NULL, NULL, &ans, "tokens", NULL)
-                     : cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_TENANT(s), "tokens", NULL);
+        int x = mine ? cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH("tokens"))
+                     : cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH(CLI_TENANT(s), "tokens"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "tokens", token_fields);
 }
 
 static int token_revoke(cli_svc *s) {
         int x = cli_check_object_id(s, "a token", s->args[0]);
         if (x == CLI_EXIT_OK)
-                x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, "tokens", s->args[0], NULL);
+                x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH("tokens", s->args[0]));
         if (x != CLI_EXIT_OK)
                 return x;
         _cleanup_free_ char *line = NULL;

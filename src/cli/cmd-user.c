@@ -30,19 +30,19 @@ static int user_add(cli_svc *s) {
         json_t *body = json_pack("{s:s, s:s}", "name", s->args[0], "role", canon), *u = NULL;
         if (!body)
                 return cli_fail(-ENOMEM, NULL, "the name must be UTF-8");
-        int x = cli_svc_call(s, "POST", body, NULL, &u, CLI_TENANT(s), "users", NULL);
+        int x = cli_svc_call(s, "POST", body, NULL, &u, CLI_PATH(CLI_TENANT(s), "users"));
         json_decref(body);
         return x != CLI_EXIT_OK ? x : cli_show(s, u, user_fields);
 }
 
 static int user_list(cli_svc *s) {
         json_t *ans = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_TENANT(s), "users", NULL);
+        int x = cli_svc_call(s, "GET", NULL, NULL, &ans, CLI_PATH(CLI_TENANT(s), "users"));
         return x != CLI_EXIT_OK ? x : cli_list(s, ans, "users", user_fields);
 }
 
 static int user_remove(cli_svc *s) {
-        int x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_TENANT(s), "users", s->args[0], NULL);
+        int x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH(CLI_TENANT(s), "users", s->args[0]));
         if (x != CLI_EXIT_OK)
                 return x;
         _cleanup_free_ char *line = NULL;

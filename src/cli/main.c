@@ -18,7 +18,7 @@ static const cli_command groups[] = {
         { "hardware-definition", cmd_hardware_definition, "Work with hardware definitions (peripheral names)" },
         { "factory",             cmd_factory,             "Create a manufacturer CA and provision devices" },
         { "evidence",            cmd_evidence,            "Verify devices' attestation evidence" },
-        { "device",              cmd_device,              "A device's identity, evidence and attestation; the tenant's devices" },
+        { "device",              cmd_device,              "A device's identity and attestation; the tenant's devices" },
         /* rampart-server */
         { "login",               cmd_login,               "Check a rampart-server and save the profile" },
         { "tenant",              cmd_tenant,              "Create, list, show and select tenants" },

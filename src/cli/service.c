@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -327,19 +326,15 @@ int cli_svc_fail(cli_svc *s, int r, const rp_error *err) {
         return cli_fail(r, err, hint);
 }
 
-int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char *query, json_t **ret, ...) {
+int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char *query, json_t **ret,
+                 const char *const *segs) {
         /* /v1 and each segment, escaped. */
         _cleanup_free_ char *path = strdup("/v1");
-        if (!path)
-                return cli_fail(-ENOMEM, NULL, NULL);
-        va_list ap;
-        va_start(ap, ret);
-        for (const char *seg; path && (seg = va_arg(ap, const char *)); ) {
-                _cleanup_free_ char *e = rp_http_escape(seg), *old = path;
+        for (size_t i = 0; path && segs[i]; i++) {
+                _cleanup_free_ char *e = rp_http_escape(segs[i]), *old = path;
                 if (!e || asprintf(&path, "%s/%s", old, e) < 0)
                         path = NULL;
         }
-        va_end(ap);
         if (path && query) {
                 _cleanup_free_ char *old = path;
                 if (asprintf(&path, "%s?%s", old, query) < 0)

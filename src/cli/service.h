@@ -77,14 +77,15 @@ int cli_svc_main(const char *cmd, const cli_svc_cmd *def, int argc, char **argv)
  * command has no such option; "" for a set flag). */
 const char *cli_svc_opt(const cli_svc *s, const char *name);
 
-/* METHOD on /v1/SEG/SEG/... (each segment escaped; the list ends with
- * NULL), with body (NULL: none) and query ("k=v&k=v", escaped by
- * cli_query_add; NULL: none). On success *ret (if non-NULL) gets the JSON
- * answer and CLI_EXIT_OK is returned; a failure is reported with a hint of
- * what to do next and CLI_EXIT_FAIL returned. s->status holds the answer's
- * status either way. */
-int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char *query, json_t **ret, ...)
-        __attribute__((sentinel));
+/* METHOD on /v1/SEG/SEG/... (path: the segments, each escaped, ending with
+ * NULL: CLI_PATH makes it), with body (NULL: none) and query ("k=v&k=v",
+ * escaped by cli_query_add; NULL: none). On success *ret (if non-NULL) gets
+ * the JSON answer and CLI_EXIT_OK is returned; a failure is reported with a
+ * hint of what to do next and CLI_EXIT_FAIL returned. s->status holds the
+ * answer's status either way. */
+int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char *query, json_t **ret,
+                 const char *const *path);
+#define CLI_PATH(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
 /* Reports a failed request r (err) with the hint that fits it. Returns
  * CLI_EXIT_FAIL. */

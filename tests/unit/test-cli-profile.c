@@ -208,7 +208,8 @@ static void expect_token(const char *text, size_t len, mode_t mode, int code, co
         rp_error err = {};
         int r = cli_token_read(path, &t, &err);
         if (r != code)
-                fail_msg("token '%.20s' mode %o: got %d (%s), expected %d", text, (unsigned) mode, r, err.message, code);
+                fail_msg("token '%.20s' mode %o: got %d (%s), expected %d", text, (unsigned) mode, r, err.message,
+                         code);
         if (code == 0) {
                 assert_string_equal(t, want);
                 free(t);
