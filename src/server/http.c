@@ -77,7 +77,7 @@ struct rp_req {
 /* What the path matched. */
 typedef struct match {
         const rp_route *route;          /* path and method; NULL if none */
-        bool path_known;                /* some route has this path */
+        const char *pattern;            /* the path's route pattern, if some route has it */
         char allow[64];                 /* the methods the path has: "GET, POST" */
         segment raw_params[PARAMS_MAX];
 } match;
@@ -234,6 +234,7 @@ void rp_reply_json(rp_req *req, int status, json_t *j) {
         set_reply(req, status, "application/json", body, n);
 }
 
+__attribute__((format(printf, 4, 0)))
 static void vreply_error(rp_req *req, int status, const char *code, const char *fmt, va_list ap) {
         if (!may_reply(req))
                 return;
@@ -366,7 +367,7 @@ static void route_request(const char *method, const char *path, match *m) {
                 }
                 if (!ok)
                         continue;
-                m->path_known = true;
+                m->pattern = rt->path;
                 if (streq(rt->method, method)) {
                         m->route = rt;
                         memcpy(m->raw_params, raw, sizeof raw);
@@ -497,7 +498,7 @@ static bool take_query(rp_req *req, const char *q) {
 
 /* Routing's answers, authentication and the handler. */
 static void serve(rp_req *req, const match *m, const char *query) {
-        if (!m->path_known) {
+        if (!m->pattern) {
                 reply_error(req, 404, "not_found", "no route has this path (docs/api.md lists them)");
                 return;
         }
@@ -675,7 +676,7 @@ void rp_http_handle(struct evhttp_request *evreq, void *arg) {
                 evbuffer_free(body);
 
         double seconds = now_seconds() - start;
-        const char *route = m.route ? m.route->path : "unmatched";
+        const char *route = m.pattern ? m.pattern : "unmatched";
         log_request(&req, route, seconds);
         rp_metrics_request(route, method_label(req.method), req.status, seconds);
         req_done(&req);
@@ -709,7 +710,7 @@ int rp_http_dispatch_raw(rp_server *srv, rp_db *db, const char *method, const ch
                 route_request(method, req.path, &m);
                 serve(&req, &m, evhttp_uri_get_query(u));
         }
-        rp_metrics_request(m.route ? m.route->path : "unmatched", method_label(method), req.status,
+        rp_metrics_request(m.pattern ? m.pattern : "unmatched", method_label(method), req.status,
                            now_seconds() - start);
         int r = 0;
         char *copy = malloc(req.reply_len + 1);

@@ -133,7 +133,7 @@ static void make_conn_index(void) {
 }
 
 static void peer_name(int fd, char *out, size_t size) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = { 0 };
         socklen_t len = sizeof ss;
         char host[64] = "?";
         unsigned port = 0;
@@ -350,7 +350,9 @@ static int worker_init(rp_worker *w, int listen_fd, rp_error *err) {
         int fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
                 return rp_error_set_errno(err, -errno, "worker %u: cannot duplicate the listening socket", w->index);
-        w->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+        /* Backlog 0: the socket listens already (libevent would call
+         * listen() again with its default of 128 for -1). */
+        w->listener = evconnlistener_new(w->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
         if (!w->listener) {
                 close(fd);
                 return rp_error_set(err, -ENOMEM, "worker %u: cannot listen", w->index);
