@@ -76,7 +76,7 @@ static int tenant_update(cli_svc *s) {
                 return CLI_EXIT_USAGE;
         if (!dev)
                 return cli_usage_error(s->cmd, "nothing to change: give --allow-development yes|no");
-        bool allow;
+        bool allow = false;
         int x = parse_yes_no(s, "allow-development", dev, &allow);
         if (x != CLI_EXIT_OK)
                 return x;
