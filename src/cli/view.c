@@ -127,6 +127,36 @@ int cli_show(const cli_svc *s, json_t *obj, const cli_field *fields) {
         return x;
 }
 
+/* The cells of the table: a header row of labels (upper case), then one
+ * row per element of arr, each escaped. NULL when out of memory. */
+static char **table_cells(const json_t *arr, const cli_field *fields, size_t ncol, size_t nrow) {
+        char **cells = calloc((nrow + 1) * ncol, sizeof *cells);
+        if (!cells)
+                return NULL;
+        bool failed = false;
+        for (size_t c = 0; c < ncol; c++) {
+                char *h = strdup(fields[c].label);
+                for (char *p = h; p && *p; p++)
+                        *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+                cells[c] = h;
+                failed |= !h;
+        }
+        for (size_t r = 0; r < nrow; r++)
+                for (size_t c = 0; c < ncol; c++) {
+                        _cleanup_free_ char *t = cli_field_text(json_array_get(arr, r), &fields[c]);
+                        char *e = t ? escaped(t) : NULL;
+                        cells[(r + 1) * ncol + c] = e;
+                        failed |= !e;
+                }
+        if (failed) {
+                for (size_t i = 0; i < (nrow + 1) * ncol; i++)
+                        free(cells[i]);
+                free(cells);
+                return NULL;
+        }
+        return cells;
+}
+
 int cli_list(const cli_svc *s, json_t *ans, const char *key, const cli_field *fields) {
         json_t *arr = json_object_get(ans, key);
         if (!json_is_array(arr)) {
@@ -142,47 +172,33 @@ int cli_list(const cli_svc *s, json_t *ans, const char *key, const cli_field *fi
         while (fields[ncol].label)
                 ncol++;
         /* Every cell escaped first, to know the columns' widths. */
-        char **cells = calloc((nrow + 1) * ncol, sizeof *cells);
+        char **cells = table_cells(arr, fields, ncol, nrow);
         size_t *w = calloc(ncol, sizeof *w);
-        int x = CLI_EXIT_OK;
-        if (!cells || !w)
-                x = cli_fail(-ENOMEM, NULL, NULL);
-        for (size_t c = 0; x == CLI_EXIT_OK && c < ncol; c++) {
-                char *h = strdup(fields[c].label);
-                for (char *p = h; p && *p; p++)
-                        *p = (char) (*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-                cells[c] = h;
-                if (!h)
-                        x = cli_fail(-ENOMEM, NULL, NULL);
+        json_decref(ans);
+        if (!cells || !w) {
+                for (size_t i = 0; cells && i < (nrow + 1) * ncol; i++)
+                        free(cells[i]);
+                free(cells);
+                free(w);
+                return cli_fail(-ENOMEM, NULL, NULL);
         }
-        for (size_t r = 0; x == CLI_EXIT_OK && r < nrow; r++)
-                for (size_t c = 0; x == CLI_EXIT_OK && c < ncol; c++) {
-                        _cleanup_free_ char *t = cli_field_text(json_array_get(arr, r), &fields[c]);
-                        char *e = t ? escaped(t) : NULL;
-                        cells[(r + 1) * ncol + c] = e;
-                        if (!e)
-                                x = cli_fail(-ENOMEM, NULL, NULL);
+        for (size_t i = 0; i < (nrow + 1) * ncol; i++)
+                if (width(cells[i]) > w[i % ncol])
+                        w[i % ncol] = width(cells[i]);
+        for (size_t r = 0; r <= nrow; r++)
+                for (size_t c = 0; c < ncol; c++) {
+                        const char *cell = cells[r * ncol + c];
+                        fputs(cell, stdout);
+                        if (c + 1 < ncol)
+                                printf("%*s", (int) (w[c] - width(cell) + 2), "");
+                        else
+                                fputc('\n', stdout);
                 }
-        if (x == CLI_EXIT_OK) {
-                for (size_t i = 0; i < (nrow + 1) * ncol; i++)
-                        if (width(cells[i]) > w[i % ncol])
-                                w[i % ncol] = width(cells[i]);
-                for (size_t r = 0; r <= nrow; r++)
-                        for (size_t c = 0; c < ncol; c++) {
-                                const char *cell = cells[r * ncol + c];
-                                fputs(cell, stdout);
-                                if (c + 1 < ncol)
-                                        printf("%*s", (int) (w[c] - width(cell) + 2), "");
-                                else
-                                        fputc('\n', stdout);
-                        }
-        }
-        for (size_t i = 0; cells && i < (nrow + 1) * ncol; i++)
+        for (size_t i = 0; i < (nrow + 1) * ncol; i++)
                 free(cells[i]);
         free(cells);
         free(w);
-        json_decref(ans);
-        return x;
+        return CLI_EXIT_OK;
 }
 
 int cli_done(const cli_svc *s, json_t *j, const char *line) {
