@@ -4,6 +4,12 @@
  * device's Alias key, POST /v1/attest, 200 with a certificate, close.
  *
  *   bench-attest URL CA_FILE TOKEN_FILE SECONDS THREADS [SERVER_PID]
+ *   bench-attest --fleet URL CA_FILE TOKEN_FILE DEVICES CONNECTIONS SERVER_PID
+ *
+ * --fleet: claims DEVICES random device ids in a new tenant (one keep-alive
+ * connection), then holds CONNECTIONS idle TLS connections open (handshake
+ * done, no request) and prints the server's resident memory at each step
+ * (VmRSS of SERVER_PID, KiB): rss_start, rss_devices, rss_connections.
  *
  * Set-up (not timed): a manufacturer CA and 64 devices made in-process as
  * the soft backend makes them (tests/unit/evidence-fixtures.c, backend name
@@ -231,29 +237,105 @@ static double now(void) {
         return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv) {
-        if (argc < 6) {
-                fprintf(stderr, "usage: bench-attest URL CA_FILE TOKEN_FILE SECONDS THREADS [SERVER_PID]\n");
-                return 2;
+static long rss_kib(const char *pid) {
+        char path[64], line[256];
+        snprintf(path, sizeof path, "/proc/%s/status", pid);
+        FILE *f = fopen(path, "re");
+        long kib = -1;
+        while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+                        break;
+        if (f)
+                fclose(f);
+        return kib;
+}
+
+static int fleet(int argc, char **argv) {
+        long n_dev = atol(argv[5]), n_conn = atol(argv[6]);
+        const char *pid = argv[7];
+        printf("rss_start_kib %ld\n", rss_kib(pid));
+        uint8_t rnd[4];
+        RAND_bytes(rnd, sizeof rnd);
+        char tenant[64], path[256];
+        snprintf(tenant, sizeof tenant, "fleet-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+        json_decref(api("POST", "/v1/tenants", json_pack("{ss}", "name", tenant), 201));
+        snprintf(path, sizeof path, "/v1/tenants/%s/devices", tenant);
+        int fd;
+        SSL *ssl = tls_open(&fd);
+        if (!ssl)
+                die("cannot connect to the server");
+        for (long i = 0; i < n_dev; i++) {
+                uint8_t id[32];
+                char hex[65], body[128];
+                RAND_bytes(id, sizeof id);
+                rp_hex_encode_buf(id, sizeof id, hex);
+                snprintf(body, sizeof body, "{\"device_id\":\"%s\"}", hex);
+                _cleanup_free_ char *out = NULL;
+                if (http(ssl, "POST", path, token, body, &out) != 201)
+                        die("a claim failed");
         }
-        if (sscanf(argv[1], "https://%255[^:]:%15[0-9]", host, port) != 2)
+        tls_close(ssl, fd);
+        printf("devices_claimed %ld\nrss_devices_kib %ld\n", n_dev, rss_kib(pid));
+        fflush(stdout);
+        SSL **conns = calloc((size_t) n_conn, sizeof *conns);
+        int *fds = calloc((size_t) n_conn, sizeof *fds);
+        if (!conns || !fds)
+                die("out of memory");
+        long open_n = 0;
+        for (; open_n < n_conn; open_n++)
+                if (!(conns[open_n] = tls_open(&fds[open_n])))
+                        break;
+        sleep(1);
+        printf("connections_open %ld\nrss_connections_kib %ld\n", open_n, rss_kib(pid));
+        /* Still serving with all of them open: one more request. */
+        json_t *t = api("GET", "/healthz", NULL, 200);
+        printf("healthz_with_connections_open %s\n", t ? "ok" : "failed");
+        json_decref(t);
+        for (long i = 0; i < open_n; i++)
+                tls_close(conns[i], fds[i]);
+        free(conns);
+        free(fds);
+        return open_n == n_conn ? 0 : 1;
+}
+
+/* The server, its CA and the operator's token, shared by both modes. */
+static void setup(const char *url, const char *ca_file, const char *token_file) {
+        if (sscanf(url, "https://%255[^:]:%15[0-9]", host, port) != 2)
                 die("URL must be https://HOST:PORT");
-        double secs = atof(argv[4]);
-        unsigned threads = (unsigned) atoi(argv[5]);
-        const char *server_pid = argc > 6 ? argv[6] : NULL;
-        FILE *tf = fopen(argv[3], "re");
+        FILE *tf = fopen(token_file, "re");
         if (!tf || !fgets(token, sizeof token, tf))
                 die("cannot read the token file");
         fclose(tf);
         token[strcspn(token, "\r\n")] = '\0';
-
         ctx = SSL_CTX_new(TLS_client_method());
-        if (!ctx || SSL_CTX_load_verify_locations(ctx, argv[2], NULL) != 1)
+        if (!ctx || SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
                 die("cannot load the CA file");
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
         /* A new device each time: no session resumption. */
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+}
+
+int main(int argc, char **argv) {
+        if (argc > 1 && streq(argv[1], "--fleet")) {
+                if (argc != 8) {
+                        fprintf(stderr, "usage: bench-attest --fleet URL CA_FILE TOKEN_FILE DEVICES CONNECTIONS SERVER_PID\n");
+                        return 2;
+                }
+                setup(argv[2], argv[3], argv[4]);
+                int r = fleet(argc, argv);
+                SSL_CTX_free(ctx);
+                return r;
+        }
+        if (argc < 6) {
+                fprintf(stderr, "usage: bench-attest URL CA_FILE TOKEN_FILE SECONDS THREADS [SERVER_PID]\n"
+                                "       bench-attest --fleet URL CA_FILE TOKEN_FILE DEVICES CONNECTIONS SERVER_PID\n");
+                return 2;
+        }
+        setup(argv[1], argv[2], argv[3]);
+        double secs = atof(argv[4]);
+        unsigned threads = (unsigned) atoi(argv[5]);
+        const char *server_pid = argc > 6 ? argv[6] : NULL;
 
         char dir[] = "/tmp/rampart-bench-attest.XXXXXX";
         if (!mkdtemp(dir))

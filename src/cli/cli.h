@@ -91,6 +91,7 @@ typedef enum cli_output_kind {
         CLI_OUTPUT_HEADER,      /* a header whose first line is RP_HWDEF_HEADER_MARKER */
         CLI_OUTPUT_EROFS,       /* an erofs image */
         CLI_OUTPUT_EVIDENCE,    /* a COSE_Sign1 that is not an image package (evidence) */
+        CLI_OUTPUT_CERTIFICATE, /* a PEM file starting with a CERTIFICATE block */
 } cli_output_kind;
 
 typedef struct cli_output {
@@ -129,3 +130,15 @@ int cmd_hardware_definition(int argc, char **argv);
 int cmd_factory(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+/* rampart-server's management API (service.h) */
+int cmd_login(int argc, char **argv);
+int cmd_tenant(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_manufacturer(int argc, char **argv);
+int cmd_ca_certificate(int argc, char **argv);
+int cmd_product(int argc, char **argv);
+int cmd_device_group(int argc, char **argv);
+int cmd_release(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_attestation(int argc, char **argv);

@@ -18,14 +18,27 @@ static const cli_command groups[] = {
         { "hardware-definition", cmd_hardware_definition, "Work with hardware definitions (peripheral names)" },
         { "factory",             cmd_factory,             "Create a manufacturer CA and provision devices" },
         { "evidence",            cmd_evidence,            "Verify devices' attestation evidence" },
-        { "device",              cmd_device,              "Ask this device's rampart-secmon for its identity and evidence" },
+        { "device",              cmd_device,              "A device's identity and attestation; the tenant's devices" },
+        /* rampart-server */
+        { "login",               cmd_login,               "Check a rampart-server and save the profile" },
+        { "tenant",              cmd_tenant,              "Create, list, show and select tenants" },
+        { "user",                cmd_user,                "Manage a tenant's users and their roles" },
+        { "token",               cmd_token,               "Create, list and revoke API tokens" },
+        { "manufacturer",        cmd_manufacturer,        "Trust manufacturer CAs whose devices may attest" },
+        { "ca-certificate",      cmd_ca_certificate,      "Download the tenant CA certificate" },
+        { "product",             cmd_product,             "Create, list and show products" },
+        { "device-group",        cmd_device_group,        "Manage device groups and their update policies" },
+        { "release",             cmd_release,             "Manage the software releases devices may run" },
+        { "audit",               cmd_audit,               "The audit log of management changes" },
+        { "attestation",         cmd_attestation,         "Devices' attestations, refusals with reasons" },
 };
 
 static int help(FILE *out) {
         fprintf(out,
                 "Usage: rampart COMMAND [SUBCOMMAND] [OPTIONS]\n\n"
                 "rampart is an open, self-hostable secure IoT platform. This tool packs and\n"
-                "signs application images, checks manifests and manages keys.\n\n"
+                "signs application images, checks manifests, manages keys and devices, and\n"
+                "manages tenants, devices and software in rampart-server.\n\n"
                 "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(groups); i++)
                 fprintf(out, "  %-22s %s\n", groups[i].name, groups[i].summary);

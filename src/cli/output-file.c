@@ -56,6 +56,11 @@ static bool is_kind(const char *path, cli_output_kind kind) {
                 /* A tagged COSE_Sign1, but not an image package. */
                 n = read_head(path, buf, 2);
                 return n == 2 && buf[0] == 0xd2 && buf[1] == 0x84 && !is_kind(path, CLI_OUTPUT_PACKAGE);
+        case CLI_OUTPUT_CERTIFICATE: {
+                static const char begin[] = "-----BEGIN CERTIFICATE-----";
+                n = read_head(path, buf, sizeof begin - 1);
+                return n == sizeof begin - 1 && memcmp(buf, begin, n) == 0;
+        }
         case CLI_OUTPUT_NEW:
         default:
                 return false;
@@ -72,6 +77,8 @@ static const char *kind_name(cli_output_kind kind) {
                 return "an erofs image";
         case CLI_OUTPUT_EVIDENCE:
                 return "attestation evidence";
+        case CLI_OUTPUT_CERTIFICATE:
+                return "a PEM certificate";
         default:
                 return NULL;
         }

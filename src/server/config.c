@@ -60,7 +60,7 @@ static const setting settings[] = {
         { "idle-timeout",    S_UNSIGNED, OFF(idle_timeout),    1, 86400 },
         { "request-timeout", S_UNSIGNED, OFF(request_timeout), 1, 3600 },
         { "nonce-ttl",       S_UNSIGNED, OFF(nonce_ttl),       1, 3600 },
-        { "cert-lifetime",   S_UNSIGNED, OFF(cert_lifetime),   60, 366 * 86400 },
+        { "cert-lifetime",   S_UNSIGNED, OFF(cert_lifetime),   1, 366 * 86400 },
 };
 
 /* Flags that are not settings. */

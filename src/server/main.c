@@ -23,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "api/api.h"
 #include "config.h"
@@ -117,6 +118,9 @@ static int listen_on(const char *spec, char *ret_addr, size_t size, rp_error *er
         if (fd < 0)
                 return rp_error_set_errno(err, -errno, "listen %s: socket", spec);
         (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        /* Accepted sockets inherit it: a response written in two parts
+         * (headers, then body) must not wait for the client's delayed ACK. */
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (ss.ss_family == AF_INET6)
                 (void) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
         if (bind(fd, (struct sockaddr *) &ss, len) < 0)

@@ -138,7 +138,7 @@ static void make_conn_index(void) {
 }
 
 static void peer_name(int fd, char *out, size_t size) {
-        struct sockaddr_storage ss;
+        struct sockaddr_storage ss = { 0 };
         socklen_t len = sizeof ss;
         char host[64] = "?";
         unsigned port = 0;

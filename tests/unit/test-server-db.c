@@ -219,6 +219,30 @@ static void test_null_parameters(void **state) {
         assert_int_equal(none->n_rows, 0);
 }
 
+/* Many distinct statements, each run again later with other values (the
+ * SQLite backend keeps prepared statements: none may answer for another,
+ * or keep an earlier call's values). */
+static void test_statement_reuse(void **state) {
+        _cleanup_free_ char *store = fresh_store(state);
+        _cleanup_(rp_db_closep) rp_db *db = open_or_fail(store);
+        rp_error err = {0};
+        for (int pass = 0; pass < 3; pass++)
+                for (int i = 0; i < 120; i++) {
+                        char sql[64], value[32];
+                        snprintf(sql, sizeof sql, "SELECT $1, %d, $2", i);
+                        snprintf(value, sizeof value, "v%d.%d", pass, i);
+                        const char *params[] = { value, pass == 1 ? NULL : "x" };
+                        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
+                        assert_int_equal(rp_db_query(db, sql, params, 2, &res, &err), 0);
+                        assert_string_equal(rp_db_result_get(res, 0, 0), value);
+                        assert_int_equal(rp_db_result_int(res, 0, 1, -1), i);
+                        if (pass == 1)
+                                assert_null(rp_db_result_get(res, 0, 2));
+                        else
+                                assert_string_equal(rp_db_result_get(res, 0, 2), "x");
+                }
+}
+
 static void test_parameter_mismatch_refused(void **state) {
         _cleanup_free_ char *store = fresh_store(state);
         _cleanup_(rp_db_closep) rp_db *db = open_or_fail(store);
@@ -368,6 +392,42 @@ static void test_transact_retries_busy(void **state) {
         assert_int_equal(c.calls, 6);
         assert_non_null(strstr(err.message, "pretend busy"));
         assert_int_equal(count(db, "tenants"), 0);
+}
+
+/* A statement that fails inside a transaction dooms it, on both engines
+ * (PostgreSQL's rule; the SQLite backend keeps it too): the statements after
+ * it are refused and COMMIT rolls back, even if fn ignored the failure. */
+typedef struct swallow {
+        int dup, after;
+} swallow;
+
+static int tx_swallow(rp_db *db, void *userdata, rp_error *err) {
+        swallow *w = userdata;
+        int r = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, created_at) "
+                             "VALUES ('t1', 'one', '', '', 1)", NULL);
+        if (r < 0)
+                return r;
+        w->dup = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, "
+                              "created_at) VALUES ('t1', 'one', '', '', 1)", NULL);
+        w->after = rp_db_queryv(db, NULL, err, "INSERT INTO tenants (id, name, ca_cert_pem, ca_key_pem, "
+                                "created_at) VALUES ('t2', 'two', '', '', 1)", NULL);
+        return 0;       /* the mistake: carrying on as if all went well */
+}
+
+static void test_failed_statement_dooms_transaction(void **state) {
+        _cleanup_free_ char *store = fresh_store(state);
+        _cleanup_(rp_db_closep) rp_db *db = open_or_fail(store);
+        rp_error err = {0};
+        swallow w = { 0 };
+        assert_int_equal(rp_db_transact(db, tx_swallow, &w, &err), -EIO);
+        assert_non_null(strstr(err.message, "rolled back at COMMIT"));
+        assert_int_equal(w.dup, -EEXIST);
+        assert_int_equal(w.after, -EIO);
+        assert_int_equal(count(db, "tenants"), 0);
+        /* The next transaction starts clean. */
+        tx_ctx c = { 0 };
+        assert_int_equal(rp_db_transact(db, tx_claim, &c, &err), 0);
+        assert_int_equal(count(db, "tenants"), 1);
 }
 
 /* A second connection holds the write lock (SQLite) or the row (PostgreSQL);
@@ -831,8 +891,9 @@ static void test_postgres_unreachable(void **state) {
         /* A URI libpq cannot read: still no password in the message. */
         rp_error err = {0};
         rp_db *db = NULL;
-        assert_int_equal(rp_db_open("postgres://rampart:Sup3r-Secret-Pw@127.0.0.1:%zz/x", &db, &err), -EINVAL);
-        assert_null(strstr(err.message, "Sup3r-Secret-Pw"));
+        assert_int_equal(rp_db_open("postgres://rampart:Sup3r%zzSecret-Pw@127.0.0.1:5432/x", &db, &err), -EINVAL);
+        assert_non_null(strstr(err.message, "not a valid connection URI"));
+        assert_null(strstr(err.message, "Secret-Pw"));
         close(fd);
 }
 
@@ -890,11 +951,13 @@ int main(void) {
         const struct CMUnitTest sqlite_tests[] = {
                 cmocka_unit_test_prestate(test_hostile_text_round_trips, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_null_parameters, (void *)&sqlite_case),
+                cmocka_unit_test_prestate(test_statement_reuse, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_parameter_mismatch_refused, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_changes_and_returning, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_duplicate_key, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_transact_rolls_back, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_transact_retries_busy, (void *)&sqlite_case),
+                cmocka_unit_test_prestate(test_failed_statement_dooms_transaction, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_busy_then_released, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_racing_claims, (void *)&sqlite_case),
                 cmocka_unit_test_prestate(test_migrate_fresh_and_reopen, (void *)&sqlite_case),
@@ -905,11 +968,13 @@ int main(void) {
         const struct CMUnitTest pg_tests[] = {
                 cmocka_unit_test_prestate(test_hostile_text_round_trips, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_null_parameters, (void *)&pg_case),
+                cmocka_unit_test_prestate(test_statement_reuse, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_parameter_mismatch_refused, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_changes_and_returning, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_duplicate_key, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_transact_rolls_back, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_transact_retries_busy, (void *)&pg_case),
+                cmocka_unit_test_prestate(test_failed_statement_dooms_transaction, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_busy_then_released, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_deadlock_retried, (void *)&pg_case),
                 cmocka_unit_test_prestate(test_racing_claims, (void *)&pg_case),

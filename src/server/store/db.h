@@ -96,7 +96,10 @@ int rp_db_queryv(rp_db *db, rp_db_result **ret, rp_error *err, const char *sql, 
  * back if fn returns < 0. Retries the whole transaction (up to 5 times, with
  * a short random backoff) when the backend reports -EBUSY. fn must therefore
  * have no effects outside the database until it returns. Every multi-row
- * change goes through here. */
+ * change goes through here. A statement that fails inside fn dooms the
+ * transaction on both backends (later statements are refused, COMMIT rolls
+ * back): fn returns the failure; to tolerate a duplicate, use ON CONFLICT DO
+ * NOTHING. Returns fn's result (>= 0) once committed. */
 typedef int (*rp_db_tx_fn)(rp_db *db, void *userdata, rp_error *err);
 int rp_db_transact(rp_db *db, rp_db_tx_fn fn, void *userdata, rp_error *err);
 

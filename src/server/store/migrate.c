@@ -29,7 +29,7 @@ static int read_version_locked(rp_db *db, int *ret, rp_error *err) {
                 return r;
         rp_error_clear(err);
         *ret = 0;
-        return rp_db_queryv(db, NULL, err, "INSERT INTO rampart_schema (version) VALUES (0)", NULL);
+        return rp_db_query(db, "INSERT INTO rampart_schema (version) VALUES (0)", NULL, 0, NULL, err);
 }
 
 /* One migration: the transaction's body. */
@@ -58,8 +58,8 @@ static int migrate_step(rp_db *db, void *userdata, rp_error *err) {
                 return rp_error_prefix(err, r, "schema migration %d (%s): ", m->version, m->summary);
         char buf[RP_DB_INT_STRLEN];
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        r = rp_db_queryv(db, &res, err, "UPDATE rampart_schema SET version = $1",
-                         rp_db_int(m->version, buf), NULL);
+        const char *params[] = { rp_db_int(m->version, buf) };
+        r = rp_db_query(db, "UPDATE rampart_schema SET version = $1", params, 1, &res, err);
         if (r < 0)
                 return r;
         if (res->changes != 1)
@@ -96,7 +96,7 @@ int rp_db_schema_latest(void) {
  * an error from the backend when the table does not exist. */
 int rp_db_schema_version(rp_db *db, int *ret, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT version FROM rampart_schema", NULL);
+        int r = rp_db_query(db, "SELECT version FROM rampart_schema", NULL, 0, &res, err);
         if (r < 0)
                 return r;
         if (res->n_rows == 0)

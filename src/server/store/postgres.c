@@ -48,13 +48,21 @@ static void ignore_notice(void *arg, const char *message) {
 /* msg without trailing newlines and with the password (if it appears)
  * masked, into buf. */
 static const char *clean_message(const pg_db *p, const char *msg, char *buf, size_t size) {
-        snprintf(buf, size, "%s", msg ? msg : "");
-        size_t n = strlen(buf);
-        while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-                buf[--n] = '\0';
-        for (char *c = buf; *c; c++)
-                if (*c == '\n')
-                        *c = ' ';
+        /* libpq's messages span lines ("...failed: ...\n\tIs the server
+         * running..."): one line, whitespace runs folded. */
+        size_t o = 0;
+        bool space = false;
+        for (const char *c = msg ? msg : ""; *c && o + 2 < size; c++) {
+                if (*c == '\n' || *c == '\t' || *c == '\r' || *c == ' ') {
+                        space = o > 0;
+                        continue;
+                }
+                if (space)
+                        buf[o++] = ' ';
+                space = false;
+                buf[o++] = *c;
+        }
+        buf[o] = '\0';
         size_t pl = p->password ? strlen(p->password) : 0;
         if (pl > 0)
                 for (char *hit; (hit = strstr(buf, p->password));)
@@ -222,9 +230,9 @@ static int pg_open(const char *target, rp_db **ret, rp_error *err) {
         /* Our defaults first: what the URI says wins (expand_dbname). */
         const char *const keys[] = { "connect_timeout", "keepalives", "keepalives_idle",
                                      "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-                                     "application_name", "dbname", NULL };
+                                     "application_name", "client_encoding", "dbname", NULL };
         const char *const values[] = { CONNECT_TIMEOUT_S, "1", "10", "5", "3", "30000",
-                                       "rampart-server", target, NULL };
+                                       "rampart-server", "UTF8", target, NULL };
         p->conn = PQconnectdbParams(keys, values, 1);
         if (!p->conn)
                 return rp_error_set(err, -ENOMEM, "PostgreSQL store %s: out of memory", p->where);

@@ -21,11 +21,26 @@
 
 /* How long a statement waits for another connection's write lock. */
 #define BUSY_TIMEOUT_MS 5000
+/* Prepared statements kept per connection (the server runs a few dozen
+ * distinct statements; preparing one costs more than running it). */
+#define STMT_CACHE 48
+
+typedef struct cached_stmt {
+        char *sql;
+        sqlite3_stmt *stmt;
+        uint64_t last_used;
+} cached_stmt;
 
 typedef struct sqlite_db {
         struct rp_db base;
         sqlite3 *conn;
         char *path;
+        /* Inside begin..commit, and whether a statement in it failed: then,
+         * as PostgreSQL does, every further statement is refused and COMMIT
+         * rolls back, so code tried on SQLite behaves the same on both. */
+        bool in_tx, tx_failed;
+        cached_stmt cache[STMT_CACHE];
+        uint64_t tick;
 } sqlite_db;
 
 static sqlite_db *to_sqlite(rp_db *db) {
@@ -62,6 +77,8 @@ static int map_code(int rc) {
 /* Sets err from the connection's last error and returns the mapped code. */
 static int fail(sqlite_db *s, int rc, const char *sql, rp_error *err) {
         int code = map_code(rc);
+        if (s->in_tx)
+                s->tx_failed = true;
         const char *msg = s->conn ? sqlite3_errmsg(s->conn) : sqlite3_errstr(rc);
         if ((rc & 0xff) == SQLITE_NOTADB)
                 return rp_error_set(err, code, "SQLite store %s: not an SQLite database (%s)", s->path, msg);
@@ -76,7 +93,10 @@ static void sqlite_close(rp_db *db) {
         if (!db)
                 return;
         sqlite_db *s = to_sqlite(db);
-        /* Statements are finalized as soon as they ran, so this closes. */
+        for (size_t i = 0; i < STMT_CACHE; i++) {
+                sqlite3_finalize(s->cache[i].stmt);
+                free(s->cache[i].sql);
+        }
         sqlite3_close_v2(s->conn);
         free(s->path);
         free(s);
@@ -119,13 +139,17 @@ static int sqlite_open(const char *target, rp_db **ret, rp_error *err) {
         bool memory = streq(target, ":memory:");
         if (!memory) {
                 /* SQLite would create the file 0644; its -wal and -shm files
-                 * take the database file's mode. */
-                _cleanup_close_ int fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-                if (fd < 0)
-                        return rp_error_set_errno(err, -errno, "SQLite store %s: cannot open", target);
+                 * take the database file's mode. An existing file is never
+                 * opened here: closing any descriptor of it would drop the
+                 * POSIX locks every connection of this process holds on it,
+                 * and another process closing last would then checkpoint
+                 * and delete the WAL under us. */
                 struct stat st;
-                if (fstat(fd, &st) < 0)
-                        return rp_error_set_errno(err, -errno, "SQLite store %s", target);
+                if (stat(target, &st) < 0) {
+                        _cleanup_close_ int fd = open(target, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+                        if (fd < 0 || fstat(fd, &st) < 0)
+                                return rp_error_set_errno(err, -errno, "SQLite store %s: cannot open", target);
+                }
                 if (!S_ISREG(st.st_mode))
                         return rp_error_set(err, -EINVAL, "SQLite store %s: not a regular file", target);
         }
@@ -194,8 +218,57 @@ static int bind_params(sqlite_db *s, sqlite3_stmt *stmt, const char *sql, const 
         return 0;
 }
 
-static void finalizep(sqlite3_stmt **stmt) {
-        sqlite3_finalize(*stmt);
+/* The prepared statement for sql, from the cache or prepared now (and
+ * cached, in place of the least recently used). Refuses more than one
+ * statement. */
+static int prepare(sqlite_db *s, const char *sql, sqlite3_stmt **ret, rp_error *err) {
+        cached_stmt *slot = &s->cache[0];
+        for (size_t i = 0; i < STMT_CACHE; i++) {
+                cached_stmt *c = &s->cache[i];
+                if (c->stmt && streq(c->sql, sql)) {
+                        c->last_used = ++s->tick;
+                        *ret = c->stmt;
+                        return 0;
+                }
+                if (!c->stmt || c->last_used < slot->last_used)
+                        slot = c;
+                if (!slot->stmt)
+                        break;
+        }
+
+        sqlite3_stmt *stmt = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v3(s->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+        if (rc != SQLITE_OK)
+                return fail(s, rc, sql, err);
+        if (!stmt)
+                return rp_error_set(err, -EINVAL, "SQLite store %s: an empty statement", s->path);
+        tail += strspn(tail, " \t\r\n;");
+        if (*tail) {
+                sqlite3_finalize(stmt);
+                char excerpt[96];
+                return rp_error_set(err, -EINVAL, "SQLite store %s: more than one statement (in \"%s\")",
+                                    s->path, rp_db_sql_excerpt(sql, excerpt, sizeof excerpt));
+        }
+        char *copy = strdup(sql);
+        if (!copy) {
+                sqlite3_finalize(stmt);
+                return rp_error_set(err, -ENOMEM, "SQLite store %s: out of memory", s->path);
+        }
+        sqlite3_finalize(slot->stmt);
+        free(slot->sql);
+        *slot = (cached_stmt){ .sql = copy, .stmt = stmt, .last_used = ++s->tick };
+        *ret = stmt;
+        return 0;
+}
+
+/* Makes a cached statement ready for its next use: no rows pending, no
+ * pointers to this call's parameters kept. */
+static void releasep(sqlite3_stmt **stmt) {
+        if (!*stmt)
+                return;
+        sqlite3_reset(*stmt);
+        sqlite3_clear_bindings(*stmt);
 }
 
 /* The rows read so far: a growing array of cells. */
@@ -239,22 +312,13 @@ static int read_row(cells *c, sqlite3_stmt *stmt, size_t n_cols) {
         return 0;
 }
 
-static int sqlite_query(rp_db *db, const char *sql, const char *const *params, size_t n_params,
-                        rp_db_result **ret, rp_error *err) {
-        sqlite_db *s = to_sqlite(db);
-        _cleanup_(finalizep) sqlite3_stmt *stmt = NULL;
-        const char *tail = NULL;
-        int rc = sqlite3_prepare_v2(s->conn, sql, -1, &stmt, &tail);
-        if (rc != SQLITE_OK)
-                return fail(s, rc, sql, err);
-        if (!stmt)
-                return rp_error_set(err, -EINVAL, "SQLite store %s: an empty statement", s->path);
-        tail += strspn(tail, " \t\r\n;");
-        if (*tail) {
-                char excerpt[96];
-                return rp_error_set(err, -EINVAL, "SQLite store %s: more than one statement (in \"%s\")",
-                                    s->path, rp_db_sql_excerpt(sql, excerpt, sizeof excerpt));
-        }
+static int query_one(sqlite_db *s, const char *sql, const char *const *params, size_t n_params,
+                     rp_db_result **ret, rp_error *err) {
+        _cleanup_(releasep) sqlite3_stmt *stmt = NULL;
+        int rc;
+        int p = prepare(s, sql, &stmt, err);
+        if (p < 0)
+                return p;
         int r = bind_params(s, stmt, sql, params, n_params, err);
         if (r < 0)
                 return r;
@@ -282,8 +346,27 @@ static int sqlite_query(rp_db *db, const char *sql, const char *const *params, s
         return 0;
 }
 
+/* A statement inside a transaction in which one already failed. */
+static int refuse_aborted(sqlite_db *s, rp_error *err) {
+        return rp_error_set(err, -EIO, "SQLite store %s: a statement in this transaction failed, so it "
+                            "will be rolled back (as PostgreSQL does)", s->path);
+}
+
+static int sqlite_query(rp_db *db, const char *sql, const char *const *params, size_t n_params,
+                        rp_db_result **ret, rp_error *err) {
+        sqlite_db *s = to_sqlite(db);
+        if (s->in_tx && s->tx_failed)
+                return refuse_aborted(s, err);
+        int r = query_one(s, sql, params, n_params, ret, err);
+        if (r < 0 && s->in_tx)
+                s->tx_failed = true;
+        return r;
+}
+
 static int sqlite_exec_script(rp_db *db, const char *sql, rp_error *err) {
         sqlite_db *s = to_sqlite(db);
+        if (s->in_tx && s->tx_failed)
+                return refuse_aborted(s, err);
         int rc = sqlite3_exec(s->conn, sql, NULL, NULL, NULL);
         if (rc != SQLITE_OK)
                 return fail(s, sqlite3_extended_errcode(s->conn), sql, err);
@@ -291,20 +374,38 @@ static int sqlite_exec_script(rp_db *db, const char *sql, rp_error *err) {
 }
 
 static int sqlite_begin(rp_db *db, rp_error *err) {
+        sqlite_db *s = to_sqlite(db);
         /* IMMEDIATE: take the write lock now, so that a transaction never
          * fails halfway because it read first and then wanted to write. */
-        return exec_one(to_sqlite(db), "BEGIN IMMEDIATE", NULL, 0, err);
-}
-
-static int sqlite_commit(rp_db *db, rp_error *err) {
-        return exec_one(to_sqlite(db), "COMMIT", NULL, 0, err);
+        int r = exec_one(s, "BEGIN IMMEDIATE", NULL, 0, err);
+        if (r < 0)
+                return r;
+        s->in_tx = true;
+        s->tx_failed = false;
+        return 0;
 }
 
 static int sqlite_rollback(rp_db *db) {
         sqlite_db *s = to_sqlite(db);
+        s->in_tx = s->tx_failed = false;
         if (sqlite3_get_autocommit(s->conn))
-                return 0;       /* SQLite already rolled back (on some errors it does) */
+                return 0;       /* not in a transaction (some errors end it) */
         return exec_one(s, "ROLLBACK", NULL, 0, NULL);
+}
+
+static int sqlite_commit(rp_db *db, rp_error *err) {
+        sqlite_db *s = to_sqlite(db);
+        if (s->in_tx && s->tx_failed) {
+                sqlite_rollback(db);
+                return rp_error_set(err, -EIO, "SQLite store %s: the transaction was rolled back at COMMIT "
+                                    "(a statement in it had failed)", s->path);
+        }
+        int r = exec_one(s, "COMMIT", NULL, 0, err);
+        /* A COMMIT that failed busy leaves the transaction open, for
+         * rollback() (or another COMMIT). */
+        if (r >= 0)
+                s->in_tx = false;
+        return r;
 }
 
 static int sqlite_lock_migrations(rp_db *db, rp_error *err) {

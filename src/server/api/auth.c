@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Who is calling (api.h, rp_api_authenticate): an API token's user, or a
+ * device with a certificate from its tenant's CA. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "api/api.h"
+#include "api/certs.h"
+#include "api/common.h"
+#include "core/macro.h"
+#include "core/openssl_cleanup.h"
+#include "rampart/crypto.h"
+
+/* last_used_at is written at most this often per token (seconds), so a busy
+ * client does not turn every read into a write. */
+#define LAST_USED_PERIOD 60
+
+static bool unauthenticated(rp_req *req, const char *message) {
+        rp_reply_header(req, "WWW-Authenticate", "Bearer realm=\"rampart\"");
+        rp_reply_error(req, 401, "unauthenticated", "%s", message);
+        return false;
+}
+
+static bool authenticate_token(rp_req *req) {
+        const char *h = rp_req_header(req, "Authorization");
+        if (!h)
+                return unauthenticated(req, "this route needs an API token: send 'Authorization: Bearer rpt_...'");
+        /* The scheme is case-insensitive (RFC 9110 section 11.1). */
+        if (strncasecmp(h, "Bearer ", 7) != 0)
+                return unauthenticated(req, "the Authorization header must be 'Bearer rpt_...'");
+        const char *token = h + 7;
+        while (*token == ' ')
+                token++;
+        char hash[API_TOKEN_HASH_LEN + 1];
+        if (!api_token_is_valid(token) || api_token_hash(token, hash) < 0)
+                return unauthenticated(req, "the API token is malformed (expected rpt_ and 64 hex digits)");
+
+        rp_db *db = rp_req_db(req);
+        rp_error err = {};
+        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
+        int r = rp_db_queryv(db, &res, &err,
+                             "SELECT t.id, t.expires_at, t.revoked_at, t.last_used_at, u.id, u.name, u.role, "
+                             "u.tenant_id FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = $1",
+                             hash, NULL);
+        if (r < 0) {
+                api_reply_store(req, r, &err);
+                return false;
+        }
+        int64_t now = api_now();
+        if (res->n_rows != 1)
+                return unauthenticated(req, "unknown API token");
+        if (rp_db_result_get(res, 0, 2))
+                return unauthenticated(req, "this API token was revoked");
+        const char *expires = rp_db_result_get(res, 0, 1);
+        if (expires && rp_db_result_int(res, 0, 1, 0) <= now)
+                return unauthenticated(req, "this API token expired");
+
+        rp_principal *p = rp_req_principal(req);
+        *p = (rp_principal) { .kind = RP_PRINCIPAL_USER };
+        snprintf(p->token_id, sizeof p->token_id, "%s", rp_db_result_get(res, 0, 0));
+        snprintf(p->user_id, sizeof p->user_id, "%s", rp_db_result_get(res, 0, 4));
+        snprintf(p->user_name, sizeof p->user_name, "%s", rp_db_result_get(res, 0, 5));
+        snprintf(p->role, sizeof p->role, "%s", rp_db_result_get(res, 0, 6));
+        const char *tenant = rp_db_result_get(res, 0, 7);
+        snprintf(p->tenant_id, sizeof p->tenant_id, "%s", tenant ? tenant : "");
+
+        /* At most once a period; a failure here does not refuse the request. */
+        if (!rp_db_result_get(res, 0, 3) || rp_db_result_int(res, 0, 3, 0) <= now - LAST_USED_PERIOD) {
+                char now_s[RP_DB_INT_STRLEN], before[RP_DB_INT_STRLEN];
+                rp_error_clear(&err);
+                r = rp_db_queryv(db, NULL, &err, "UPDATE tokens SET last_used_at = $1 WHERE id = $2 AND "
+                                 "(last_used_at IS NULL OR last_used_at <= $3)", rp_db_int(now, now_s), p->token_id,
+                                 rp_db_int(now - LAST_USED_PERIOD, before), NULL);
+                if (r < 0) {
+                        char q[RP_ERROR_MAX + 8];
+                        rp_log("event=token_last_used_failed request=%s error=%s", rp_req_id(req),
+                               rp_log_quote(rp_error_message(&err, r), q, sizeof q));
+                }
+        }
+        return true;
+}
+
+static bool device_refused(rp_req *req, int status, const char *message) {
+        char q[RP_ERROR_MAX + 8];
+        rp_log("event=device_auth_refused request=%s status=%d reason=%s", rp_req_id(req), status,
+               rp_log_quote(message, q, sizeof q));
+        rp_reply_error(req, status, status == 401 ? "unauthenticated" : "forbidden", "%s", message);
+        return false;
+}
+
+static bool authenticate_device(rp_req *req) {
+        SSL *ssl = rp_req_ssl(req);
+        X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+        if (!cert)
+                return device_refused(req, 401, "this route needs a device certificate: connect with the "
+                                      "certificate attestation issued (POST /v1/attest) as the TLS client "
+                                      "certificate");
+        rp_error err = {};
+        api_device_identity id;
+        int r = api_device_cert_names(cert, &id, &err);
+        if (r < 0)
+                return device_refused(req, 401, rp_error_message(&err, r));
+
+        rp_db *db = rp_req_db(req);
+        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
+        r = rp_db_queryv(db, &res, &err, "SELECT ca_cert_pem FROM tenants WHERE id = $1", id.tenant_id, NULL);
+        if (r < 0) {
+                api_reply_store(req, r, &err);
+                return false;
+        }
+        if (res->n_rows != 1)
+                return device_refused(req, 401, "the device certificate names a tenant this service does not have");
+        /* The server side's peer chain holds the certificates after the leaf. */
+        r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), rp_db_result_get(res, 0, 0), api_now(),
+                                   &err);
+        if (r == -ENOMEM || r == -EIO) {
+                rp_reply_error(req, 500, "internal", "the device certificate could not be checked");
+                return false;
+        }
+        if (r < 0)
+                return device_refused(req, 401, rp_error_message(&err, r));
+
+        rp_db_result_free(TAKE_PTR(res));
+        r = rp_db_queryv(db, &res, &err, "SELECT enabled FROM devices WHERE id = $1 AND tenant_id = $2",
+                         id.device_id, id.tenant_id, NULL);
+        if (r < 0) {
+                api_reply_store(req, r, &err);
+                return false;
+        }
+        if (res->n_rows != 1)
+                return device_refused(req, 403, "the device is not claimed by the tenant that issued its "
+                                      "certificate");
+        if (rp_db_result_int(res, 0, 0, 0) == 0)
+                return device_refused(req, 403, "the device is disabled in its tenant");
+
+        rp_principal *p = rp_req_principal(req);
+        *p = (rp_principal) { .kind = RP_PRINCIPAL_DEVICE, .cert_expires_at = id.not_after };
+        memcpy(p->tenant_id, id.tenant_id, sizeof p->tenant_id);
+        memcpy(p->device_id, id.device_id, sizeof p->device_id);
+        return true;
+}
+
+bool rp_api_authenticate(rp_req *req, rp_auth auth) {
+        switch (auth) {
+        case RP_AUTH_NONE:
+                return true;
+        case RP_AUTH_TOKEN:
+                return authenticate_token(req);
+        case RP_AUTH_DEVICE:
+                return authenticate_device(req);
+        }
+        rp_reply_error(req, 500, "internal", "unknown authentication kind");
+        return false;
+}
