@@ -52,7 +52,8 @@ expect_out "P-256" 'prime256v1|P-256'
 grep -qE "event=ready listen=127\.0\.0\.1:$SERVER_PORT data_dir=$D store=sqlite tls_ca=$D/tls/ca\.pem admin_token=$D/admin\.token workers=2\$" \
   "$SERVER_LOG" && ok || fail "readiness line: $(grep event=ready "$SERVER_LOG")"
 grep -q 'event=tls-created' "$SERVER_LOG" && ok || fail "first start did not log the new TLS files"
-grep -q 'event=admin-token-created' "$SERVER_LOG" && ok || fail "first start did not log the operator token"
+grep -q "event=bootstrap operator=admin token_file=\"$D/admin.token\"" "$SERVER_LOG" && ok ||
+  fail "first start did not log the operator token: $(grep bootstrap "$SERVER_LOG")"
 cp "$D/tls/ca.pem" "$T/ca.first"; cp "$D/tls/server.pem" "$T/server.first"; cp "$D/admin.token" "$T/token.first"
 
 # --- health, metrics, routing answers ------------------------------------
@@ -147,8 +148,8 @@ start_server "$D" --workers 1 --tls-name server.example.test --tls12 || { finish
 expect_same "CA kept" "$D/tls/ca.pem" "$T/ca.first"
 expect_same "server certificate kept" "$D/tls/server.pem" "$T/server.first"
 expect_same "operator token kept" "$D/admin.token" "$T/token.first"
-! grep -q 'event=tls-created\|event=tls-reissued\|event=admin-token-created' "$SERVER_LOG" && ok ||
-  fail "a restart made new files: $(grep -E 'tls-|admin-token' "$SERVER_LOG")"
+! grep -q 'event=tls-created\|event=tls-reissued\|event=bootstrap' "$SERVER_LOG" && ok ||
+  fail "a restart made new files: $(grep -E 'tls-|bootstrap' "$SERVER_LOG")"
 tls_try -tls1_2 && grep -q 'Verify return code: 0 (ok)' "$T/out" && ok ||
   fail "TLS 1.2 refused with --tls12: $(tail -5 "$T/out")"
 tls_try -tls1_3 && ok || fail "TLS 1.3 refused with --tls12: $(tail -5 "$T/out")"
