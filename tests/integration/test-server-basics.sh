@@ -139,6 +139,7 @@ expect_fail "bad listen" 2 "listen: 'nowhere' is not HOST:PORT" "$SERVER" --data
 expect_fail "bad listen host" 2 "not an IPv4 address" "$SERVER" --data-dir "$T/x" --listen example.com:1
 expect_fail "bad tls name" 2 "tls-name: 'a b' is not a DNS name" "$SERVER" --data-dir "$T/x" --tls-name 'a b'
 expect_fail "cert without key" 2 "go together" "$SERVER" --data-dir "$T/x" --tls-cert "$D/tls/server.pem"
+expect_fail "bad boolean flag" 2 "tls12: 'maybe' is not true or false" "$SERVER" --data-dir "$T/x" --tls12=maybe
 expect_fail "extra argument" 2 "unexpected argument 'extra'" "$SERVER" --data-dir "$T/x" extra
 [ ! -e "$T/x" ] && ok || fail "a refused command line still made the data directory"
 
@@ -197,9 +198,10 @@ cert-lifetime = 3600
 tls-name = from-file.example.test
 tls12 = yes
 EOF
-start_server "$D" --config "$T/server.conf" --workers 1 --burst 11 --tls-name flag.example.test || { finish; exit 1; }
+start_server "$D" --config "$T/server.conf" --workers 1 --burst 11 --tls-name flag.example.test --tls12=no \
+  || { finish; exit 1; }
 start_line=$(grep 'event=start' "$SERVER_LOG")
-for kv in "data_dir=$D " "workers=1 " "tls=1.2,1.3 " "max_body=65536 " "max_header=8192 " "rate=7.5 " "burst=11 " \
+for kv in "data_dir=$D " "workers=1 " "tls=1.3 " "max_body=65536 " "max_header=8192 " "rate=7.5 " "burst=11 " \
           "idle_timeout=33 " "request_timeout=9 " "nonce_ttl=30 " "cert_lifetime=3600"; do
   [[ "$start_line " == *" $kv"* ]] && ok || fail "config file + flags: start line lacks '$kv': $start_line"
 done
