@@ -22,6 +22,7 @@
 #include <openssl/rand.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/certs.h"
 #include "api/common.h"
 #include "core/cose_internal.h"
@@ -31,6 +32,7 @@
 #include "metrics.h"
 #include "rampart/cose.h"
 #include "rampart/evidence.h"
+#include "rot/evidence_internal.h"
 #include "server.h"
 
 #define NONCE_LEN 32
@@ -158,27 +160,24 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
         rp_reply_error(a->req, 403, reason, "%s", detail);
 }
 
-/* What the device's tenant gives the check. */
+/* What the device's tenant gives the check. Its CA (the key too) comes
+ * from the worker's cache (api/cache.h), by the certificate's text. */
 typedef struct tenant_view {
         char name[API_NAME_MAX + 1];
         bool allow_development, enabled;
-        char *ca_cert_pem, *ca_key_pem;
+        char *ca_cert_pem;
 } tenant_view;
 
 static void tenant_view_done(tenant_view *t) {
         free(t->ca_cert_pem);
-        if (t->ca_key_pem) {
-                OPENSSL_cleanse(t->ca_key_pem, strlen(t->ca_key_pem));
-                free(t->ca_key_pem);
-        }
 }
 
 /* The tenant that has claimed device_id: 0, -ENOENT if none, or a store error. */
 static int load_tenant(rp_db *db, attempt *a, tenant_view *ret, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, err, "SELECT d.tenant_id, d.enabled, t.name, t.allow_development, "
-                             "t.ca_cert_pem, t.ca_key_pem FROM devices d JOIN tenants t ON t.id = d.tenant_id "
-                             "WHERE d.id = $1", a->device_id, NULL);
+                             "t.ca_cert_pem FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = $1",
+                             a->device_id, NULL);
         if (r < 0)
                 return r;
         if (res->n_rows != 1)
@@ -189,30 +188,8 @@ static int load_tenant(rp_db *db, attempt *a, tenant_view *ret, rp_error *err) {
         ret->allow_development = rp_db_result_int(res, 0, 3, 0) != 0;
         /* Taken from the result, which then frees NULLs. */
         ret->ca_cert_pem = TAKE_PTR(res->cells[4]);
-        ret->ca_key_pem = TAKE_PTR(res->cells[5]);
-        if (!ret->ca_cert_pem || !ret->ca_key_pem)
+        if (!ret->ca_cert_pem)
                 return rp_error_set(err, -EIO, "the tenant has no CA");
-        return 0;
-}
-
-/* The trusted manufacturer CAs, service-wide and the tenant's, as one PEM
- * text ("" when there is none). */
-static int load_cas(rp_db *db, const char *tenant_id, char **ret, rp_error *err) {
-        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT ca_cert_pem FROM manufacturers WHERE scope = '' OR scope = $1 "
-                             "ORDER BY created_at, id", tenant_id, NULL);
-        if (r < 0)
-                return r;
-        size_t n = 0;
-        for (size_t i = 0; i < res->n_rows; i++)
-                n += strlen(rp_db_result_get(res, i, 0) ?: "");
-        char *s = malloc(n + 1), *p = s;
-        if (!s)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < res->n_rows; i++)
-                p = stpcpy(p, rp_db_result_get(res, i, 0) ?: "");
-        *p = '\0';
-        *ret = s;
         return 0;
 }
 
@@ -221,7 +198,7 @@ static int load_cas(rp_db *db, const char *tenant_id, char **ret, rp_error *err)
  * of its DeviceID certificate is not among them); a chain that reaches one
  * but fails otherwise (a bad signature, an expired certificate) is invalid
  * evidence, not an untrusted manufacturer. */
-static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, const char *ca_pem) {
+static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, STACK_OF(X509) *cas) {
         _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *msg = NULL;
         size_t used = 0;
         if (rp_cose_sign1_decode(ev, len, &msg, &used, NULL) < 0)
@@ -234,21 +211,13 @@ static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, const char *
         _cleanup_(x509_freep) X509 *leaf = d2i_X509(NULL, &p0, (long) chain[0].len);
         _cleanup_(x509_freep) X509 *mid = d2i_X509(NULL, &p1, (long) chain[1].len);
         _cleanup_(x509_stack_freep) STACK_OF(X509) *untrusted = sk_X509_new_null();
-        _cleanup_(x509_stack_freep) STACK_OF(X509) *cas = sk_X509_new_null();
         _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
         _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-        _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(ca_pem, -1);
-        if (!leaf || !mid || !untrusted || !cas || !store || !ctx || !bio || !sk_X509_push(untrusted, mid)) {
+        if (!leaf || !mid || !untrusted || !store || !ctx || !sk_X509_push(untrusted, mid)) {
                 ERR_clear_error();
                 return true;
         }
         TAKE_PTR(mid);
-        for (X509 *ca; (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL));)
-                if (!sk_X509_push(cas, ca)) {
-                        X509_free(ca);
-                        break;
-                }
-        ERR_clear_error();
         if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
                 ERR_clear_error();
                 return true;
@@ -262,18 +231,19 @@ static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, const char *
                             e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
 }
 
-/* The refusal's reason for a failed rp_evidence_verify (r, err): one of
+/* The refusal's reason for a failed verification (r): one of
  * untrusted_manufacturer, development_not_allowed, evidence_invalid. */
-static const char *verify_refusal(int r, const uint8_t *ev, size_t len, const rp_evidence_policy *policy) {
+static const char *verify_refusal(int r, const uint8_t *ev, size_t len, STACK_OF(X509) *cas,
+                                  const rp_evidence_policy *policy) {
         if (r != -EKEYREJECTED)
                 return "evidence_invalid";
-        if (!chain_reaches_trusted_ca(ev, len, policy->ca_pem))
+        if (!chain_reaches_trusted_ca(ev, len, cas))
                 return "untrusted_manufacturer";
         if (!policy->allow_development) {
                 rp_evidence_policy dev = *policy;
                 dev.allow_development = true;
                 _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *c = NULL;
-                if (rp_evidence_verify(ev, len, &dev, &c, NULL) == 0 && c->development)
+                if (rp_evidence_verify_trusted(ev, len, cas, &dev, &c, NULL, NULL) == 0 && c->development)
                         return "development_not_allowed";
         }
         return "evidence_invalid";
@@ -395,14 +365,26 @@ void rp_api_attest(rp_req *req) {
                 return;
         }
 
-        /* 3. The trusted manufacturer CAs. */
-        _cleanup_free_ char *cas = NULL;
-        r = load_cas(db, a.tenant_id, &cas, &err);
-        if (r < 0) {
+        /* 3. The trusted manufacturer CAs, decoded (the worker's cache). */
+        STACK_OF(X509) *cas = NULL;
+        bool store_failed = false;
+        r = api_cache_trusted(db, a.tenant_id, &cas, &store_failed, &err);
+        if (r < 0 && store_failed) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        if (!cas[0]) {
+        if (r == -ENOMEM) {
+                rp_metrics_error("internal");
+                rp_reply_error(req, 500, "internal", "the evidence could not be checked; try again");
+                return;
+        }
+        /* Certificates the store holds but that cannot be read: the
+         * evidence cannot be checked, so it is not trusted. */
+        if (r < 0) {
+                refuse(&a, "evidence_invalid", "%s", rp_error_message(&err, r));
+                return;
+        }
+        if (!cas) {
                 refuse(&a, "untrusted_manufacturer", "neither the service nor the device's tenant trusts a "
                        "manufacturer CA");
                 return;
@@ -413,11 +395,11 @@ void rp_api_attest(rp_req *req) {
         size_t nonce_len = strlen(a.nonce) / 2;
         RP_INVARIANT(rp_hex_decode(a.nonce, nonce, nonce_len) == 0);
         rp_evidence_policy policy = {
-                .ca_pem = cas, .ca_pem_len = strlen(cas), .nonce = nonce, .nonce_len = nonce_len,
-                .allow_development = t.allow_development,
+                .nonce = nonce, .nonce_len = nonce_len, .allow_development = t.allow_development,
         };
         _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *claims = NULL;
-        r = rp_evidence_verify(ev, ev_len, &policy, &claims, &err);
+        _cleanup_(x509_freep) X509 *alias = NULL;
+        r = rp_evidence_verify_trusted(ev, ev_len, cas, &policy, &claims, &alias, &err);
         if (r == -ENOMEM) {
                 rp_metrics_error("internal");
                 rp_reply_error(req, 500, "internal", "the evidence could not be checked; try again");
@@ -427,7 +409,7 @@ void rp_api_attest(rp_req *req) {
          * made"): crafted certificates can make OpenSSL fail rather than
          * judge, and evidence that cannot be checked is not trusted. */
         if (r < 0) {
-                refuse(&a, verify_refusal(r, ev, ev_len, &policy), "%s", rp_error_message(&err, r));
+                refuse(&a, verify_refusal(r, ev, ev_len, cas, &policy), "%s", rp_error_message(&err, r));
                 return;
         }
 
@@ -480,15 +462,23 @@ void rp_api_attest(rp_req *req) {
         }
 
         /* 9. The certificate, recorded with the device's new state. */
+        const api_tenant_ca *ca = NULL;
+        r = api_cache_tenant_ca(db, a.tenant_id, t.ca_cert_pem, &ca, &store_failed, &err);
+        if (r < 0 && store_failed) {
+                api_reply_store(req, r, &err);
+                return;
+        }
         _cleanup_free_ char *cert = NULL;
         char serial[API_SERIAL_HEX_LEN + 1];
         accept_tx x = { .a = &a, .claims = claims, .measurement = measurement, .serial = serial, .now = now };
-        api_device_cert_request rq = {
-                .ca_cert_pem = t.ca_cert_pem, .ca_key_pem = t.ca_key_pem, .tenant_id = a.tenant_id,
-                .tenant_name = t.name, .device_id = a.device_id, .public_key = claims->alias_public_key,
-                .public_key_len = claims->alias_public_key_len, .now = now, .lifetime = srv->cfg.cert_lifetime,
-        };
-        r = api_device_cert_issue(&rq, &cert, serial, &x.not_after, &err);
+        if (r >= 0) {
+                api_device_cert_request rq = {
+                        .ca_cert = ca->cert, .ca_key = ca->key, .tenant_id = a.tenant_id, .tenant_name = t.name,
+                        .device_id = a.device_id, .public_key = X509_get_X509_PUBKEY(alias), .now = now,
+                        .lifetime = srv->cfg.cert_lifetime,
+                };
+                r = api_device_cert_issue(&rq, &cert, serial, &x.not_after, &err);
+        }
         if (r < 0) {
                 char q[RP_ERROR_MAX + 8];
                 rp_metrics_error("internal");
@@ -512,7 +502,7 @@ void rp_api_attest(rp_req *req) {
         log_outcome(&a, "accepted", NULL, serial);
         rp_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "device_id", a.device_id, "tenant",
                                           t.name, "tenant_id", a.tenant_id, "certificate", cert, "ca_certificate",
-                                          t.ca_cert_pem, "expires_at", (json_int_t) x.not_after, "serial", serial));
+                                          ca->cert_pem, "expires_at", (json_int_t) x.not_after, "serial", serial));
 }
 
 /* --- GET /v1/device/self (mTLS: auth.c checked the certificate) --- */
