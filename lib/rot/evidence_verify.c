@@ -329,7 +329,7 @@ static int check_signature(verify_ctx *v, rp_error *err) {
                 return rp_error_set(err, openssl_failure(-EINVAL), "evidence: the Alias certificate's public key "
                                     "cannot be read");
         _cleanup_(rp_key_freep) rp_key *key = NULL;
-        int r = rp_key_from_evp_public(pub, &key, err);
+        int r = rp_key_from_x509(v->alias, &key, err);
         if (r < 0)
                 return rp_error_prefix(err, r, "evidence: the Alias certificate's key: ");
         r = rp_cose_sign1_verify(v->msg, key, NULL, 0, err);
