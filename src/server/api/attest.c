@@ -5,11 +5,17 @@
  *
  * POST /v1/attest reads top to bottom in the contract's order:
  *   nonce looked up (not consumed) -> the device's tenant -> trusted CAs
- *   (the service's and the tenant's) -> rp_evidence_verify (the nonce,
+ *   (the service's and the tenant's) -> the evidence verified (the nonce,
  *   the tenant's allow_development) -> the evidence's device is the
  *   nonce's -> the nonce consumed atomically -> the device enabled -> the
  *   measurement a release that is not revoked -> the certificate.
- * Every outcome is recorded (attestations table, metrics, a log line). */
+ * The last four write in one transaction (the nonce consumed and the
+ * outcome recorded together); the reads they need, and the certificate's
+ * signature, come before it.
+ * Every outcome is recorded (attestations table, metrics, a log line).
+ * What the evidence is checked against (the trusted CAs) and what signs
+ * the certificate (the tenant CA) are kept decoded per worker thread
+ * (api/cache.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,6 +126,35 @@ static void log_outcome(const attempt *a, const char *outcome, const char *reaso
                rp_log_quote(detail ? detail : "", q, sizeof q));
 }
 
+/* The detail of a refusal with reason: fmt's text, printable only (it
+ * goes into the record, and messages quote input). */
+static void refusal_vdetail(char detail[DETAIL_MAX], const char *reason, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+static void refusal_vdetail(char detail[DETAIL_MAX], const char *reason, const char *fmt, va_list ap) {
+        vsnprintf(detail, DETAIL_MAX, fmt, ap);
+        for (char *p = detail; *p; p++)
+                if ((unsigned char) *p < 0x20 || (unsigned char) *p == 0x7f)
+                        *p = '?';
+        if (!rp_str_is_printable(detail, strlen(detail)))
+                snprintf(detail, DETAIL_MAX, "%s", reason);
+}
+
+static void refusal_detail(char detail[DETAIL_MAX], const char *reason, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void refusal_detail(char detail[DETAIL_MAX], const char *reason, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        refusal_vdetail(detail, reason, fmt, ap);
+        va_end(ap);
+}
+
+/* A refusal already recorded: counted, logged, and answered 403. */
+static void refused(attempt *a, const char *reason, const char *detail) {
+        rp_metrics_attestation("refused", reason);
+        log_outcome(a, "refused", reason, detail);
+        rp_reply_error(a->req, 403, reason, "%s", detail);
+}
+
 /* Refuses the attestation with reason (a code of docs/api.md's list):
  * recorded, counted, logged, and answered 403 with the message. */
 static void refuse(attempt *a, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -127,14 +162,8 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
         char detail[DETAIL_MAX];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(detail, sizeof detail, fmt, ap);
+        refusal_vdetail(detail, reason, fmt, ap);
         va_end(ap);
-        /* Only printable text goes into the record (messages quote input). */
-        for (char *p = detail; *p; p++)
-                if ((unsigned char) *p < 0x20 || (unsigned char) *p == 0x7f)
-                        *p = '?';
-        if (!rp_str_is_printable(detail, strlen(detail)))
-                snprintf(detail, sizeof detail, "%s", reason);
         rp_error err = {};
         rp_db *db = rp_req_db(a->req);
         /* Refused before its tenant was looked up (the nonce's checks): the
@@ -155,9 +184,7 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
                 rp_log("event=attestation_record_failed request=%s error=%s", rp_req_id(a->req),
                        rp_log_quote(rp_error_message(&err, r), q, sizeof q));
         }
-        rp_metrics_attestation("refused", reason);
-        log_outcome(a, "refused", reason, detail);
-        rp_reply_error(a->req, 403, reason, "%s", detail);
+        refused(a, reason, detail);
 }
 
 /* What the device's tenant gives the check. Its CA (the key too) comes
@@ -249,25 +276,53 @@ static const char *verify_refusal(int r, const uint8_t *ev, size_t len, STACK_OF
         return "evidence_invalid";
 }
 
-/* The last step's transaction: the device's record, the certificate's
- * row and the accepted attestation, together. */
-typedef struct accept_tx {
+/* Steps 6 to 9 write in one transaction, so that a nonce is used exactly
+ * when its outcome is recorded (and the store syncs once): the nonce
+ * consumed, then the refusal found at steps 7-8 recorded, or the device's
+ * new state, its certificate's row and the acceptance. */
+typedef struct outcome_tx {
         const attempt *a;
-        const rp_evidence_claims *claims;
+        const char *refusal;                    /* steps 7-8's, or NULL */
+        const char *refusal_detail;
+        const rp_evidence_claims *claims;       /* accepted: what to record */
         const char *measurement, *serial;
         int64_t now, not_after;
-        const char *refusal;            /* out: the device changed meanwhile */
-} accept_tx;
+        /* Out: the refusal recorded (NULL: accepted), and its detail. */
+        const char *reason;
+        char detail[DETAIL_MAX];
+} outcome_tx;
 
-static int accept_tx_run(rp_db *db, void *userdata, rp_error *err) {
-        accept_tx *x = userdata;
-        x->refusal = NULL;
+static int outcome_refused(rp_db *db, outcome_tx *x, const char *reason, const char *detail, rp_error *err) {
+        x->reason = reason;
+        if (detail != x->detail)
+                snprintf(x->detail, sizeof x->detail, "%s", detail);
+        return record(db, x->a, x->reason, x->detail, err);
+}
+
+static int outcome_tx_run(rp_db *db, void *userdata, rp_error *err) {
+        outcome_tx *x = userdata;
+        x->reason = NULL;
         char now[RP_DB_INT_STRLEN], exp[RP_DB_INT_STRLEN];
         rp_db_int(x->now, now);
+
+        /* 6. The nonce, consumed: one attestation per nonce, whatever races. */
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "UPDATE devices SET last_attested_at = $1, last_measurement = $2, "
-                             "last_swversion = $3 WHERE id = $4 AND tenant_id = $5 AND enabled = 1", now,
-                             x->measurement, x->claims->swversion, x->a->device_id, x->a->tenant_id, NULL);
+        int r = rp_db_queryv(db, &res, err, "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL AND "
+                             "expires_at > $1", now, x->a->nonce, NULL);
+        if (r < 0)
+                return r;
+        if (res->changes != 1)
+                return outcome_refused(db, x, "nonce_used", "the nonce was used already (or expired meanwhile); each "
+                                       "attestation needs a new one", err);
+        /* 7-8. */
+        if (x->refusal)
+                return outcome_refused(db, x, x->refusal, x->refusal_detail, err);
+
+        /* 9. The device's new state, unless it changed since step 2. */
+        rp_db_result_free(TAKE_PTR(res));
+        r = rp_db_queryv(db, &res, err, "UPDATE devices SET last_attested_at = $1, last_measurement = $2, "
+                         "last_swversion = $3 WHERE id = $4 AND tenant_id = $5 AND enabled = 1", now,
+                         x->measurement, x->claims->swversion, x->a->device_id, x->a->tenant_id, NULL);
         if (r < 0)
                 return r;
         if (res->changes == 0) {
@@ -277,8 +332,10 @@ static int accept_tx_run(rp_db *db, void *userdata, rp_error *err) {
                                  x->a->device_id, x->a->tenant_id, NULL);
                 if (r < 0)
                         return r;
-                x->refusal = res->n_rows == 1 ? "device_disabled" : "device_unclaimed";
-                return 0;
+                bool disabled = res->n_rows == 1;
+                refusal_detail(x->detail, "device_unclaimed", "device %s was %s while it attested", x->a->device_id,
+                               disabled ? "disabled" : "released");
+                return outcome_refused(db, x, disabled ? "device_disabled" : "device_unclaimed", x->detail, err);
         }
         r = rp_db_queryv(db, NULL, err, "INSERT INTO certificates (serial, tenant_id, device_id, issued_at, "
                          "expires_at) VALUES ($1, $2, $3, $4, $5)", x->serial, x->a->tenant_id, x->a->device_id, now,
@@ -327,8 +384,6 @@ void rp_api_attest(rp_req *req) {
         const rp_server *srv = rp_req_server(req);
         rp_error err = {};
         int64_t now = api_now();
-        char now_s[RP_DB_INT_STRLEN];
-        rp_db_int(now, now_s);
 
         /* 1. The nonce, looked up (not consumed). */
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
@@ -420,81 +475,77 @@ void rp_api_attest(rp_req *req) {
                 return;
         }
 
-        /* 6. The nonce, consumed: one attestation per nonce, whatever races. */
-        rp_db_result_free(TAKE_PTR(res));
-        r = rp_db_queryv(db, &res, &err, "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL AND "
-                         "expires_at > $1", now_s, a.nonce, NULL);
-        if (r < 0) {
-                api_reply_store(req, r, &err);
-                return;
-        }
-        if (res->changes != 1) {
-                refuse(&a, "nonce_used", "the nonce was used already (or expired meanwhile); each attestation "
-                       "needs a new one");
-                return;
-        }
+        /* 6-9 write in one transaction (outcome_tx_run): the nonce is
+         * consumed there, before what steps 7-8 found here is recorded. */
+        char measurement[2 * RP_EVIDENCE_DIGEST_LEN + 1], detail[DETAIL_MAX];
+        rp_hex_encode_buf(claims->measurement, sizeof claims->measurement, measurement);
+        char serial[API_SERIAL_HEX_LEN + 1] = "";
+        outcome_tx x = {
+                .a = &a, .claims = claims, .measurement = measurement, .serial = serial, .now = now,
+                .refusal_detail = detail,
+        };
 
         /* 7. The device is enabled. */
         if (!t.enabled) {
-                refuse(&a, "device_disabled", "device %s is disabled in its tenant", a.device_id);
-                return;
+                x.refusal = "device_disabled";
+                refusal_detail(detail, x.refusal, "device %s is disabled in its tenant", a.device_id);
         }
 
         /* 8. Its software is a release of the tenant's, not revoked. */
-        char measurement[2 * RP_EVIDENCE_DIGEST_LEN + 1];
-        rp_hex_encode_buf(claims->measurement, sizeof claims->measurement, measurement);
-        rp_db_result_free(TAKE_PTR(res));
-        r = rp_db_queryv(db, &res, &err, "SELECT revoked FROM releases WHERE tenant_id = $1 AND measurement = $2",
-                         a.tenant_id, measurement, NULL);
-        if (r < 0) {
-                api_reply_store(req, r, &err);
-                return;
-        }
-        if (res->n_rows != 1) {
-                refuse(&a, "software_unknown", "the device runs software with measurement %s, which is no release "
-                       "of its tenant's (add it with POST /v1/tenants/{tenant}/releases)", measurement);
-                return;
-        }
-        if (rp_db_result_int(res, 0, 0, 1) != 0) {
-                refuse(&a, "software_revoked", "the device runs software with measurement %s, a revoked release: "
-                       "it must update before it gets a certificate", measurement);
-                return;
+        if (!x.refusal) {
+                rp_db_result_free(TAKE_PTR(res));
+                r = rp_db_queryv(db, &res, &err, "SELECT revoked FROM releases WHERE tenant_id = $1 AND "
+                                 "measurement = $2", a.tenant_id, measurement, NULL);
+                if (r < 0) {
+                        api_reply_store(req, r, &err);
+                        return;
+                }
+                if (res->n_rows != 1) {
+                        x.refusal = "software_unknown";
+                        refusal_detail(detail, x.refusal, "the device runs software with measurement %s, which is "
+                                       "no release of its tenant's (add it with POST /v1/tenants/{tenant}/releases)",
+                                       measurement);
+                } else if (rp_db_result_int(res, 0, 0, 1) != 0) {
+                        x.refusal = "software_revoked";
+                        refusal_detail(detail, x.refusal, "the device runs software with measurement %s, a revoked "
+                                       "release: it must update before it gets a certificate", measurement);
+                }
         }
 
-        /* 9. The certificate, recorded with the device's new state. */
+        /* 9. The certificate, made before the transaction records it. */
         const api_tenant_ca *ca = NULL;
-        r = api_cache_tenant_ca(db, a.tenant_id, t.ca_cert_pem, &ca, &store_failed, &err);
-        if (r < 0 && store_failed) {
-                api_reply_store(req, r, &err);
-                return;
-        }
         _cleanup_free_ char *cert = NULL;
-        char serial[API_SERIAL_HEX_LEN + 1];
-        accept_tx x = { .a = &a, .claims = claims, .measurement = measurement, .serial = serial, .now = now };
-        if (r >= 0) {
-                api_device_cert_request rq = {
-                        .ca_cert = ca->cert, .ca_key = ca->key, .tenant_id = a.tenant_id, .tenant_name = t.name,
-                        .device_id = a.device_id, .public_key = X509_get_X509_PUBKEY(alias), .now = now,
-                        .lifetime = srv->cfg.cert_lifetime,
-                };
-                r = api_device_cert_issue(&rq, &cert, serial, &x.not_after, &err);
+        if (!x.refusal) {
+                r = api_cache_tenant_ca(db, a.tenant_id, t.ca_cert_pem, &ca, &store_failed, &err);
+                if (r < 0 && store_failed) {
+                        api_reply_store(req, r, &err);
+                        return;
+                }
+                if (r >= 0) {
+                        api_device_cert_request rq = {
+                                .ca_cert = ca->cert, .ca_key = ca->key, .tenant_id = a.tenant_id,
+                                .tenant_name = t.name, .device_id = a.device_id,
+                                .public_key = X509_get_X509_PUBKEY(alias), .now = now,
+                                .lifetime = srv->cfg.cert_lifetime,
+                        };
+                        r = api_device_cert_issue(&rq, &cert, serial, &x.not_after, &err);
+                }
+                if (r < 0) {
+                        char q[RP_ERROR_MAX + 8];
+                        rp_metrics_error("internal");
+                        rp_log("event=certificate_failed request=%s error=%s", rp_req_id(req),
+                               rp_log_quote(rp_error_message(&err, r), q, sizeof q));
+                        rp_reply_error(req, 500, "internal", "the certificate could not be made");
+                        return;
+                }
         }
-        if (r < 0) {
-                char q[RP_ERROR_MAX + 8];
-                rp_metrics_error("internal");
-                rp_log("event=certificate_failed request=%s error=%s", rp_req_id(req),
-                       rp_log_quote(rp_error_message(&err, r), q, sizeof q));
-                rp_reply_error(req, 500, "internal", "the certificate could not be made");
-                return;
-        }
-        r = rp_db_transact(db, accept_tx_run, &x, &err);
+        r = rp_db_transact(db, outcome_tx_run, &x, &err);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        if (x.refusal) {
-                refuse(&a, x.refusal, "device %s was %s while it attested", a.device_id,
-                       streq(x.refusal, "device_disabled") ? "disabled" : "released");
+        if (x.reason) {
+                refused(&a, x.reason, x.detail);
                 return;
         }
         rp_metrics_attestation("accepted", NULL);
