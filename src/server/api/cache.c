@@ -19,8 +19,6 @@
 /* rp_evidence_verify takes at most 64 trusted CA certificates: one row
  * more is read, so that its message says the limit was passed. */
 #define TRUSTED_QUERY_LIMIT "65"
-#define TRUSTED_WHERE "FROM manufacturers WHERE scope = '' OR scope = $1 ORDER BY created_at, id LIMIT " \
-        TRUSTED_QUERY_LIMIT
 
 typedef struct ca_entry {
         char tenant_id[RP_DB_ID_LEN + 1];
@@ -31,17 +29,17 @@ typedef struct ca_entry {
 typedef struct trust_entry {
         char tenant_id[RP_DB_ID_LEN + 1];
         uint64_t used;
-        size_t n;                       /* rows */
-        char *fingerprints;             /* theirs, concatenated in order */
-        STACK_OF(X509) *cas;
+        char *pem;                      /* the rows' certificates, concatenated in order */
+        size_t pem_len;
+        STACK_OF(X509) *cas;            /* decoded from pem */
 } trust_entry;
 
 typedef struct thread_cache {
         uint64_t tick;
         ca_entry cas[API_CACHE_ENTRIES];
         trust_entry trust[API_CACHE_ENTRIES];
-        /* A trust set that could not be kept (see trusted_build), until
-         * the next call. */
+        /* A trust set that could not be kept (see keepable), until the
+         * next call. */
         STACK_OF(X509) *uncached;
 } thread_cache;
 
@@ -61,7 +59,7 @@ static void ca_entry_clear(ca_entry *e) {
 
 static void trust_entry_clear(trust_entry *e) {
         sk_X509_pop_free(e->cas, X509_free);
-        free(e->fingerprints);
+        free(e->pem);
         *e = (trust_entry) {};
 }
 
@@ -183,88 +181,29 @@ int api_cache_tenant_ca(rp_db *db, const char *tenant_id, const char *cert_pem, 
 
 /* --- trust sets --- */
 
-/* Whether the rows of res (fingerprint first) are the entry's. */
+/* Whether the rows of res (the certificates' PEM) are the entry's text. */
 static bool same_rows(const trust_entry *e, const rp_db_result *res) {
-        if (e->n != res->n_rows)
-                return false;
+        size_t off = 0;
         for (size_t i = 0; i < res->n_rows; i++) {
-                const char *fp = rp_db_result_get(res, i, 0);
-                if (!fp || strlen(fp) != API_FINGERPRINT_LEN ||
-                    memcmp(fp, e->fingerprints + i * API_FINGERPRINT_LEN, API_FINGERPRINT_LEN) != 0)
+                const char *pem = rp_db_result_get(res, i, 0) ?: "";
+                size_t n = strlen(pem);
+                if (n > e->pem_len - off || memcmp(e->pem + off, pem, n) != 0)
                         return false;
+                off += n;
         }
-        return true;
+        return off == e->pem_len;
 }
 
-/* Whether cas, decoded from the rows of res (fingerprint, PEM), may be
- * kept: one certificate per row, each the row's fingerprint, and each with
- * its extensions read without a failure (OpenSSL 3.0 caches what it reads
- * there in the certificate, and notes a failure to allocate as malformed
- * extensions: a set that went through that is used once, not kept). */
-static bool keepable(STACK_OF(X509) *cas, const rp_db_result *res) {
-        if ((size_t) sk_X509_num(cas) != res->n_rows)
-                return false;
-        for (size_t i = 0; i < res->n_rows; i++) {
-                X509 *x = sk_X509_value(cas, (int) i);
-                unsigned char md[EVP_MAX_MD_SIZE];
-                unsigned n = 0;
-                char hex[API_FINGERPRINT_LEN + 1];
-                const char *fp = rp_db_result_get(res, i, 0);
-                if (!fp || X509_digest(x, EVP_sha256(), md, &n) != 1 || n != API_FINGERPRINT_LEN / 2)
+/* Whether cas may be kept: OpenSSL 3.0 caches what it reads of a
+ * certificate's extensions in the certificate, and notes a failure to
+ * allocate there as malformed extensions (or no fingerprint), which would
+ * then stay; a set that went through that is used once, not kept. (The
+ * API refuses manufacturer CAs with malformed extensions.) */
+static bool keepable(STACK_OF(X509) *cas) {
+        for (int i = 0; i < sk_X509_num(cas); i++)
+                if (X509_get_extension_flags(sk_X509_value(cas, i)) & (EXFLAG_INVALID | EXFLAG_NO_FINGERPRINT))
                         return false;
-                rp_hex_encode_buf(md, n, hex);
-                if (!streq(hex, fp))
-                        return false;
-                if (X509_get_extension_flags(x) & (EXFLAG_INVALID | EXFLAG_NO_FINGERPRINT))
-                        return false;
-        }
         return true;
-}
-
-/* Reads and decodes the trust set into e (or c->uncached). */
-static int trusted_build(thread_cache *c, trust_entry *e, rp_db *db, const char *tenant_id, STACK_OF(X509) **ret,
-                         bool *ret_store, rp_error *err) {
-        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT fingerprint, ca_cert_pem " TRUSTED_WHERE, tenant_id, NULL);
-        if (r < 0) {
-                *ret_store = true;
-                return r;
-        }
-        if (res->n_rows == 0) {
-                *ret = NULL;
-                return 0;
-        }
-        size_t len = 0;
-        for (size_t i = 0; i < res->n_rows; i++)
-                len += strlen(rp_db_result_get(res, i, 1) ?: "");
-        _cleanup_free_ char *pem = malloc(len + 1), *fingerprints = malloc(res->n_rows * API_FINGERPRINT_LEN);
-        if (!pem || !fingerprints)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        char *p = pem;
-        for (size_t i = 0; i < res->n_rows; i++)
-                p = stpcpy(p, rp_db_result_get(res, i, 1) ?: "");
-        *p = '\0';
-        _cleanup_(x509_stack_freep) STACK_OF(X509) *cas = NULL;
-        r = rp_evidence_trusted_parse(pem, len, &cas, err);
-        if (r < 0)
-                return r;
-        bool keep = keepable(cas, res);
-        ERR_clear_error();
-        sk_X509_pop_free(TAKE_PTR(c->uncached), X509_free);
-        if (!keep) {
-                *ret = c->uncached = TAKE_PTR(cas);
-                return 0;
-        }
-        for (size_t i = 0; i < res->n_rows; i++)
-                memcpy(fingerprints + i * API_FINGERPRINT_LEN, rp_db_result_get(res, i, 0), API_FINGERPRINT_LEN);
-        trust_entry_clear(e);
-        snprintf(e->tenant_id, sizeof e->tenant_id, "%s", tenant_id);
-        e->n = res->n_rows;
-        e->fingerprints = TAKE_PTR(fingerprints);
-        e->cas = TAKE_PTR(cas);
-        e->used = ++c->tick;
-        *ret = e->cas;
-        return 0;
 }
 
 int api_cache_trusted(rp_db *db, const char *tenant_id, STACK_OF(X509) **ret_cas, bool *ret_store, rp_error *err) {
@@ -273,7 +212,8 @@ int api_cache_trusted(rp_db *db, const char *tenant_id, STACK_OF(X509) **ret_cas
         if (!c)
                 return rp_error_set(err, -ENOMEM, "out of memory");
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT fingerprint " TRUSTED_WHERE, tenant_id, NULL);
+        int r = rp_db_queryv(db, &res, err, "SELECT ca_cert_pem FROM manufacturers WHERE scope = '' OR scope = $1 "
+                             "ORDER BY created_at, id LIMIT " TRUSTED_QUERY_LIMIT, tenant_id, NULL);
         if (r < 0) {
                 *ret_store = true;
                 return r;
@@ -289,7 +229,35 @@ int api_cache_trusted(rp_db *db, const char *tenant_id, STACK_OF(X509) **ret_cas
                 *ret_cas = found->cas;
                 return 0;
         }
-        /* Read again with the certificates: the set is what that read
-         * says, whatever changed since the first. */
-        return trusted_build(c, e, db, tenant_id, ret_cas, ret_store, err);
+
+        /* Decoded from the text of the rows, as the verifier reads a
+         * policy's ca_pem. */
+        size_t len = 0;
+        for (size_t i = 0; i < res->n_rows; i++)
+                len += strlen(rp_db_result_get(res, i, 0) ?: "");
+        _cleanup_free_ char *pem = malloc(len + 1);
+        if (!pem)
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        char *p = pem;
+        for (size_t i = 0; i < res->n_rows; i++)
+                p = stpcpy(p, rp_db_result_get(res, i, 0) ?: "");
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *cas = NULL;
+        r = rp_evidence_trusted_parse(pem, len, &cas, err);
+        if (r < 0)
+                return r;
+        bool keep = keepable(cas);
+        ERR_clear_error();
+        sk_X509_pop_free(TAKE_PTR(c->uncached), X509_free);
+        if (!keep) {
+                *ret_cas = c->uncached = TAKE_PTR(cas);
+                return 0;
+        }
+        trust_entry_clear(e);
+        snprintf(e->tenant_id, sizeof e->tenant_id, "%s", tenant_id);
+        e->pem = TAKE_PTR(pem);
+        e->pem_len = len;
+        e->cas = TAKE_PTR(cas);
+        e->used = ++c->tick;
+        *ret_cas = e->cas;
+        return 0;
 }

@@ -9,18 +9,21 @@
  *
  * Each thread has its own tables (no locks; a worker runs one event loop),
  * of API_CACHE_ENTRIES entries each, the least recently used replaced. An
- * entry is found by tenant id and kept only while it is what the store
- * holds now, compared on every use:
- *   - a tenant CA by its certificate's PEM text (the key is made with the
- *     certificate and never changes without it);
- *   - a trust set by the fingerprints (SHA-256 of the DER) of the
- *     manufacturer rows the tenant trusts, in order: one small query, where
- *     decoding the certificates would cost far more. Each certificate
- *     decoded is checked against its row's fingerprint, so the set is
- *     exactly the rows it was made from.
+ * entry is found by tenant id and used only while it was made from exactly
+ * what the store holds now, compared on every use:
+ *   - a tenant CA by its certificate's PEM text, which the request reads
+ *     anyway (the key is made with the certificate and never changes
+ *     without it);
+ *   - a trust set by the PEM text of the manufacturer rows the tenant
+ *     trusts, in order: one query and a comparison of a few kilobytes,
+ *     where decoding the certificates would cost far more. The set is what
+ *     rp_evidence_verify would decode from that text as its policy's
+ *     ca_pem.
  * A manufacturer CA added or removed, or a tenant CA replaced, is seen by
  * the next attestation. The entries a call returns stay valid until the
- * next call of the same function on the same thread. */
+ * next call of the same function on the same thread. Memory: at most
+ * API_CACHE_ENTRIES tenant CAs and as many trust sets of at most 64
+ * certificates, per worker. */
 
 #include <stdbool.h>
 
@@ -48,11 +51,11 @@ typedef struct api_tenant_ca {
 int api_cache_tenant_ca(rp_db *db, const char *tenant_id, const char *cert_pem, const api_tenant_ca **ret,
                         bool *ret_store, rp_error *err);
 
-/* The manufacturer CAs tenant_id trusts (the service's and its own),
- * decoded as rp_evidence_trusted_parse decodes them: from this thread's
- * cache if the store's rows are still the ones it was made from, else read
- * and decoded. *ret_cas is NULL when no CA is trusted. On failure,
- * *ret_store says whether the store failed (its code) or the certificates
- * it holds cannot be read (rp_evidence_trusted_parse's code: -EINVAL,
- * -EFBIG, -ENOMEM). */
+/* The manufacturer CAs tenant_id trusts (the service's and its own, at
+ * most 64), decoded as rp_evidence_trusted_parse decodes them: from this
+ * thread's cache if the store's rows are still the text it was made from,
+ * else read and decoded. *ret_cas is NULL when no CA is trusted. On
+ * failure, *ret_store says whether the store failed (its code) or the
+ * certificates it holds cannot be read (rp_evidence_trusted_parse's code:
+ * -EINVAL, -EFBIG, -ENOMEM). */
 int api_cache_trusted(rp_db *db, const char *tenant_id, STACK_OF(X509) **ret_cas, bool *ret_store, rp_error *err);
