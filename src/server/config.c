@@ -28,7 +28,7 @@
 typedef enum setting_type {
         S_STRING,       /* char * */
         S_NAMES,        /* tls_names: repeatable */
-        S_BOOL,         /* bool: true/false, yes/no, on/off, 1/0 (a flag without a value) */
+        S_BOOL,         /* bool: true/false, yes/no, on/off, 1/0 (a flag alone: true) */
         S_UNSIGNED,     /* unsigned, in [min, max] */
         S_SIZE,         /* size_t bytes, in [min, max]; suffix K, M or G (1024-based) */
         S_RATE,         /* double, in [min, max] */
@@ -87,7 +87,7 @@ static int help(void) {
                "      --config F               read settings from F; flags override it\n"
                "      --tls-cert F --tls-key F serve this certificate instead of D/tls/server.pem\n"
                "      --tls-name NAME          also name NAME in D/tls/server.pem (repeatable)\n"
-               "      --tls12                  also accept TLS 1.2 (default: TLS 1.3 only)\n"
+               "      --tls12[=BOOL]           also accept TLS 1.2 (default: TLS 1.3 only)\n"
                "      --max-body N             largest request body in bytes (default 1M)\n"
                "      --max-header N           largest request line and headers (default 16K)\n"
                "      --max-connections N      open connections at most (default 16384)\n"
@@ -389,7 +389,7 @@ rp_config_action rp_config_load(int argc, char **argv, rp_server_config *cfg, in
         size_t n = 0;
         for (size_t i = 0; i < ELEMENTSOF(settings); i++)
                 opts[n++] = (struct option) { settings[i].name,
-                                              settings[i].type == S_BOOL ? no_argument : required_argument, NULL,
+                                              settings[i].type == S_BOOL ? optional_argument : required_argument, NULL,
                                               OPT_SETTING + (int) i };
         opts[n++] = (struct option) { "config", required_argument, NULL, OPT_CONFIG };
         opts[n++] = (struct option) { "print-routes", no_argument, NULL, OPT_PRINT_ROUTES };
@@ -435,7 +435,9 @@ rp_config_action rp_config_load(int argc, char **argv, rp_server_config *cfg, in
                 if (c < OPT_SETTING)
                         continue;
                 const setting *st = &settings[c - OPT_SETTING];
-                if (apply(cfg, st, st->type == S_BOOL ? "true" : optarg, &names_replace, &err) < 0) {
+                /* A boolean flag alone means true; --tls12=no is allowed too. */
+                const char *v = st->type == S_BOOL && !optarg ? "true" : optarg;
+                if (apply(cfg, st, v, &names_replace, &err) < 0) {
                         *ret_code = usage("--%s", err.message);
                         return RP_CONFIG_EXIT;
                 }

@@ -253,9 +253,6 @@ static void vreply_error(rp_req *req, int status, const char *code, const char *
                 return;
         }
         rp_reply_json(req, status, j);
-        /* rp_reply_json replaced the code only when it ran out of memory. */
-        if (req->status == status)
-                snprintf(req->error_code, sizeof req->error_code, "%s", code);
 }
 
 void rp_reply_error(rp_req *req, int status, const char *code, const char *fmt, ...) {

@@ -165,12 +165,7 @@ static int store_ready(const rp_server_config *cfg, const char **ret_backend, rp
         rp_db_close(db);
         if (r < 0)
                 return rp_error_prefix(err, r, "operator token: ");
-        if (created) {
-                char q[RP_LOG_QUOTE_MAX], path[4096];
-                snprintf(path, sizeof path, "%s/admin.token", cfg->data_dir);
-                rp_log("event=admin-token-created path=%s user=admin reason=\"the operator's API token (mode "
-                       "0600): keep it safe\"", rp_log_value(path, q, sizeof q));
-        }
+        (void) created;         /* rp_api_bootstrap logs it (event=bootstrap) */
         return 0;
 }
 

@@ -37,13 +37,18 @@
 #include "metrics.h"
 #include "worker.h"
 
+/* At shutdown, requests under way get their deadline, but at most this
+ * many seconds (and one more), before their connections are closed. */
+#define STOP_GRACE_MAX 10
+
 typedef struct rp_conn rp_conn;
 
 struct rp_conn {
         rp_worker *w;
         struct bufferevent *bev;
         struct event deadline;
-        bool in_request;        /* a request (or the handshake) is under way */
+        bool in_request;        /* the deadline runs: handshake or request under way */
+        bool partial;           /* bytes of a request arrived, the request is not whole yet */
         rp_conn *prev, *next;   /* the worker's connections */
 };
 
@@ -165,7 +170,10 @@ static void deadline_passed(evutil_socket_t unused, short what, void *arg) {
 /* Bytes arrived: the first ones of a request start its deadline. */
 static void input_changed(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg) {
         rp_conn *c = arg;
-        if (info->n_added == 0 || c->in_request)
+        if (info->n_added == 0)
+                return;
+        c->partial = true;
+        if (c->in_request)
                 return;
         c->in_request = true;
         event_add(&c->deadline, &c->w->pool->request_timeout);
@@ -179,10 +187,10 @@ void rp_worker_request_read(struct evhttp_request *evreq) {
         if (!c)
                 return;
         event_del(&c->deadline);
-        c->in_request = false;
+        c->in_request = c->partial = false;
         /* Pipelined bytes of the next request are already here. */
         if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
-                c->in_request = true;
+                c->in_request = c->partial = true;
                 event_add(&c->deadline, &c->w->pool->request_timeout);
         }
 }
@@ -269,14 +277,14 @@ static void stop_requested(evutil_socket_t fd, short what, void *arg) {
                 w->listener = NULL;
         }
         for (rp_conn *c = w->conn_list; c; c = c->next)
-                if (!c->in_request && c->bev)
+                if (!c->partial && c->bev)
                         (void) shutdown(bufferevent_getfd(c->bev), SHUT_RD);
         if (w->conns == 0) {
                 event_base_loopbreak(w->base);
                 return;
         }
-        struct timeval grace = w->pool->request_timeout;
-        grace.tv_sec += 1;
+        struct timeval grace = { (w->pool->request_timeout.tv_sec < STOP_GRACE_MAX ? w->pool->request_timeout.tv_sec
+                                                                               : STOP_GRACE_MAX) + 1, 0 };
         event_add(w->grace_ev, &grace);
 }
 

@@ -26,8 +26,9 @@ typedef struct rp_workers rp_workers;
  * caller keeps and closes it). ratelimit may be NULL (no limit); it must
  * outlive the workers. */
 int rp_workers_start(rp_server *srv, rp_ratelimit *ratelimit, int listen_fd, rp_workers **ret, rp_error *err);
-/* Stops accepting, lets requests under way finish (up to request_timeout
- * plus a second), closes every connection, joins and frees the threads. */
+/* Stops accepting, closes idle connections, lets requests under way finish
+ * (up to request_timeout or 10 s, whichever is shorter, plus a second),
+ * closes the rest, joins and frees the threads. */
 void rp_workers_stop(rp_workers *ws);
 
 /* For http.c, in the worker's own thread. */

@@ -27,6 +27,7 @@
  * The host is always 127.0.0.1. Exit 2: a usage or local error. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -41,6 +42,12 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+static double now(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
 
 static int die(const char *what) {
         fprintf(stderr, "http-attack: %s: %s\n", what, strerror(errno));
@@ -68,6 +75,8 @@ static SSL_CTX *client_ctx(void) {
         return ctx;
 }
 
+/* A TLS connection on fd, which is non-blocking afterwards: SSL_read
+ * must not wait for application data behind a session ticket. */
 static SSL *tls_connect(SSL_CTX *ctx, int fd) {
         SSL *ssl = SSL_new(ctx);
         if (!ssl || SSL_set_fd(ssl, fd) != 1 || SSL_connect(ssl) != 1) {
@@ -75,13 +84,9 @@ static SSL *tls_connect(SSL_CTX *ctx, int fd) {
                 fprintf(stderr, "http-attack: TLS handshake failed\n");
                 exit(2);
         }
+        if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+                die("fcntl");
         return ssl;
-}
-
-static double now(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
 /* Waits up to ms for the server to say something or close; true if the
@@ -112,10 +117,32 @@ static bool closed_within(int fd, SSL *ssl, int ms) {
         }
 }
 
+/* All n bytes, waiting (up to a minute) while the socket is full; false
+ * once the connection is closed. */
 static bool send_bytes(int fd, SSL *ssl, const char *b, size_t n) {
-        if (ssl)
-                return SSL_write(ssl, b, (int) n) == (int) n;
-        return send(fd, b, n, MSG_NOSIGNAL) == (ssize_t) n;
+        double end = now() + 60;
+        while (n > 0 && now() < end) {
+                ssize_t k;
+                if (ssl) {
+                        int r = SSL_write(ssl, b, (int) n);
+                        int e = r > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl, r);
+                        if (e != SSL_ERROR_NONE && e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ)
+                                return false;
+                        k = r > 0 ? r : 0;
+                } else {
+                        k = send(fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+                        if (k < 0 && errno != EAGAIN && errno != EINTR)
+                                return false;
+                        k = k < 0 ? 0 : k;
+                }
+                b += k;
+                n -= (size_t) k;
+                if (n > 0) {
+                        struct pollfd p = { .fd = fd, .events = POLLOUT };
+                        (void) poll(&p, 1, 1000);
+                }
+        }
+        return n == 0;
 }
 
 /* Sends head at once, then trickle one byte a second (cycling), until the

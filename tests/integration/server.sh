@@ -7,7 +7,8 @@
 #                    $RAMPART_TEST_STORE when that is set, else the embedded
 #                    SQLite default), waits (bounded) for its event=ready line
 #                    and exports
-#                      SERVER_URL        https://127.0.0.1:PORT
+#                      SERVER_URL        https://127.0.0.1:PORT (https://[::1]:PORT
+#                                        with --listen '[::1]:0' in ARGS)
 #                      SERVER_PORT       PORT
 #                      SERVER_CA         DATA_DIR/tls/ca.pem (what clients trust)
 #                      ADMIN_TOKEN_FILE  DATA_DIR/admin.token
@@ -55,7 +56,7 @@ _srv_stop_all() {
 
 start_server() {
   local dir=$1; shift
-  local log pid port i store=()
+  local log pid addr port i store=()
   _SRV_N=$((_SRV_N + 1))
   log="$T/server-$_SRV_N.log"
   [ -n "${RAMPART_TEST_STORE:-}" ] && store=(--store "$RAMPART_TEST_STORE")
@@ -78,8 +79,10 @@ start_server() {
     fail "rampart-server did not get ready (exit $rc, line ${BASH_LINENO[0]}): $(cat "$log")"
     return 1
   fi
-  port=$(sed -n 's/.*event=ready listen=127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$log" | head -n 1)
-  export SERVER_PORT=$port SERVER_URL="https://127.0.0.1:$port" SERVER_CA="$dir/tls/ca.pem" \
+  # listen=127.0.0.1:PORT, or [::1]:PORT when ARGS chose IPv6
+  addr=$(sed -n 's/.*event=ready listen=\([^ ]*\) .*/\1/p' "$log" | head -n 1)
+  port=${addr##*:}
+  export SERVER_PORT=$port SERVER_URL="https://$addr" SERVER_CA="$dir/tls/ca.pem" \
     ADMIN_TOKEN_FILE="$dir/admin.token" SERVER_PID=$pid SERVER_LOG=$log
   ok
 }
@@ -114,7 +117,7 @@ http_req() {
   local method=$1 path=$2 args=()
   [ "$#" -ge 3 ] && args+=(--data-binary "$3" -H 'Content-Type: application/json')
   [ -n "${API_TOKEN:-}" ] && args+=(-H "Authorization: Bearer $API_TOKEN")
-  HTTP_STATUS=$(curl -sS --max-time 60 --cacert "$SERVER_CA" -X "$method" -D "$T/http.headers" \
+  HTTP_STATUS=$(curl -sS -g --max-time 60 --cacert "$SERVER_CA" -X "$method" -D "$T/http.headers" \
     -o "$T/http.body" -w '%{http_code}' "${args[@]}" "$SERVER_URL$path" 2>"$T/http.err") || true
 }
 
@@ -123,7 +126,7 @@ server_alive() {
     fail "$1: rampart-server is gone: $(tail -n 20 "$SERVER_LOG")"; return 1
   fi
   local st
-  st=$(curl -sS --max-time 60 --cacert "$SERVER_CA" -o "$T/alive.body" -w '%{http_code}' \
+  st=$(curl -sS -g --max-time 60 --cacert "$SERVER_CA" -o "$T/alive.body" -w '%{http_code}' \
     "$SERVER_URL/healthz" 2>&1) || true
   if [ "$st" = 200 ] && grep -q '"status":"ok"' "$T/alive.body"; then ok; else
     fail "$1: GET /healthz afterwards gave '$st': $(cat "$T/alive.body" 2>/dev/null)"; return 1

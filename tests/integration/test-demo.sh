@@ -7,12 +7,17 @@ expect_out "the demo packs" "^Packed hello.imagepackage$"
 expect_out "the demo verifies" "^OK: hello.imagepackage: app hello "
 for reason in "image digest mismatch" "signature does not verify" "truncated package" \
               "padded package: 5 unexpected bytes" "not the given key" "is the signing key (--key)" \
-              "development" "eat_nonce is not the expected nonce" "does not verify to a trusted CA"; do
+              "development" "eat_nonce is not the expected nonce" "does not verify to a trusted CA" \
+              "software_revoked"; do
   expect_line "the demo refuses: $reason" out "(refused, as it should be: $reason)"
 done
-[ "$(grep -c '^(refused, as it should be' "$T/out")" = 9 ] && ok || fail "the demo should show 9 refusals"
+[ "$(grep -c '^(refused, as it should be' "$T/out")" = 10 ] && ok || fail "the demo should show 10 refusals"
 expect_out "the demo's device chain verifies with openssl" "^alias.pem: OK$"
 expect_out "the demo's evidence verifies" "^Verified: +yes: chain to a trusted CA"
+expect_out "the demo's service issues a certificate the tenant CA verifies" "^device-cert.pem: OK$"
+expect_out "the certificate names the tenant" "URI:urn:rampart:tenant:[0-9a-f]{32}"
+expect_out "the device is seen over mTLS" "^Certificate expires: "
+expect_out "the refusal is recorded" "refused +software_revoked"
 expect_out "the demo finishes" "^demo: done$"
 
 # The demo stops when a refusal is not the one it names: a usage error (exit

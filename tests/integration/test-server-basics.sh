@@ -52,7 +52,8 @@ expect_out "P-256" 'prime256v1|P-256'
 grep -qE "event=ready listen=127\.0\.0\.1:$SERVER_PORT data_dir=$D store=sqlite tls_ca=$D/tls/ca\.pem admin_token=$D/admin\.token workers=2\$" \
   "$SERVER_LOG" && ok || fail "readiness line: $(grep event=ready "$SERVER_LOG")"
 grep -q 'event=tls-created' "$SERVER_LOG" && ok || fail "first start did not log the new TLS files"
-grep -q 'event=admin-token-created' "$SERVER_LOG" && ok || fail "first start did not log the operator token"
+grep -q "event=bootstrap operator=admin token_file=\"$D/admin.token\"" "$SERVER_LOG" && ok ||
+  fail "first start did not log the operator token: $(grep bootstrap "$SERVER_LOG")"
 cp "$D/tls/ca.pem" "$T/ca.first"; cp "$D/tls/server.pem" "$T/server.first"; cp "$D/admin.token" "$T/token.first"
 
 # --- health, metrics, routing answers ------------------------------------
@@ -138,6 +139,7 @@ expect_fail "bad listen" 2 "listen: 'nowhere' is not HOST:PORT" "$SERVER" --data
 expect_fail "bad listen host" 2 "not an IPv4 address" "$SERVER" --data-dir "$T/x" --listen example.com:1
 expect_fail "bad tls name" 2 "tls-name: 'a b' is not a DNS name" "$SERVER" --data-dir "$T/x" --tls-name 'a b'
 expect_fail "cert without key" 2 "go together" "$SERVER" --data-dir "$T/x" --tls-cert "$D/tls/server.pem"
+expect_fail "bad boolean flag" 2 "tls12: 'maybe' is not true or false" "$SERVER" --data-dir "$T/x" --tls12=maybe
 expect_fail "extra argument" 2 "unexpected argument 'extra'" "$SERVER" --data-dir "$T/x" extra
 [ ! -e "$T/x" ] && ok || fail "a refused command line still made the data directory"
 
@@ -147,8 +149,8 @@ start_server "$D" --workers 1 --tls-name server.example.test --tls12 || { finish
 expect_same "CA kept" "$D/tls/ca.pem" "$T/ca.first"
 expect_same "server certificate kept" "$D/tls/server.pem" "$T/server.first"
 expect_same "operator token kept" "$D/admin.token" "$T/token.first"
-! grep -q 'event=tls-created\|event=tls-reissued\|event=admin-token-created' "$SERVER_LOG" && ok ||
-  fail "a restart made new files: $(grep -E 'tls-|admin-token' "$SERVER_LOG")"
+! grep -q 'event=tls-created\|event=tls-reissued\|event=bootstrap' "$SERVER_LOG" && ok ||
+  fail "a restart made new files: $(grep -E 'tls-|bootstrap' "$SERVER_LOG")"
 tls_try -tls1_2 && grep -q 'Verify return code: 0 (ok)' "$T/out" && ok ||
   fail "TLS 1.2 refused with --tls12: $(tail -5 "$T/out")"
 tls_try -tls1_3 && ok || fail "TLS 1.3 refused with --tls12: $(tail -5 "$T/out")"
@@ -171,6 +173,15 @@ rc=0; wait "$SERVER_PID" || rc=$?
 [ "$rc" = 0 ] && grep -q 'event=stop signal=INT' "$SERVER_LOG" && ok || fail "SIGINT: exit $rc: $(tail -3 "$SERVER_LOG")"
 unset "_SRV_LOG[$SERVER_PID]"
 
+# --- IPv6 -------------------------------------------------------------------
+start_server "$D" --listen '[::1]:0' --workers 1 || { finish; exit 1; }
+[[ "$SERVER_URL" == "https://[::1]:"* ]] && ok || fail "the ready line does not say [::1]: $SERVER_URL"
+http_req GET /healthz
+status_is "healthz over IPv6" 200
+grep -qE "event=request id=[0-9a-f]{16} method=GET route=/healthz status=200 ms=[0-9.]+ remote=\[::1\]:[0-9]+ " \
+  "$SERVER_LOG" && ok || fail "IPv6 remote not logged as [::1]:PORT: $(grep event=request "$SERVER_LOG")"
+stop_server
+
 # --- the config file, and flags over it ------------------------------------
 cat >"$T/server.conf" <<EOF
 # rampart-server settings
@@ -187,9 +198,10 @@ cert-lifetime = 3600
 tls-name = from-file.example.test
 tls12 = yes
 EOF
-start_server "$D" --config "$T/server.conf" --workers 1 --burst 11 --tls-name flag.example.test || { finish; exit 1; }
+start_server "$D" --config "$T/server.conf" --workers 1 --burst 11 --tls-name flag.example.test --tls12=no \
+  || { finish; exit 1; }
 start_line=$(grep 'event=start' "$SERVER_LOG")
-for kv in "data_dir=$D " "workers=1 " "tls=1.2,1.3 " "max_body=65536 " "max_header=8192 " "rate=7.5 " "burst=11 " \
+for kv in "data_dir=$D " "workers=1 " "tls=1.3 " "max_body=65536 " "max_header=8192 " "rate=7.5 " "burst=11 " \
           "idle_timeout=33 " "request_timeout=9 " "nonce_ttl=30 " "cert_lifetime=3600"; do
   [[ "$start_line " == *" $kv"* ]] && ok || fail "config file + flags: start line lacks '$kv': $start_line"
 done

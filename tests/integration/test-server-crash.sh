@@ -50,6 +50,9 @@ for round in 1 2 3; do
   for ((w = 0; w < 1200; w++)); do
     n=$( (cat "$T"/acked.* 2>/dev/null || true) | wc -l)
     [ "$n" -ge "$want" ] && break
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 1 ] || break          # every writer gave up: the check below says why
     sleep 0.1
   done
   kill -KILL "$SERVER_PID"
