@@ -477,7 +477,7 @@ void rp_api_attest(rp_req *req) {
 
         /* 6-9 write in one transaction (outcome_tx_run): the nonce is
          * consumed there, before what steps 7-8 found here is recorded. */
-        char measurement[2 * RP_EVIDENCE_DIGEST_LEN + 1], detail[DETAIL_MAX];
+        char measurement[2 * RP_EVIDENCE_DIGEST_LEN + 1], detail[DETAIL_MAX] = "";
         rp_hex_encode_buf(claims->measurement, sizeof claims->measurement, measurement);
         char serial[API_SERIAL_HEX_LEN + 1] = "";
         outcome_tx x = {
