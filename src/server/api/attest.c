@@ -548,6 +548,9 @@ void rp_api_attest(rp_req *req) {
                 refused(&a, x.reason, x.detail);
                 return;
         }
+        /* Accepted: no refusal of steps 7-8 (the transaction records
+         * those), so the certificate was made. */
+        RP_INVARIANT(ca && cert);
         rp_metrics_attestation("accepted", NULL);
         rp_metrics_certificate_issued();
         log_outcome(&a, "accepted", NULL, serial);
