@@ -139,12 +139,16 @@ void rp_key_free(rp_key *key) {
         free(key);
 }
 
-/* Wraps pkey (owned by the new key on success only). */
-static int key_new(rp_key_type type, bool private, EVP_PKEY *pkey, rp_key **ret) {
+/* Wraps pkey (owned by the new key on success only); spki (n bytes) is its
+ * DER SubjectPublicKeyInfo, or NULL: encoded here. */
+static int key_new_spki(rp_key_type type, bool private, EVP_PKEY *pkey, const uint8_t *spki, int n, rp_key **ret) {
         uint8_t id[RP_KEY_ID_LEN];
         _cleanup_free_ uint8_t *der = NULL;
-        int n = i2d_PUBKEY(pkey, &der);
-        if (n <= 0 || rp_sha256(der, (size_t) n, id) < 0)
+        if (!spki) {
+                n = i2d_PUBKEY(pkey, &der);
+                spki = der;
+        }
+        if (n <= 0 || rp_sha256(spki, (size_t) n, id) < 0)
                 return -ENOMEM;
         rp_key *k = calloc(1, sizeof *k);
         if (!k)
@@ -155,6 +159,10 @@ static int key_new(rp_key_type type, bool private, EVP_PKEY *pkey, rp_key **ret)
         k->pkey = pkey;
         *ret = k;
         return 0;
+}
+
+static int key_new(rp_key_type type, bool private, EVP_PKEY *pkey, rp_key **ret) {
+        return key_new_spki(type, private, pkey, NULL, 0, ret);
 }
 
 /* Classifies an OpenSSL key: 0 and its type if it is one we support,
@@ -219,6 +227,33 @@ int rp_key_from_evp_public(EVP_PKEY *pkey, rp_key **ret, rp_error *err) {
                 return rp_error_set(err, r, "out of memory");
         }
         TAKE_PTR(pub);
+        return 0;
+}
+
+int rp_key_from_x509(X509 *cert, rp_key **ret, rp_error *err) {
+        EVP_PKEY *pkey = X509_get0_pubkey(cert);
+        if (!pkey)
+                return rp_error_set(err, rp_openssl_failure(-EINVAL), "the certificate's public key cannot be read");
+        rp_key_type type;
+        int r = classify_pkey(pkey, "public key", &type, err);
+        if (r < 0)      /* as in rp_key_from_evp_public */
+                r = classify_pkey(pkey, "public key", &type, err);
+        if (r < 0)
+                return r;
+        /* The certificate's own bytes: OpenSSL 3.0's encoder (i2d_PUBKEY)
+         * would cost more than the signature check the key is for. */
+        _cleanup_(openssl_freep) unsigned char *spki = NULL;
+        int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &spki);
+        if (n <= 0 || EVP_PKEY_up_ref(pkey) != 1) {
+                ERR_clear_error();
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        }
+        r = key_new_spki(type, false, pkey, spki, n, ret);
+        if (r < 0) {
+                EVP_PKEY_free(pkey);
+                ERR_clear_error();
+                return rp_error_set(err, r, "out of memory");
+        }
         return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "rampart/crypto.h"
 #include "rampart/error.h"
@@ -18,6 +19,13 @@
  * to the caller). -EOPNOTSUPP, naming what it is, for a key that is not
  * ES256 (P-256) or Ed25519; -ENOMEM if the copy could not be made. */
 int rp_key_from_evp_public(EVP_PKEY *pkey, rp_key **ret, rp_error *err);
+
+/* A public rp_key for cert's public key, as rp_key_from_evp_public makes
+ * one (the same checks and codes), without the copy: a certificate's key
+ * has no private half, so the rp_key holds a reference to it (cert may be
+ * freed first). Its id is SHA-256 of the certificate's
+ * SubjectPublicKeyInfo bytes. */
+int rp_key_from_x509(X509 *cert, rp_key **ret, rp_error *err);
 
 /* The code for an OpenSSL call that failed: -ENOMEM when OpenSSL ran out of
  * memory (so that a caller retries rather than calling its input bad),

@@ -3,12 +3,15 @@
 
 /* Shared by evidence_create.c and evidence_verify.c: the claim keys of
  * rampart's EAT profile (docs/formats.md, "Attestation evidence") and the
- * reading of the measured components list. */
+ * reading of the measured components list. And the verifier's entry point
+ * for a service that checks many devices against the same trusted CAs
+ * (rampart-server): the CAs decoded once, not for every piece of evidence. */
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cbor.h>
+#include <openssl/x509.h>
 
 #include "rampart/error.h"
 #include "rampart/evidence.h"
@@ -55,3 +58,21 @@ bool evidence_backend_name_ok(const char *s, size_t len);
  * messages start with what. */
 int evidence_text_copy(const cbor_item_t *item, size_t min, size_t max, char *out, const char *what,
                        rp_error *err);
+
+/* Decodes trusted CA certificates as rp_evidence_verify reads a policy's
+ * ca_pem (len bytes): 1 to 64 PEM "CERTIFICATE" blocks, at most 1 MiB, with
+ * its codes and messages. *ret: free with sk_X509_pop_free(X509_free). */
+int rp_evidence_trusted_parse(const char *ca_pem, size_t len, STACK_OF(X509) **ret, rp_error *err);
+
+/* rp_evidence_verify with the trusted CA certificates decoded already
+ * (trusted, 1 to 64 of them, as rp_evidence_trusted_parse makes them;
+ * borrowed); policy->ca_pem is not read. The same checks, in the same
+ * order, with the same codes and messages. ret_alias (may be NULL): on
+ * success, the verified Alias certificate (a reference: X509_free), whose
+ * public key the claims' alias_public_key encodes.
+ * trusted is not changed, but for what OpenSSL caches in a certificate
+ * the first time it checks one (its extensions, read): a caller that
+ * shares the stack between threads must have that done before. */
+int rp_evidence_verify_trusted(const uint8_t *buf, size_t len, STACK_OF(X509) *trusted,
+                               const rp_evidence_policy *policy, rp_evidence_claims **ret, X509 **ret_alias,
+                               rp_error *err);

@@ -45,6 +45,7 @@ static int openssl_failure(int fallback) {
 /* What the checks share as they go. */
 typedef struct verify_ctx {
         const rp_evidence_policy *policy;
+        STACK_OF(X509) *trusted;          /* decoded by the caller (borrowed), or NULL: policy->ca_pem */
         rp_cose_sign1 *msg;
         X509 *alias;
         X509 *deviceid;
@@ -140,12 +141,12 @@ static int read_chain(verify_ctx *v, rp_error *err) {
         return r;
 }
 
-/* The policy's trusted certificates, onto cas. */
-static int load_trusted(const rp_evidence_policy *p, STACK_OF(X509) *cas, rp_error *err) {
-        if (p->ca_pem_len > CA_PEM_MAX)
+/* The trusted certificates in ca_pem (len bytes), onto cas. */
+static int load_trusted(const char *ca_pem, size_t len, STACK_OF(X509) *cas, rp_error *err) {
+        if (len > CA_PEM_MAX)
                 return rp_error_set(err, -EFBIG, "evidence policy: the trusted CA certificates are %zu bytes, the "
-                                    "limit is %d", p->ca_pem_len, CA_PEM_MAX);
-        _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(p->ca_pem, (int) p->ca_pem_len);
+                                    "limit is %d", len, CA_PEM_MAX);
+        _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(ca_pem, (int) len);
         if (!bio)
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         size_t n = 0;
@@ -192,7 +193,7 @@ static int verify_chain(verify_ctx *v, STACK_OF(X509) **ret_chain, rp_error *err
                 X509_free(v->deviceid);
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         }
-        int r = load_trusted(v->policy, cas, err);
+        int r = v->trusted ? 0 : load_trusted(v->policy->ca_pem, v->policy->ca_pem_len, cas, err);
         if (r < 0)
                 return r;
         /* The trusted certificates as a stack, not in the (empty) store:
@@ -201,7 +202,7 @@ static int verify_chain(verify_ctx *v, STACK_OF(X509) **ret_chain, rp_error *err
         if (X509_STORE_CTX_init(ctx, store, v->alias, untrusted) != 1 ||
             X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY) != 1)
                 return rp_error_set(err, openssl_failure(-ENOMEM), "evidence: out of memory");
-        X509_STORE_CTX_set0_trusted_stack(ctx, cas);
+        X509_STORE_CTX_set0_trusted_stack(ctx, v->trusted ? v->trusted : cas);
         if (v->policy->now)
                 X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx), (time_t) v->policy->now);
         ERR_clear_error();
@@ -294,6 +295,33 @@ static int check_certificates(verify_ctx *v, rp_error *err) {
         }
 }
 
+/* A P-256 public key with the named curve and an uncompressed point, as
+ * DER SubjectPublicKeyInfo: these 27 bytes, then the point's 64. */
+static const uint8_t p256_spki_prefix[] = {
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+        0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+};
+#define P256_SPKI_LEN (sizeof p256_spki_prefix + 64)
+
+/* The DER SubjectPublicKeyInfo of the Alias certificate's key pub, as
+ * OpenSSL writes that key (i2d_PUBKEY). A key in the form above is
+ * written as it was read, so its bytes in the certificate are taken as
+ * they are: OpenSSL 3.0's encoder costs more than the rest of the check. */
+static int alias_spki(verify_ctx *v, EVP_PKEY *pub, rp_error *err) {
+        _cleanup_(openssl_freep) unsigned char *der = NULL;
+        int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(v->alias), &der);
+        if (n != (int) P256_SPKI_LEN || memcmp(der, p256_spki_prefix, sizeof p256_spki_prefix) != 0) {
+                OPENSSL_free(TAKE_PTR(der));
+                n = i2d_PUBKEY(pub, &der);
+        }
+        if (n <= 0)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        RP_INVARIANT(n <= RP_EVIDENCE_PUBKEY_MAX);   /* a P-256 key (it verified an ES256 signature): 91 bytes */
+        memcpy(v->out->alias_public_key, der, (size_t) n);
+        v->out->alias_public_key_len = (size_t) n;
+        return 0;
+}
+
 /* 5. The signature, with the Alias certificate's key. */
 static int check_signature(verify_ctx *v, rp_error *err) {
         EVP_PKEY *pub = X509_get0_pubkey(v->alias);
@@ -301,20 +329,13 @@ static int check_signature(verify_ctx *v, rp_error *err) {
                 return rp_error_set(err, openssl_failure(-EINVAL), "evidence: the Alias certificate's public key "
                                     "cannot be read");
         _cleanup_(rp_key_freep) rp_key *key = NULL;
-        int r = rp_key_from_evp_public(pub, &key, err);
+        int r = rp_key_from_x509(v->alias, &key, err);
         if (r < 0)
                 return rp_error_prefix(err, r, "evidence: the Alias certificate's key: ");
         r = rp_cose_sign1_verify(v->msg, key, NULL, 0, err);
         if (r < 0)
                 return rp_error_prefix(err, r, "evidence: signature: ");
-        _cleanup_(openssl_freep) unsigned char *der = NULL;
-        int n = i2d_PUBKEY(pub, &der);
-        if (n <= 0)
-                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
-        RP_INVARIANT(n <= RP_EVIDENCE_PUBKEY_MAX);   /* a P-256 key (it verified an ES256 signature): 91 bytes */
-        memcpy(v->out->alias_public_key, der, (size_t) n);
-        v->out->alias_public_key_len = (size_t) n;
-        return 0;
+        return alias_spki(v, pub, err);
 }
 
 /* Claim keys: integers or text, each once. */
@@ -600,8 +621,9 @@ static int check_claims(verify_ctx *v, rp_error *err) {
         return 0;
 }
 
-static int check_policy(const rp_evidence_policy *p, rp_error *err) {
-        if (!p || !p->ca_pem || p->ca_pem_len == 0)
+/* The policy's fields; its trusted certificates unless the caller decoded them. */
+static int check_policy(const rp_evidence_policy *p, bool want_pem, rp_error *err) {
+        if (!p || (want_pem && (!p->ca_pem || p->ca_pem_len == 0)))
                 return rp_error_set(err, -EINVAL, "evidence policy: no trusted CA certificates");
         if (!p->nonce || p->nonce_len < RP_EVIDENCE_NONCE_MIN || p->nonce_len > RP_EVIDENCE_NONCE_MAX)
                 return rp_error_set(err, -EINVAL, "evidence policy: the expected nonce must be %d to %d bytes",
@@ -611,12 +633,18 @@ static int check_policy(const rp_evidence_policy *p, rp_error *err) {
         return 0;
 }
 
-int rp_evidence_verify(const uint8_t *buf, size_t len, const rp_evidence_policy *policy,
-                       rp_evidence_claims **ret, rp_error *err) {
-        int r = check_policy(policy, err);
+/* Both entry points: trusted NULL reads policy->ca_pem. */
+static int verify(const uint8_t *buf, size_t len, STACK_OF(X509) *trusted, const rp_evidence_policy *policy,
+                  rp_evidence_claims **ret, X509 **ret_alias, rp_error *err) {
+        int r = check_policy(policy, !trusted, err);
         if (r < 0)
                 return r;
-        _cleanup_(verify_ctx_done) verify_ctx v = { .policy = policy, .out = calloc(1, sizeof(rp_evidence_claims)) };
+        if (trusted && (sk_X509_num(trusted) < 1 || sk_X509_num(trusted) > CA_MAX))
+                return rp_error_set(err, -EINVAL, "evidence policy: %d trusted CA certificates; 1 to %d are needed",
+                                    sk_X509_num(trusted), CA_MAX);
+        _cleanup_(verify_ctx_done) verify_ctx v = {
+                .policy = policy, .trusted = trusted, .out = calloc(1, sizeof(rp_evidence_claims)),
+        };
         if (!v.out)
                 return rp_error_set(err, -ENOMEM, "evidence: out of memory");
         /* OpenSSL's error queue tells its failures from verdicts: start
@@ -635,5 +663,34 @@ int rp_evidence_verify(const uint8_t *buf, size_t len, const rp_evidence_policy 
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(v.out);
+        if (ret_alias)
+                *ret_alias = TAKE_PTR(v.alias);
+        return 0;
+}
+
+int rp_evidence_verify(const uint8_t *buf, size_t len, const rp_evidence_policy *policy,
+                       rp_evidence_claims **ret, rp_error *err) {
+        return verify(buf, len, NULL, policy, ret, NULL, err);
+}
+
+int rp_evidence_verify_trusted(const uint8_t *buf, size_t len, STACK_OF(X509) *trusted,
+                               const rp_evidence_policy *policy, rp_evidence_claims **ret, X509 **ret_alias,
+                               rp_error *err) {
+        if (!trusted)
+                return rp_error_set(err, -EINVAL, "evidence policy: no trusted CA certificates");
+        return verify(buf, len, trusted, policy, ret, ret_alias, err);
+}
+
+int rp_evidence_trusted_parse(const char *ca_pem, size_t len, STACK_OF(X509) **ret, rp_error *err) {
+        if (!ca_pem || len == 0)
+                return rp_error_set(err, -EINVAL, "evidence policy: no trusted CA certificates");
+        _cleanup_(x509_stack_freep) STACK_OF(X509) *cas = sk_X509_new_null();
+        if (!cas)
+                return rp_error_set(err, -ENOMEM, "evidence: out of memory");
+        int r = load_trusted(ca_pem, len, cas, err);
+        ERR_clear_error();
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(cas);
         return 0;
 }

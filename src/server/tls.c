@@ -390,6 +390,11 @@ int rp_tls_setup(const rp_server_config *cfg, SSL_CTX **ret_ctx, rp_tls_info *re
         SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
         /* Idle connections keep no read or write buffers. */
         SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+        /* No session resumption: a device attests on a new connection and
+         * the CLI is a process per command, so tickets (TLS 1.3 sends two
+         * per connection) and cached sessions were work nobody used. */
+        SSL_CTX_set_num_tickets(ctx, 0);
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
         SSL_CTX_set_verify_depth(ctx, 8);
         SSL_CTX_set_max_cert_list(ctx, CLIENT_CHAIN_MAX);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzzes rp_evidence_verify on untrusted bytes with a fixed trusted CA,
  * nonce and time (fuzz-evidence-ca.h), with development backends allowed
- * and then refused. The seed corpus (written by tests/fuzz/evidence_corpus.py)
+ * and then refused; and rp_evidence_verify_trusted (the CA decoded once,
+ * as rampart-server does) beside it, which must come to the same verdict,
+ * message and claims. The seed corpus (written by tests/fuzz/evidence_corpus.py)
  * holds evidence from devices under that CA, so fuzzing starts past the
  * chain and signature checks, and near misses one check away from it. */
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include "core/strutil.h"
 #include "fuzz-evidence-ca.h"
 #include "rampart/evidence.h"
+#include "rot/evidence_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -35,6 +38,24 @@ static void check_claims(const rp_evidence_claims *c, const uint8_t *nonce, size
                         abort();
 }
 
+/* rp_evidence_verify_trusted on the same input and policy: what
+ * rp_evidence_verify gave (r, err, c). */
+static void check_trusted(const uint8_t *data, size_t size, const rp_evidence_policy *policy, int r,
+                          const rp_error *err, const rp_evidence_claims *c) {
+        static STACK_OF(X509) *cas;
+        if (!cas && rp_evidence_trusted_parse(fuzz_ca_pem, strlen(fuzz_ca_pem), &cas, NULL) < 0)
+                abort();
+        rp_error err2 = {0};
+        rp_evidence_claims *c2 = NULL;
+        X509 *alias = NULL;
+        int r2 = rp_evidence_verify_trusted(data, size, cas, policy, &c2, &alias, &err2);
+        if (r2 != r || (r < 0 && strcmp(err->message, err2.message) != 0) ||
+            (r == 0 && (!alias || memcmp(c, c2, sizeof *c) != 0)))
+                abort();
+        rp_evidence_claims_free(c2);
+        X509_free(alias);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         uint8_t nonce[sizeof fuzz_nonce_hex / 2];
         if (rp_hex_decode(fuzz_nonce_hex, nonce, sizeof nonce) < 0)
@@ -46,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         rp_error err = {0};
         rp_evidence_claims *c = NULL;
         int r = rp_evidence_verify(data, size, &policy, &c, &err);
+        check_trusted(data, size, &policy, r, &err, c);
         if (r < 0) {
                 check_refusal(r, &err, c);
         } else {
@@ -59,6 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         policy.allow_development = false;
         rp_error_clear(&err);
         r = rp_evidence_verify(data, size, &policy, &c, &err);
+        check_trusted(data, size, &policy, r, &err, c);
         if (r < 0) {
                 check_refusal(r, &err, c);
                 return 0;

@@ -18,6 +18,7 @@
 #include "rampart/evidence.h"
 #include "rot/cert.h"
 #include "rot/evidence_create.h"
+#include "rot/evidence_internal.h"
 #include "rot/measure.h"
 #include "testlib.h"
 
@@ -277,10 +278,48 @@ static void sign_claims(const ev_device *d, const claims *c, bool sorted, buf *o
 
 /* ---- checking --------------------------------------------------------- */
 
+static void cas_freep(STACK_OF(X509) **p) {
+        sk_X509_pop_free(*p, X509_free);
+}
+
+/* rp_evidence_verify_trusted (the CAs decoded first, as rampart-server
+ * does) comes to what rp_evidence_verify came to: code r, the message in
+ * want_err or the claims want, and the Alias certificate whose key the
+ * claims hold. Policies whose CAs cannot be decoded have their own case
+ * (test_policy_refusals). */
+static void same_with_trusted(const uint8_t *ev, size_t len, const rp_evidence_policy *p, int want_r,
+                              const rp_error *want_err, const rp_evidence_claims *want) {
+        _cleanup_(cas_freep) STACK_OF(X509) *cas = NULL;
+        if (!p || !p->ca_pem || rp_evidence_trusted_parse(p->ca_pem, p->ca_pem_len, &cas, NULL) < 0)
+                return;
+        for (int round = 0; round < 2; round++) {       /* and again with the same stack */
+                _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *c = NULL;
+                _cleanup_(x509_freep) X509 *alias = NULL;
+                rp_error err = {0};
+                int r = rp_evidence_verify_trusted(ev, len, cas, p, &c, &alias, &err);
+                if (r != want_r)
+                        fail_msg("rp_evidence_verify_trusted: %d (%s), rp_evidence_verify: %d (%s)", r, err.message,
+                                 want_r, want_err ? want_err->message : "");
+                if (r < 0) {
+                        assert_null(c);
+                        assert_null(alias);
+                        assert_string_equal(err.message, want_err->message);
+                        continue;
+                }
+                assert_memory_equal(c, want, sizeof *c);
+                unsigned char *spki = NULL;
+                int n = i2d_PUBKEY(X509_get0_pubkey(alias), &spki);
+                assert_int_equal(n, (int) c->alias_public_key_len);
+                assert_memory_equal(spki, c->alias_public_key, (size_t) n);
+                OPENSSL_free(spki);
+        }
+}
+
 static void expect_ok(const uint8_t *ev, size_t len, const rp_evidence_policy *p, rp_evidence_claims **ret) {
         rp_error err = {0};
         if (rp_evidence_verify(ev, len, p, ret, &err) < 0)
                 fail_msg("refused: %s", err.message);
+        same_with_trusted(ev, len, p, 0, NULL, *ret);
 }
 
 /* Refused with code and a message containing what. */
@@ -295,6 +334,7 @@ static void expect_refused(const uint8_t *ev, size_t len, const rp_evidence_poli
                 fail_msg("message lacks '%s': %s", what, err.message);
         if (strncmp(err.message, "evidence", 8) != 0)
                 fail_msg("message does not start with 'evidence': %s", err.message);
+        same_with_trusted(ev, len, p, r, &err, NULL);
 }
 
 static void genuine(const ev_device *d, buf *out) {
@@ -1199,6 +1239,45 @@ static void test_policy_refusals(void **state) {
         p.ca_pem_len = 1024 * 1024 + 1;
         expect_refused(ev.d, ev.n, &p, -EFBIG, "evidence policy: the trusted CA certificates are 1048577 bytes, the "
                        "limit is 1048576");
+
+        /* The CAs decoded first (rp_evidence_trusted_parse): the same
+         * limits and messages; and a stack of them, within the limits. */
+        for (size_t i = 0; i < ELEMENTSOF(pems); i++) {
+                STACK_OF(X509) *cas = (STACK_OF(X509) *) 0x1;
+                assert_int_equal(rp_evidence_trusted_parse(pems[i].pem, strlen(pems[i].pem), &cas, &err),
+                                 pems[i].code);
+                assert_ptr_equal(cas, (STACK_OF(X509) *) 0x1);
+                if (!strstr(err.message, pems[i].what))
+                        fail_msg("message lacks '%s': %s", pems[i].what, err.message);
+        }
+        STACK_OF(X509) *none = NULL;
+        assert_int_equal(rp_evidence_trusted_parse((const char *) many.d, many.n, &none, &err), -EFBIG);
+        assert_string_equal(err.message, "evidence policy: more than 64 trusted CA certificates");
+        assert_int_equal(rp_evidence_trusted_parse(huge, 1024 * 1024 + 1, &none, &err), -EFBIG);
+        assert_int_equal(rp_evidence_trusted_parse("", 0, &none, &err), -EINVAL);
+        assert_null(none);
+        _cleanup_(cas_freep) STACK_OF(X509) *cas = NULL;
+        assert_int_equal(rp_evidence_trusted_parse(ca.pem, ca.pem_len, &cas, &err), 0);
+        assert_int_equal(sk_X509_num(cas), 1);
+        p = policy();
+        assert_int_equal(rp_evidence_verify_trusted(ev.d, ev.n, NULL, &p, &c, NULL, &err), -EINVAL);
+        assert_string_equal(err.message, "evidence policy: no trusted CA certificates");
+        _cleanup_(cas_freep) STACK_OF(X509) *empty = sk_X509_new_null();
+        assert_int_equal(rp_evidence_verify_trusted(ev.d, ev.n, empty, &p, &c, NULL, &err), -EINVAL);
+        assert_string_equal(err.message, "evidence policy: 0 trusted CA certificates; 1 to 64 are needed");
+        for (int i = 0; i < 64; i++) {
+                assert_true(X509_up_ref(sk_X509_value(cas, 0)) == 1);
+                assert_true(sk_X509_push(cas, sk_X509_value(cas, 0)) > 0);
+        }
+        assert_int_equal(rp_evidence_verify_trusted(ev.d, ev.n, cas, &p, &c, NULL, &err), -EINVAL);
+        assert_string_equal(err.message, "evidence policy: 65 trusted CA certificates; 1 to 64 are needed");
+        assert_null(c);
+        /* 64 are fine; and the policy's PEM is not read. */
+        X509_free(sk_X509_pop(cas));
+        p.ca_pem = NULL;
+        p.ca_pem_len = 0;
+        _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *ok = NULL;
+        assert_int_equal(rp_evidence_verify_trusted(ev.d, ev.n, cas, &p, &ok, NULL, &err), 0);
 }
 
 static int failing_signer(void *ctx, const uint8_t digest[32], uint8_t ret_sig[64], rp_error *err) {

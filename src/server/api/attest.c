@@ -5,11 +5,17 @@
  *
  * POST /v1/attest reads top to bottom in the contract's order:
  *   nonce looked up (not consumed) -> the device's tenant -> trusted CAs
- *   (the service's and the tenant's) -> rp_evidence_verify (the nonce,
+ *   (the service's and the tenant's) -> the evidence verified (the nonce,
  *   the tenant's allow_development) -> the evidence's device is the
  *   nonce's -> the nonce consumed atomically -> the device enabled -> the
  *   measurement a release that is not revoked -> the certificate.
- * Every outcome is recorded (attestations table, metrics, a log line). */
+ * The last four write in one transaction (the nonce consumed and the
+ * outcome recorded together); the reads they need, and the certificate's
+ * signature, come before it.
+ * Every outcome is recorded (attestations table, metrics, a log line).
+ * What the evidence is checked against (the trusted CAs) and what signs
+ * the certificate (the tenant CA) are kept decoded per worker thread
+ * (api/cache.h). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +28,7 @@
 #include <openssl/rand.h>
 
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/certs.h"
 #include "api/common.h"
 #include "core/cose_internal.h"
@@ -31,6 +38,7 @@
 #include "metrics.h"
 #include "rampart/cose.h"
 #include "rampart/evidence.h"
+#include "rot/evidence_internal.h"
 #include "server.h"
 
 #define NONCE_LEN 32
@@ -118,6 +126,35 @@ static void log_outcome(const attempt *a, const char *outcome, const char *reaso
                rp_log_quote(detail ? detail : "", q, sizeof q));
 }
 
+/* The detail of a refusal with reason: fmt's text, printable only (it
+ * goes into the record, and messages quote input). */
+static void refusal_vdetail(char detail[DETAIL_MAX], const char *reason, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+static void refusal_vdetail(char detail[DETAIL_MAX], const char *reason, const char *fmt, va_list ap) {
+        vsnprintf(detail, DETAIL_MAX, fmt, ap);
+        for (char *p = detail; *p; p++)
+                if ((unsigned char) *p < 0x20 || (unsigned char) *p == 0x7f)
+                        *p = '?';
+        if (!rp_str_is_printable(detail, strlen(detail)))
+                snprintf(detail, DETAIL_MAX, "%s", reason);
+}
+
+static void refusal_detail(char detail[DETAIL_MAX], const char *reason, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static void refusal_detail(char detail[DETAIL_MAX], const char *reason, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        refusal_vdetail(detail, reason, fmt, ap);
+        va_end(ap);
+}
+
+/* A refusal already recorded: counted, logged, and answered 403. */
+static void refused(attempt *a, const char *reason, const char *detail) {
+        rp_metrics_attestation("refused", reason);
+        log_outcome(a, "refused", reason, detail);
+        rp_reply_error(a->req, 403, reason, "%s", detail);
+}
+
 /* Refuses the attestation with reason (a code of docs/api.md's list):
  * recorded, counted, logged, and answered 403 with the message. */
 static void refuse(attempt *a, const char *reason, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -125,14 +162,8 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
         char detail[DETAIL_MAX];
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(detail, sizeof detail, fmt, ap);
+        refusal_vdetail(detail, reason, fmt, ap);
         va_end(ap);
-        /* Only printable text goes into the record (messages quote input). */
-        for (char *p = detail; *p; p++)
-                if ((unsigned char) *p < 0x20 || (unsigned char) *p == 0x7f)
-                        *p = '?';
-        if (!rp_str_is_printable(detail, strlen(detail)))
-                snprintf(detail, sizeof detail, "%s", reason);
         rp_error err = {};
         rp_db *db = rp_req_db(a->req);
         /* Refused before its tenant was looked up (the nonce's checks): the
@@ -153,32 +184,27 @@ static void refuse(attempt *a, const char *reason, const char *fmt, ...) {
                 rp_log("event=attestation_record_failed request=%s error=%s", rp_req_id(a->req),
                        rp_log_quote(rp_error_message(&err, r), q, sizeof q));
         }
-        rp_metrics_attestation("refused", reason);
-        log_outcome(a, "refused", reason, detail);
-        rp_reply_error(a->req, 403, reason, "%s", detail);
+        refused(a, reason, detail);
 }
 
-/* What the device's tenant gives the check. */
+/* What the device's tenant gives the check. Its CA (the key too) comes
+ * from the worker's cache (api/cache.h), by the certificate's text. */
 typedef struct tenant_view {
         char name[API_NAME_MAX + 1];
         bool allow_development, enabled;
-        char *ca_cert_pem, *ca_key_pem;
+        char *ca_cert_pem;
 } tenant_view;
 
 static void tenant_view_done(tenant_view *t) {
         free(t->ca_cert_pem);
-        if (t->ca_key_pem) {
-                OPENSSL_cleanse(t->ca_key_pem, strlen(t->ca_key_pem));
-                free(t->ca_key_pem);
-        }
 }
 
 /* The tenant that has claimed device_id: 0, -ENOENT if none, or a store error. */
 static int load_tenant(rp_db *db, attempt *a, tenant_view *ret, rp_error *err) {
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(db, &res, err, "SELECT d.tenant_id, d.enabled, t.name, t.allow_development, "
-                             "t.ca_cert_pem, t.ca_key_pem FROM devices d JOIN tenants t ON t.id = d.tenant_id "
-                             "WHERE d.id = $1", a->device_id, NULL);
+                             "t.ca_cert_pem FROM devices d JOIN tenants t ON t.id = d.tenant_id WHERE d.id = $1",
+                             a->device_id, NULL);
         if (r < 0)
                 return r;
         if (res->n_rows != 1)
@@ -189,30 +215,8 @@ static int load_tenant(rp_db *db, attempt *a, tenant_view *ret, rp_error *err) {
         ret->allow_development = rp_db_result_int(res, 0, 3, 0) != 0;
         /* Taken from the result, which then frees NULLs. */
         ret->ca_cert_pem = TAKE_PTR(res->cells[4]);
-        ret->ca_key_pem = TAKE_PTR(res->cells[5]);
-        if (!ret->ca_cert_pem || !ret->ca_key_pem)
+        if (!ret->ca_cert_pem)
                 return rp_error_set(err, -EIO, "the tenant has no CA");
-        return 0;
-}
-
-/* The trusted manufacturer CAs, service-wide and the tenant's, as one PEM
- * text ("" when there is none). */
-static int load_cas(rp_db *db, const char *tenant_id, char **ret, rp_error *err) {
-        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "SELECT ca_cert_pem FROM manufacturers WHERE scope = '' OR scope = $1 "
-                             "ORDER BY created_at, id", tenant_id, NULL);
-        if (r < 0)
-                return r;
-        size_t n = 0;
-        for (size_t i = 0; i < res->n_rows; i++)
-                n += strlen(rp_db_result_get(res, i, 0) ?: "");
-        char *s = malloc(n + 1), *p = s;
-        if (!s)
-                return rp_error_set(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < res->n_rows; i++)
-                p = stpcpy(p, rp_db_result_get(res, i, 0) ?: "");
-        *p = '\0';
-        *ret = s;
         return 0;
 }
 
@@ -221,7 +225,7 @@ static int load_cas(rp_db *db, const char *tenant_id, char **ret, rp_error *err)
  * of its DeviceID certificate is not among them); a chain that reaches one
  * but fails otherwise (a bad signature, an expired certificate) is invalid
  * evidence, not an untrusted manufacturer. */
-static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, const char *ca_pem) {
+static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, STACK_OF(X509) *cas) {
         _cleanup_(rp_cose_sign1_freep) rp_cose_sign1 *msg = NULL;
         size_t used = 0;
         if (rp_cose_sign1_decode(ev, len, &msg, &used, NULL) < 0)
@@ -234,21 +238,13 @@ static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, const char *
         _cleanup_(x509_freep) X509 *leaf = d2i_X509(NULL, &p0, (long) chain[0].len);
         _cleanup_(x509_freep) X509 *mid = d2i_X509(NULL, &p1, (long) chain[1].len);
         _cleanup_(x509_stack_freep) STACK_OF(X509) *untrusted = sk_X509_new_null();
-        _cleanup_(x509_stack_freep) STACK_OF(X509) *cas = sk_X509_new_null();
         _cleanup_(x509_store_freep) X509_STORE *store = X509_STORE_new();
         _cleanup_(x509_store_ctx_freep) X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-        _cleanup_(bio_freep) BIO *bio = BIO_new_mem_buf(ca_pem, -1);
-        if (!leaf || !mid || !untrusted || !cas || !store || !ctx || !bio || !sk_X509_push(untrusted, mid)) {
+        if (!leaf || !mid || !untrusted || !store || !ctx || !sk_X509_push(untrusted, mid)) {
                 ERR_clear_error();
                 return true;
         }
         TAKE_PTR(mid);
-        for (X509 *ca; (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL));)
-                if (!sk_X509_push(cas, ca)) {
-                        X509_free(ca);
-                        break;
-                }
-        ERR_clear_error();
         if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
                 ERR_clear_error();
                 return true;
@@ -262,42 +258,71 @@ static bool chain_reaches_trusted_ca(const uint8_t *ev, size_t len, const char *
                             e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
 }
 
-/* The refusal's reason for a failed rp_evidence_verify (r, err): one of
+/* The refusal's reason for a failed verification (r): one of
  * untrusted_manufacturer, development_not_allowed, evidence_invalid. */
-static const char *verify_refusal(int r, const uint8_t *ev, size_t len, const rp_evidence_policy *policy) {
+static const char *verify_refusal(int r, const uint8_t *ev, size_t len, STACK_OF(X509) *cas,
+                                  const rp_evidence_policy *policy) {
         if (r != -EKEYREJECTED)
                 return "evidence_invalid";
-        if (!chain_reaches_trusted_ca(ev, len, policy->ca_pem))
+        if (!chain_reaches_trusted_ca(ev, len, cas))
                 return "untrusted_manufacturer";
         if (!policy->allow_development) {
                 rp_evidence_policy dev = *policy;
                 dev.allow_development = true;
                 _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *c = NULL;
-                if (rp_evidence_verify(ev, len, &dev, &c, NULL) == 0 && c->development)
+                if (rp_evidence_verify_trusted(ev, len, cas, &dev, &c, NULL, NULL) == 0 && c->development)
                         return "development_not_allowed";
         }
         return "evidence_invalid";
 }
 
-/* The last step's transaction: the device's record, the certificate's
- * row and the accepted attestation, together. */
-typedef struct accept_tx {
+/* Steps 6 to 9 write in one transaction, so that a nonce is used exactly
+ * when its outcome is recorded (and the store syncs once): the nonce
+ * consumed, then the refusal found at steps 7-8 recorded, or the device's
+ * new state, its certificate's row and the acceptance. */
+typedef struct outcome_tx {
         const attempt *a;
-        const rp_evidence_claims *claims;
+        const char *refusal;                    /* steps 7-8's, or NULL */
+        const char *refusal_detail;
+        const rp_evidence_claims *claims;       /* accepted: what to record */
         const char *measurement, *serial;
         int64_t now, not_after;
-        const char *refusal;            /* out: the device changed meanwhile */
-} accept_tx;
+        /* Out: the refusal recorded (NULL: accepted), and its detail. */
+        const char *reason;
+        char detail[DETAIL_MAX];
+} outcome_tx;
 
-static int accept_tx_run(rp_db *db, void *userdata, rp_error *err) {
-        accept_tx *x = userdata;
-        x->refusal = NULL;
+static int outcome_refused(rp_db *db, outcome_tx *x, const char *reason, const char *detail, rp_error *err) {
+        x->reason = reason;
+        if (detail != x->detail)
+                snprintf(x->detail, sizeof x->detail, "%s", detail);
+        return record(db, x->a, x->reason, x->detail, err);
+}
+
+static int outcome_tx_run(rp_db *db, void *userdata, rp_error *err) {
+        outcome_tx *x = userdata;
+        x->reason = NULL;
         char now[RP_DB_INT_STRLEN], exp[RP_DB_INT_STRLEN];
         rp_db_int(x->now, now);
+
+        /* 6. The nonce, consumed: one attestation per nonce, whatever races. */
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        int r = rp_db_queryv(db, &res, err, "UPDATE devices SET last_attested_at = $1, last_measurement = $2, "
-                             "last_swversion = $3 WHERE id = $4 AND tenant_id = $5 AND enabled = 1", now,
-                             x->measurement, x->claims->swversion, x->a->device_id, x->a->tenant_id, NULL);
+        int r = rp_db_queryv(db, &res, err, "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL AND "
+                             "expires_at > $1", now, x->a->nonce, NULL);
+        if (r < 0)
+                return r;
+        if (res->changes != 1)
+                return outcome_refused(db, x, "nonce_used", "the nonce was used already (or expired meanwhile); each "
+                                       "attestation needs a new one", err);
+        /* 7-8. */
+        if (x->refusal)
+                return outcome_refused(db, x, x->refusal, x->refusal_detail, err);
+
+        /* 9. The device's new state, unless it changed since step 2. */
+        rp_db_result_free(TAKE_PTR(res));
+        r = rp_db_queryv(db, &res, err, "UPDATE devices SET last_attested_at = $1, last_measurement = $2, "
+                         "last_swversion = $3 WHERE id = $4 AND tenant_id = $5 AND enabled = 1", now,
+                         x->measurement, x->claims->swversion, x->a->device_id, x->a->tenant_id, NULL);
         if (r < 0)
                 return r;
         if (res->changes == 0) {
@@ -307,8 +332,10 @@ static int accept_tx_run(rp_db *db, void *userdata, rp_error *err) {
                                  x->a->device_id, x->a->tenant_id, NULL);
                 if (r < 0)
                         return r;
-                x->refusal = res->n_rows == 1 ? "device_disabled" : "device_unclaimed";
-                return 0;
+                bool disabled = res->n_rows == 1;
+                refusal_detail(x->detail, "device_unclaimed", "device %s was %s while it attested", x->a->device_id,
+                               disabled ? "disabled" : "released");
+                return outcome_refused(db, x, disabled ? "device_disabled" : "device_unclaimed", x->detail, err);
         }
         r = rp_db_queryv(db, NULL, err, "INSERT INTO certificates (serial, tenant_id, device_id, issued_at, "
                          "expires_at) VALUES ($1, $2, $3, $4, $5)", x->serial, x->a->tenant_id, x->a->device_id, now,
@@ -357,8 +384,6 @@ void rp_api_attest(rp_req *req) {
         const rp_server *srv = rp_req_server(req);
         rp_error err = {};
         int64_t now = api_now();
-        char now_s[RP_DB_INT_STRLEN];
-        rp_db_int(now, now_s);
 
         /* 1. The nonce, looked up (not consumed). */
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
@@ -395,14 +420,26 @@ void rp_api_attest(rp_req *req) {
                 return;
         }
 
-        /* 3. The trusted manufacturer CAs. */
-        _cleanup_free_ char *cas = NULL;
-        r = load_cas(db, a.tenant_id, &cas, &err);
-        if (r < 0) {
+        /* 3. The trusted manufacturer CAs, decoded (the worker's cache). */
+        STACK_OF(X509) *cas = NULL;
+        bool store_failed = false;
+        r = api_cache_trusted(db, a.tenant_id, &cas, &store_failed, &err);
+        if (r < 0 && store_failed) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        if (!cas[0]) {
+        if (r == -ENOMEM) {
+                rp_metrics_error("internal");
+                rp_reply_error(req, 500, "internal", "the evidence could not be checked; try again");
+                return;
+        }
+        /* Certificates the store holds but that cannot be read: the
+         * evidence cannot be checked, so it is not trusted. */
+        if (r < 0) {
+                refuse(&a, "evidence_invalid", "%s", rp_error_message(&err, r));
+                return;
+        }
+        if (!cas) {
                 refuse(&a, "untrusted_manufacturer", "neither the service nor the device's tenant trusts a "
                        "manufacturer CA");
                 return;
@@ -413,11 +450,11 @@ void rp_api_attest(rp_req *req) {
         size_t nonce_len = strlen(a.nonce) / 2;
         RP_INVARIANT(rp_hex_decode(a.nonce, nonce, nonce_len) == 0);
         rp_evidence_policy policy = {
-                .ca_pem = cas, .ca_pem_len = strlen(cas), .nonce = nonce, .nonce_len = nonce_len,
-                .allow_development = t.allow_development,
+                .nonce = nonce, .nonce_len = nonce_len, .allow_development = t.allow_development,
         };
         _cleanup_(rp_evidence_claims_freep) rp_evidence_claims *claims = NULL;
-        r = rp_evidence_verify(ev, ev_len, &policy, &claims, &err);
+        _cleanup_(x509_freep) X509 *alias = NULL;
+        r = rp_evidence_verify_trusted(ev, ev_len, cas, &policy, &claims, &alias, &err);
         if (r == -ENOMEM) {
                 rp_metrics_error("internal");
                 rp_reply_error(req, 500, "internal", "the evidence could not be checked; try again");
@@ -427,7 +464,7 @@ void rp_api_attest(rp_req *req) {
          * made"): crafted certificates can make OpenSSL fail rather than
          * judge, and evidence that cannot be checked is not trusted. */
         if (r < 0) {
-                refuse(&a, verify_refusal(r, ev, ev_len, &policy), "%s", rp_error_message(&err, r));
+                refuse(&a, verify_refusal(r, ev, ev_len, cas, &policy), "%s", rp_error_message(&err, r));
                 return;
         }
 
@@ -438,81 +475,88 @@ void rp_api_attest(rp_req *req) {
                 return;
         }
 
-        /* 6. The nonce, consumed: one attestation per nonce, whatever races. */
-        rp_db_result_free(TAKE_PTR(res));
-        r = rp_db_queryv(db, &res, &err, "UPDATE nonces SET used_at = $1 WHERE nonce = $2 AND used_at IS NULL AND "
-                         "expires_at > $1", now_s, a.nonce, NULL);
-        if (r < 0) {
-                api_reply_store(req, r, &err);
-                return;
-        }
-        if (res->changes != 1) {
-                refuse(&a, "nonce_used", "the nonce was used already (or expired meanwhile); each attestation "
-                       "needs a new one");
-                return;
-        }
+        /* 6-9 write in one transaction (outcome_tx_run): the nonce is
+         * consumed there, before what steps 7-8 found here is recorded. */
+        char measurement[2 * RP_EVIDENCE_DIGEST_LEN + 1], detail[DETAIL_MAX] = "";
+        rp_hex_encode_buf(claims->measurement, sizeof claims->measurement, measurement);
+        char serial[API_SERIAL_HEX_LEN + 1] = "";
+        outcome_tx x = {
+                .a = &a, .claims = claims, .measurement = measurement, .serial = serial, .now = now,
+                .refusal_detail = detail,
+        };
 
         /* 7. The device is enabled. */
         if (!t.enabled) {
-                refuse(&a, "device_disabled", "device %s is disabled in its tenant", a.device_id);
-                return;
+                x.refusal = "device_disabled";
+                refusal_detail(detail, x.refusal, "device %s is disabled in its tenant", a.device_id);
         }
 
         /* 8. Its software is a release of the tenant's, not revoked. */
-        char measurement[2 * RP_EVIDENCE_DIGEST_LEN + 1];
-        rp_hex_encode_buf(claims->measurement, sizeof claims->measurement, measurement);
-        rp_db_result_free(TAKE_PTR(res));
-        r = rp_db_queryv(db, &res, &err, "SELECT revoked FROM releases WHERE tenant_id = $1 AND measurement = $2",
-                         a.tenant_id, measurement, NULL);
-        if (r < 0) {
-                api_reply_store(req, r, &err);
-                return;
-        }
-        if (res->n_rows != 1) {
-                refuse(&a, "software_unknown", "the device runs software with measurement %s, which is no release "
-                       "of its tenant's (add it with POST /v1/tenants/{tenant}/releases)", measurement);
-                return;
-        }
-        if (rp_db_result_int(res, 0, 0, 1) != 0) {
-                refuse(&a, "software_revoked", "the device runs software with measurement %s, a revoked release: "
-                       "it must update before it gets a certificate", measurement);
-                return;
+        if (!x.refusal) {
+                rp_db_result_free(TAKE_PTR(res));
+                r = rp_db_queryv(db, &res, &err, "SELECT revoked FROM releases WHERE tenant_id = $1 AND "
+                                 "measurement = $2", a.tenant_id, measurement, NULL);
+                if (r < 0) {
+                        api_reply_store(req, r, &err);
+                        return;
+                }
+                if (res->n_rows != 1) {
+                        x.refusal = "software_unknown";
+                        refusal_detail(detail, x.refusal, "the device runs software with measurement %s, which is "
+                                       "no release of its tenant's (add it with POST /v1/tenants/{tenant}/releases)",
+                                       measurement);
+                } else if (rp_db_result_int(res, 0, 0, 1) != 0) {
+                        x.refusal = "software_revoked";
+                        refusal_detail(detail, x.refusal, "the device runs software with measurement %s, a revoked "
+                                       "release: it must update before it gets a certificate", measurement);
+                }
         }
 
-        /* 9. The certificate, recorded with the device's new state. */
+        /* 9. The certificate, made before the transaction records it. */
+        const api_tenant_ca *ca = NULL;
         _cleanup_free_ char *cert = NULL;
-        char serial[API_SERIAL_HEX_LEN + 1];
-        accept_tx x = { .a = &a, .claims = claims, .measurement = measurement, .serial = serial, .now = now };
-        api_device_cert_request rq = {
-                .ca_cert_pem = t.ca_cert_pem, .ca_key_pem = t.ca_key_pem, .tenant_id = a.tenant_id,
-                .tenant_name = t.name, .device_id = a.device_id, .public_key = claims->alias_public_key,
-                .public_key_len = claims->alias_public_key_len, .now = now, .lifetime = srv->cfg.cert_lifetime,
-        };
-        r = api_device_cert_issue(&rq, &cert, serial, &x.not_after, &err);
-        if (r < 0) {
-                char q[RP_ERROR_MAX + 8];
-                rp_metrics_error("internal");
-                rp_log("event=certificate_failed request=%s error=%s", rp_req_id(req),
-                       rp_log_quote(rp_error_message(&err, r), q, sizeof q));
-                rp_reply_error(req, 500, "internal", "the certificate could not be made");
-                return;
+        if (!x.refusal) {
+                r = api_cache_tenant_ca(db, a.tenant_id, t.ca_cert_pem, &ca, &store_failed, &err);
+                if (r < 0 && store_failed) {
+                        api_reply_store(req, r, &err);
+                        return;
+                }
+                if (r >= 0) {
+                        api_device_cert_request rq = {
+                                .ca_cert = ca->cert, .ca_key = ca->key, .tenant_id = a.tenant_id,
+                                .tenant_name = t.name, .device_id = a.device_id,
+                                .public_key = X509_get_X509_PUBKEY(alias), .now = now,
+                                .lifetime = srv->cfg.cert_lifetime,
+                        };
+                        r = api_device_cert_issue(&rq, &cert, serial, &x.not_after, &err);
+                }
+                if (r < 0) {
+                        char q[RP_ERROR_MAX + 8];
+                        rp_metrics_error("internal");
+                        rp_log("event=certificate_failed request=%s error=%s", rp_req_id(req),
+                               rp_log_quote(rp_error_message(&err, r), q, sizeof q));
+                        rp_reply_error(req, 500, "internal", "the certificate could not be made");
+                        return;
+                }
         }
-        r = rp_db_transact(db, accept_tx_run, &x, &err);
+        r = rp_db_transact(db, outcome_tx_run, &x, &err);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        if (x.refusal) {
-                refuse(&a, x.refusal, "device %s was %s while it attested", a.device_id,
-                       streq(x.refusal, "device_disabled") ? "disabled" : "released");
+        if (x.reason) {
+                refused(&a, x.reason, x.detail);
                 return;
         }
+        /* Accepted: no refusal of steps 7-8 (the transaction records
+         * those), so the certificate was made. */
+        RP_INVARIANT(ca && cert);
         rp_metrics_attestation("accepted", NULL);
         rp_metrics_certificate_issued();
         log_outcome(&a, "accepted", NULL, serial);
         rp_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "device_id", a.device_id, "tenant",
                                           t.name, "tenant_id", a.tenant_id, "certificate", cert, "ca_certificate",
-                                          t.ca_cert_pem, "expires_at", (json_int_t) x.not_after, "serial", serial));
+                                          ca->cert_pem, "expires_at", (json_int_t) x.not_after, "serial", serial));
 }
 
 /* --- GET /v1/device/self (mTLS: auth.c checked the certificate) --- */

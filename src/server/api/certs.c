@@ -198,23 +198,59 @@ int api_cert_fingerprint(const char *pem, char ret[API_FINGERPRINT_LEN + 1], rp_
         return 0;
 }
 
+int api_tenant_ca_decode(const char *cert_pem, const char *key_pem, X509 **ret_cert, EVP_PKEY **ret_key,
+                         rp_error *err) {
+        ERR_clear_error();
+        _cleanup_(x509_freep) X509 *ca = NULL;
+        int r = cert_from_pem(cert_pem, &ca);
+        if (r < 0)
+                return rp_error_set(err, r, "cannot read the tenant CA certificate");
+        _cleanup_(bio_freep) BIO *kbio = BIO_new_mem_buf(key_pem, -1);
+        _cleanup_(evp_pkey_freep) EVP_PKEY *key = kbio ? PEM_read_bio_PrivateKey(kbio, NULL, NULL, NULL) : NULL;
+        if (!key)
+                return rp_error_set(err, rp_openssl_failure(-EINVAL), "cannot read the tenant CA key");
+        if (X509_check_private_key(ca, key) != 1)
+                return rp_error_set(err, rp_openssl_failure(-EINVAL), "the tenant CA key is not the tenant CA "
+                                    "certificate's");
+        *ret_cert = TAKE_PTR(ca);
+        *ret_key = TAKE_PTR(key);
+        return 0;
+}
+
+/* Sets src, a P-256 public key, as x's: its algorithm and bits copied as
+ * they are when in the named-curve form (OpenSSL 3.0 would re-encode them
+ * through its decoder and encoder), else through the key. */
+static int set_p256_pubkey(X509 *x, X509_PUBKEY *src) {
+        ASN1_OBJECT *alg = NULL;
+        const unsigned char *bits = NULL;
+        int len = 0;
+        X509_ALGOR *algor = NULL;
+        const void *param = NULL;
+        int ptype = V_ASN1_UNDEF;
+        if (X509_PUBKEY_get0_param(&alg, &bits, &len, &algor, src) != 1)
+                return -EINVAL;
+        X509_ALGOR_get0(NULL, &ptype, &param, algor);
+        if (OBJ_obj2nid(alg) == NID_X9_62_id_ecPublicKey && ptype == V_ASN1_OBJECT &&
+            OBJ_obj2nid(param) == NID_X9_62_prime256v1 && len == 65 && bits[0] == 0x04) {
+                unsigned char *copy = OPENSSL_memdup(bits, (size_t) len);
+                if (!copy)
+                        return -ENOMEM;
+                if (X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(x), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                                           V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), copy, len) != 1) {
+                        OPENSSL_free(copy);
+                        return rp_openssl_failure(-ENOMEM);
+                }
+                return 0;
+        }
+        EVP_PKEY *pub = X509_PUBKEY_get0(src);
+        if (!pub || !is_p256(pub))
+                return -EINVAL;
+        return X509_set_pubkey(x, pub) == 1 ? 0 : rp_openssl_failure(-EIO);
+}
+
 int api_device_cert_issue(const api_device_cert_request *rq, char **ret_pem,
                           char ret_serial[API_SERIAL_HEX_LEN + 1], int64_t *ret_not_after, rp_error *err) {
         ERR_clear_error();
-        _cleanup_(x509_freep) X509 *ca = NULL;
-        int r = cert_from_pem(rq->ca_cert_pem, &ca);
-        if (r < 0)
-                return rp_error_set(err, r, "cannot read the tenant CA certificate");
-        _cleanup_(bio_freep) BIO *kbio = BIO_new_mem_buf(rq->ca_key_pem, -1);
-        _cleanup_(evp_pkey_freep) EVP_PKEY *ca_key = kbio ? PEM_read_bio_PrivateKey(kbio, NULL, NULL, NULL) : NULL;
-        if (!ca_key)
-                return rp_error_set(err, rp_openssl_failure(-EINVAL), "cannot read the tenant CA key");
-        const unsigned char *p = rq->public_key;
-        _cleanup_(evp_pkey_freep) EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long) rq->public_key_len);
-        if (!pub || p != rq->public_key + rq->public_key_len || !is_p256(pub))
-                return rp_error_set(err, -EINVAL, "the Alias public key is not a P-256 key in DER "
-                                    "SubjectPublicKeyInfo form");
-
         char org[NAME_ATTR_MAX_CHARS * 4 + 1];
         utf8_prefix(rq->tenant_name, NAME_ATTR_MAX_CHARS, org, sizeof org);
         char san[2 * 64 + 64];
@@ -230,22 +266,26 @@ int api_device_cert_issue(const api_device_cert_request *rq, char **ret_pem,
         _cleanup_(x509_freep) X509 *x = X509_new();
         if (!x)
                 return rp_error_set(err, -ENOMEM, "out of memory");
+        int r = set_p256_pubkey(x, rq->public_key);
+        if (r == -EINVAL)
+                return rp_error_set(err, r, "the Alias public key is not a P-256 key");
         X509_NAME *subject = X509_get_subject_name(x);
         char serial[API_SERIAL_HEX_LEN + 1];
         int64_t not_after = rq->now + (int64_t) rq->lifetime;
-        if (X509_set_version(x, X509_VERSION_3) != 1 ||
-            X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *) rq->device_id, -1, -1,
-                                       0) != 1 ||
-            X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8, (const unsigned char *) org, -1, -1, 0) != 1 ||
-            X509_set_issuer_name(x, X509_get_subject_name(ca)) != 1 || X509_set_pubkey(x, pub) != 1)
+        if (r >= 0 && (X509_set_version(x, X509_VERSION_3) != 1 ||
+                       X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8, (const unsigned char *) rq->device_id,
+                                                  -1, -1, 0) != 1 ||
+                       X509_NAME_add_entry_by_txt(subject, "O", MBSTRING_UTF8, (const unsigned char *) org, -1, -1,
+                                                  0) != 1 ||
+                       X509_set_issuer_name(x, X509_get_subject_name(rq->ca_cert)) != 1))
                 r = rp_openssl_failure(-EIO);
         if (r >= 0)
                 r = set_serial(x, serial);
         if (r >= 0)
                 r = set_validity(x, rq->now - API_CERT_BACKDATE, not_after);
         if (r >= 0)
-                r = add_extensions(x, ca, exts, ELEMENTSOF(exts));
-        if (r >= 0 && X509_sign(x, ca_key, EVP_sha256()) <= 0)
+                r = add_extensions(x, rq->ca_cert, exts, ELEMENTSOF(exts));
+        if (r >= 0 && X509_sign(x, rq->ca_key, EVP_sha256()) <= 0)
                 r = rp_openssl_failure(-EIO);
         if (r < 0)
                 return rp_error_set(err, r, "cannot make the device certificate");

@@ -38,19 +38,24 @@ int api_tenant_ca_create(const char *name, int64_t now, char **ret_cert_pem, cha
 /* SHA-256 of the DER of the first certificate in pem, lowercase hex. */
 int api_cert_fingerprint(const char *pem, char ret[API_FINGERPRINT_LEN + 1], rp_error *err);
 
+/* The tenant CA's certificate and key from their PEM (as the store keeps
+ * them), checked to be a pair. */
+int api_tenant_ca_decode(const char *cert_pem, const char *key_pem, X509 **ret_cert, EVP_PKEY **ret_key,
+                         rp_error *err);
+
 /* What the service certifies for a device. */
 typedef struct api_device_cert_request {
-        const char *ca_cert_pem, *ca_key_pem;   /* the tenant CA */
+        X509 *ca_cert;                          /* the tenant CA (api_tenant_ca_decode) */
+        EVP_PKEY *ca_key;
         const char *tenant_id, *tenant_name;
         const char *device_id;                  /* 64 hex */
-        const uint8_t *public_key;              /* DER SubjectPublicKeyInfo, P-256 */
-        size_t public_key_len;
+        X509_PUBKEY *public_key;                /* P-256: the verified Alias certificate's */
         int64_t now;
         unsigned lifetime;                      /* seconds */
 } api_device_cert_request;
 
 /* Issues the device certificate: *ret_pem (malloc'd), its serial in hex
- * and its notAfter. */
+ * and its notAfter. -EINVAL if the public key is not a P-256 one. */
 int api_device_cert_issue(const api_device_cert_request *rq, char **ret_pem,
                           char ret_serial[API_SERIAL_HEX_LEN + 1], int64_t *ret_not_after, rp_error *err);
 
