@@ -119,6 +119,14 @@ API_TOKEN=$ALICE refused "alice reads tenant other" 404 not_found GET /v1/tenant
 API_TOKEN=$ALICE refused "alice reads tenant other by id" 404 not_found GET "/v1/tenants/$OTHER"
 API_TOKEN=$ALICE refused "alice writes in other" 404 not_found POST /v1/tenants/other/products "$(body name=p)"
 API_TOKEN=$ALICE refused "alice reads a tenant that does not exist" 404 not_found GET /v1/tenants/nowhere
+# An operator may enter every tenant, but not one that does not exist.
+API_TOKEN=$ADMIN refused "the operator reads a tenant that does not exist" 404 not_found GET /v1/tenants/nowhere
+API_TOKEN=$ADMIN refused "the operator reads a tenant id nobody has" 404 not_found \
+  GET /v1/tenants/0123456789abcdef0123456789abcdef
+API_TOKEN=$ADMIN refused "the operator makes a product in no tenant" 404 not_found \
+  POST /v1/tenants/nowhere/products "$(body name=p)"
+API_TOKEN=$ADMIN refused "the operator claims a device into no tenant" 404 not_found \
+  POST /v1/tenants/nowhere/devices "$(body device_id=0000000000000000000000000000000000000000000000000000000000000001)"
 API_TOKEN=$ALICE call "alice lists tenants" 200 GET /v1/tenants
 expect_json "alice sees acme only" '[t["name"] for t in j["tenants"]] == ["acme"]'
 API_TOKEN=$OLGA refused "olga reads acme's devices" 404 not_found GET /v1/tenants/acme/devices
