@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include "client/http.h"
+#include "client/http_internal.h"
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "core/openssl_cleanup.h"
@@ -23,23 +24,7 @@
 /* A CA file is a few certificates; anything this big is not one. */
 #define CA_FILE_MAX (1024 * 1024)
 
-struct rp_http {
-        CURL *curl;
-        char *server;           /* no trailing '/' */
-        char *ca_file;
-        char *auth_header;      /* "Authorization: Bearer <token>", wiped on free */
-        rp_http_tls_fn tls_setup;
-        void *tls_userdata;
-        size_t max_response;
-        unsigned connect_timeout, timeout;
-        /* per request */
-        char *buf;
-        size_t len, cap;
-        bool too_big;
-        int tls_r;              /* what tls_setup returned, if it failed */
-        rp_error tls_err;
-        char errbuf[CURL_ERROR_SIZE];
-};
+
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
@@ -261,7 +246,7 @@ char *rp_http_escape(const char *s) {
 
 /* The error code the request failed with when no answer came; err names
  * what to check. */
-static int transfer_error(rp_http *h, CURLcode rc, const char *method, const char *path, rp_error *err) {
+int rp_http_transfer_error(rp_http *h, CURLcode rc, const char *method, const char *path, rp_error *err) {
         const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc);
         if (h->tls_r < 0) {
                 if (err)
@@ -367,21 +352,23 @@ static void wipe_headers(struct curl_slist *l) {
 }
 
 /* Sends the request; on a 2xx answer the body is in h->buf/h->len. */
-static int perform(rp_http *h, const char *method, const char *path, const json_t *body, const char *accept,
-                   rp_http_status *st, rp_error *err) {
+static int perform(rp_http *h, const char *method, const char *path, const char *content_type, const void *body,
+                   size_t body_len, const char *accept, rp_http_status *st, rp_error *err) {
         *st = (rp_http_status) {};
         if (path[0] != '/')
                 return rp_error_set(err, -EINVAL, "request path '%s': must start with '/'", path);
-        _cleanup_free_ char *url = NULL, *json = NULL;
+        _cleanup_free_ char *url = NULL, *ct = NULL;
         if (asprintf(&url, "%s%s", h->server, path) < 0) {
                 url = NULL;
                 return rp_error_set(err, -ENOMEM, "out of memory");
         }
-        if (body && !(json = json_dumps(body, JSON_COMPACT)))
+        if (content_type && asprintf(&ct, "Content-Type: %s", content_type) < 0) {
+                ct = NULL;
                 return rp_error_set(err, -ENOMEM, "out of memory");
+        }
 
         struct curl_slist *headers = NULL, *t;
-        const char *lines[] = { accept, body ? "Content-Type: application/json" : NULL, "Expect:", h->auth_header };
+        const char *lines[] = { accept, ct, "Expect:", h->auth_header };
         for (size_t i = 0; i < ELEMENTSOF(lines); i++) {
                 if (!lines[i])
                         continue;
@@ -393,16 +380,16 @@ static int perform(rp_http *h, const char *method, const char *path, const json_
         }
 
         CURL *c = h->curl;
-        bool get = streq(method, "GET") || (!body && streq(method, "DELETE"));
+        bool get = streq(method, "GET") || (!content_type && streq(method, "DELETE"));
         bool ok = curl_easy_setopt(c, CURLOPT_URL, url) == CURLE_OK &&
                   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) == CURLE_OK;
         if (ok && get)
                 ok = curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) == CURLE_OK;
         else if (ok)
                 ok = curl_easy_setopt(c, CURLOPT_POST, 1L) == CURLE_OK &&
-                     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (json ? strlen(json) : 0)) ==
+                     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) (body ? body_len : 0)) ==
                              CURLE_OK &&
-                     curl_easy_setopt(c, CURLOPT_POSTFIELDS, json ? json : "") == CURLE_OK;
+                     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "") == CURLE_OK;
         if (ok)
                 ok = curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST,
                                       streq(method, "GET") || streq(method, "POST") ? NULL : method) == CURLE_OK;
@@ -423,7 +410,7 @@ static int perform(rp_http *h, const char *method, const char *path, const json_
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
         wipe_headers(headers);
         if (rc != CURLE_OK)
-                return transfer_error(h, rc, method, path, err);
+                return rp_http_transfer_error(h, rc, method, path, err);
 
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -436,7 +423,11 @@ static int perform(rp_http *h, const char *method, const char *path, const json_
 int rp_http_json(rp_http *h, const char *method, const char *path, const json_t *body, json_t **ret_json,
                  rp_http_status *ret_status, rp_error *err) {
         rp_http_status st;
-        int r = perform(h, method, path, body, "Accept: application/json", &st, err);
+        _cleanup_free_ char *json = NULL;
+        if (body && !(json = json_dumps(body, JSON_COMPACT)))
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        int r = perform(h, method, path, json ? "application/json" : NULL, json, json ? strlen(json) : 0,
+                        "Accept: application/json", &st, err);
         if (ret_status)
                 *ret_status = st;
         if (r < 0)
@@ -458,12 +449,25 @@ int rp_http_json(rp_http *h, const char *method, const char *path, const json_t 
 
 int rp_http_get_raw(rp_http *h, const char *path, char **ret_body, size_t *ret_len, rp_http_status *ret_status,
                     rp_error *err) {
+        return rp_http_request(h, "GET", path, NULL, NULL, 0, NULL, ret_body, ret_len, ret_status, err);
+}
+
+int rp_http_request(rp_http *h, const char *method, const char *path, const char *content_type, const void *body,
+                    size_t len, const char *accept, char **ret_body, size_t *ret_len, rp_http_status *ret_status,
+                    rp_error *err) {
         rp_http_status st;
-        int r = perform(h, "GET", path, NULL, "Accept: */*", &st, err);
+        _cleanup_free_ char *accept_line = NULL;
+        if (asprintf(&accept_line, "Accept: %s", accept ? accept : "*/*") < 0) {
+                accept_line = NULL;
+                return rp_error_set(err, -ENOMEM, "out of memory");
+        }
+        int r = perform(h, method, path, content_type, body, len, accept_line, &st, err);
         if (ret_status)
                 *ret_status = st;
         if (r < 0)
                 return r;
+        if (!ret_body)
+                return 0;
         char *copy = malloc(h->len + 1);
         if (!copy)
                 return rp_error_set(err, -ENOMEM, "out of memory");
@@ -471,6 +475,7 @@ int rp_http_get_raw(rp_http *h, const char *path, char **ret_body, size_t *ret_l
                 memcpy(copy, h->buf, h->len);
         copy[h->len] = '\0';
         *ret_body = copy;
-        *ret_len = h->len;
+        if (ret_len)
+                *ret_len = h->len;
         return 0;
 }

@@ -88,6 +88,14 @@ int rp_http_json(rp_http *h, const char *method, const char *path, const json_t 
 int rp_http_get_raw(rp_http *h, const char *path, char **ret_body, size_t *ret_len, rp_http_status *ret_status,
                     rp_error *err);
 
+/* Any request: METHOD with a body of content_type (NULL: no body; then body
+ * and len are ignored) and Accept: accept (NULL: any). On a 2xx answer
+ * *ret_body (if ret_body is non-NULL) gets the body, NUL-terminated (not
+ * counted in *ret_len). Refusals and failures as rp_http_json. For uploads
+ * (application/octet-stream) and documents (application/cose). */
+int rp_http_request(rp_http *h, const char *method, const char *path, const char *content_type, const void *body,
+                    size_t len, const char *accept, char **ret_body, size_t *ret_len, rp_http_status *ret_status,
+                    rp_error *err);
 /* s percent-encoded for one path segment or one query value: every byte but
  * A-Z a-z 0-9 - . _ ~ becomes %XX. malloc'd; NULL when out of memory. */
 char *rp_http_escape(const char *s);

@@ -20,6 +20,7 @@
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "core/strutil.h"
+#include "store/migrate.h"
 
 #ifndef RAMPART_VERSION
 #define RAMPART_VERSION "0.1.0"
@@ -61,12 +62,20 @@ static const setting settings[] = {
         { "request-timeout", S_UNSIGNED, OFF(request_timeout), 1, 3600 },
         { "nonce-ttl",       S_UNSIGNED, OFF(nonce_ttl),       1, 3600 },
         { "cert-lifetime",   S_UNSIGNED, OFF(cert_lifetime),   1, 366 * 86400 },
+        { "blob-store",      S_STRING,   OFF(blob_store),      0, 0 },
+        { "max-image-size",  S_SIZE,     OFF(max_image_size),  1024, 64.0 * 1024 * 1024 * 1024 },
+        { "upload-ttl",      S_UNSIGNED, OFF(upload_ttl),      60, 30 * 86400 },
+        { "document-lifetime", S_UNSIGNED, OFF(document_lifetime), 1, 366 * 86400 },
+        { "report-max-events", S_UNSIGNED, OFF(report_max_events), 1, 1000000 },
+        { "report-max-age",  S_UNSIGNED, OFF(report_max_age),  60, 366 * 86400 },
+        { "report-max-batch", S_UNSIGNED, OFF(report_max_batch), 1, 10000 },
 };
 
 /* Flags that are not settings. */
 enum {
         OPT_CONFIG = 0x100,
         OPT_PRINT_ROUTES,
+        OPT_PRINT_SCHEMA,
         OPT_VERSION,
         OPT_SETTING,            /* + index in settings[] */
 };
@@ -99,7 +108,19 @@ static int help(void) {
                "                               TLS handshake included (default 10)\n"
                "      --nonce-ttl S            attestation nonces expire after S seconds (default 60)\n"
                "      --cert-lifetime S        device certificates last S seconds (default 86400)\n"
+               "      --blob-store URL         where image packages are kept: dir:PATH (default\n"
+               "                               dir:D/blobs; shared storage for several servers)\n"
+               "      --max-image-size N       largest image package accepted (default 1025M)\n"
+               "      --upload-ttl S           unfinished uploads are dropped after S seconds\n"
+               "                               (default 86400)\n"
+               "      --document-lifetime S    deployment documents expire after S seconds\n"
+               "                               (default 86400)\n"
+               "      --report-max-events N    failure reports kept per device (default 1000)\n"
+               "      --report-max-age S       failure reports kept S seconds (default 1209600,\n"
+               "                               14 days)\n"
+               "      --report-max-batch N     failure reports in one upload at most (default 100)\n"
                "      --print-routes           print every route as 'METHOD PATH' and exit\n"
+               "      --print-schema-version   print the store schema version this binary brings a store to, and exit\n"
                "  -h, --help                   show this help\n"
                "      --version                show the version\n");
         return 0;
@@ -136,6 +157,7 @@ void rp_config_free(rp_server_config *cfg) {
         free(cfg->data_dir);
         free(cfg->listen);
         free(cfg->store);
+        free(cfg->blob_store);
         free(cfg->tls_cert);
         free(cfg->tls_key);
         free_names(cfg);
@@ -380,12 +402,18 @@ static void set_defaults(rp_server_config *cfg) {
                 .request_timeout = 10,
                 .nonce_ttl = 60,
                 .cert_lifetime = 86400,
+                .max_image_size = (size_t) 1024 * 1024 * 1024 + 1024 * 1024,
+                .upload_ttl = 86400,
+                .document_lifetime = 86400,
+                .report_max_events = 1000,
+                .report_max_age = 14 * 86400,
+                .report_max_batch = 100,
         };
 }
 
 rp_config_action rp_config_load(int argc, char **argv, rp_server_config *cfg, int *ret_code) {
         /* The long options: every setting, then the rest. */
-        struct option opts[ELEMENTSOF(settings) + 5];
+        struct option opts[ELEMENTSOF(settings) + 6];
         size_t n = 0;
         for (size_t i = 0; i < ELEMENTSOF(settings); i++)
                 opts[n++] = (struct option) { settings[i].name,
@@ -393,6 +421,7 @@ rp_config_action rp_config_load(int argc, char **argv, rp_server_config *cfg, in
                                               OPT_SETTING + (int) i };
         opts[n++] = (struct option) { "config", required_argument, NULL, OPT_CONFIG };
         opts[n++] = (struct option) { "print-routes", no_argument, NULL, OPT_PRINT_ROUTES };
+        opts[n++] = (struct option) { "print-schema-version", no_argument, NULL, OPT_PRINT_SCHEMA };
         opts[n++] = (struct option) { "help", no_argument, NULL, 'h' };
         opts[n++] = (struct option) { "version", no_argument, NULL, OPT_VERSION };
         opts[n] = (struct option) {};
@@ -407,6 +436,10 @@ rp_config_action rp_config_load(int argc, char **argv, rp_server_config *cfg, in
                 case 'h': *ret_code = help(); return RP_CONFIG_EXIT;
                 case OPT_VERSION: printf("rampart-server %s\n", RAMPART_VERSION); *ret_code = 0; return RP_CONFIG_EXIT;
                 case OPT_PRINT_ROUTES: print_routes(); *ret_code = 0; return RP_CONFIG_EXIT;
+                case OPT_PRINT_SCHEMA:
+                        printf("%d\n", rp_db_migrations[rp_db_n_migrations - 1].version);
+                        *ret_code = 0;
+                        return RP_CONFIG_EXIT;
                 case OPT_CONFIG: config_path = optarg; break;
                 case ':': *ret_code = usage("option '%s' needs a value", argv[optind - 1]); return RP_CONFIG_EXIT;
                 case '?': *ret_code = usage("unknown option '%s'", argv[optind - 1]); return RP_CONFIG_EXIT;
@@ -458,6 +491,12 @@ rp_config_action rp_config_load(int argc, char **argv, rp_server_config *cfg, in
         }
         if (!cfg->store && asprintf(&cfg->store, "sqlite:%s/rampart.db", cfg->data_dir) < 0) {
                 cfg->store = NULL;
+                fprintf(stderr, "rampart-server: out of memory\n");
+                *ret_code = 1;
+                return RP_CONFIG_EXIT;
+        }
+        if (!cfg->blob_store && asprintf(&cfg->blob_store, "dir:%s/blobs", cfg->data_dir) < 0) {
+                cfg->blob_store = NULL;
                 fprintf(stderr, "rampart-server: out of memory\n");
                 *ret_code = 1;
                 return RP_CONFIG_EXIT;

@@ -36,10 +36,22 @@ typedef struct rp_server_config {
         /* Attestation */
         unsigned nonce_ttl;             /* seconds a nonce is valid: 60 */
         unsigned cert_lifetime;         /* seconds a device certificate is valid: 86400 */
+        /* Images and updates */
+        char *blob_store;               /* --blob-store; dir:DATA_DIR/blobs */
+        size_t max_image_size;          /* largest package accepted: 1 GiB + 1 MiB */
+        unsigned upload_ttl;            /* seconds an unfinished upload is kept: 86400 */
+        unsigned document_lifetime;     /* seconds a deployment document is valid: 86400 */
+        /* Failure reports */
+        unsigned report_max_events;     /* kept per device: 1000 */
+        unsigned report_max_age;        /* seconds kept: 14 days */
+        unsigned report_max_batch;      /* events in one upload: 100 */
 } rp_server_config;
+
+typedef struct rp_blob_store rp_blob_store;
 
 typedef struct rp_server {
         rp_server_config cfg;
         SSL_CTX *ssl_ctx;
         char *tls_ca_path;              /* what clients trust */
+        rp_blob_store *blobs;           /* shared by the workers (blob/blob.h) */
 } rp_server;

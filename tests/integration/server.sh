@@ -29,6 +29,7 @@
 #                    $T/http.headers the headers. Never fails by itself.
 # Environment (set by CTest): RAMPART_SERVER.
 : "${RAMPART_SERVER:?run this test through ctest}"
+SCHEMA_VERSION=$("$RAMPART_SERVER" --print-schema-version)
 
 # Loopback needs no proxy, whatever the environment says.
 export NO_PROXY='*' no_proxy='*'

@@ -125,7 +125,7 @@ expect_line "healthz route" out "GET /healthz"
 expect_line "a parameter route" out "DELETE /v1/tenants/{tenant}/devices/{device}"
 n_routes=$(grep -c '^"GET"\|^ *{ "[A-Z]*", ' "$RAMPART_SOURCE_DIR/src/server/api/routes.c")
 [ "$(wc -l <"$T/out")" -eq "$n_routes" ] && ok || fail "--print-routes printed $(wc -l <"$T/out") routes, routes.c has $n_routes"
-grep -qvE '^(GET|POST|PATCH|DELETE) /[^ ]*$' "$T/out" && fail "--print-routes: a line is not METHOD PATH" || ok
+grep -qvE '^(GET|POST|PUT|PATCH|DELETE) /[^ ]*$' "$T/out" && fail "--print-routes: a line is not METHOD PATH" || ok
 expect_ok "--help" "$SERVER" --help
 expect_out "help names --data-dir" '--data-dir D'
 expect_ok "--version" "$SERVER" --version

@@ -33,8 +33,8 @@ export SERVER_CA=$CA
 [ ! -e "$T/b/admin.token" ] && ok || fail "server B made a second operator token on a store that had one"
 API_TOKEN=$(cat "$T/a/admin.token")
 export API_TOKEN
-[ "$(pg_admin -d rampart 'SELECT version FROM rampart_schema')" = 1 ] && ok ||
-  fail "the schema version is not 1: $(pg_admin -d rampart 'SELECT * FROM rampart_schema')"
+[ "$(pg_admin -d rampart 'SELECT version FROM rampart_schema')" = "$SCHEMA_VERSION" ] && ok ||
+  fail "the schema version is not $SCHEMA_VERSION: $(pg_admin -d rampart 'SELECT * FROM rampart_schema')"
 
 on() { SERVER_URL=$1; shift; "$@"; }
 

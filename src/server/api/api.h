@@ -69,3 +69,28 @@ void rp_api_attestation_list(rp_req *req);
 void rp_api_attest_nonce(rp_req *req);
 void rp_api_attest(rp_req *req);
 void rp_api_device_self(rp_req *req);
+/* images.c: image-signing keys, uploads, images */
+void rp_api_signing_key_add(rp_req *req);
+void rp_api_signing_key_list(rp_req *req);
+void rp_api_signing_key_remove(rp_req *req);
+void rp_api_upload_create(rp_req *req);
+void rp_api_upload_show(rp_req *req);
+void rp_api_upload_append(rp_req *req);
+void rp_api_upload_remove(rp_req *req);
+void rp_api_image_add(rp_req *req);
+void rp_api_image_list(rp_req *req);
+void rp_api_image_show(rp_req *req);
+/* deployments.c: deployments and the deployment key; device_update.c: the
+ * device's document, image downloads and installed state */
+void rp_api_deployment_create(rp_req *req);
+void rp_api_deployment_list(rp_req *req);
+void rp_api_deployment_show(rp_req *req);
+void rp_api_deployment_rollback(rp_req *req);
+void rp_api_deployment_key(rp_req *req);
+void rp_api_device_deployment(rp_req *req);
+void rp_api_device_image(rp_req *req);
+void rp_api_device_state(rp_req *req);
+/* reports.c: failure reports */
+void rp_api_error_report_list(rp_req *req);
+void rp_api_error_report_summary(rp_req *req);
+void rp_api_device_error_reports(rp_req *req);

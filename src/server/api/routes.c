@@ -56,10 +56,34 @@ const rp_route rp_api_routes[] = {
         { "GET",    T "/audit",                         RP_AUTH_TOKEN,  rp_api_audit_list,     "the tenant's audit log" },
         { "GET",    "/v1/audit",                        RP_AUTH_TOKEN,  rp_api_audit_list,     "the service's audit log (operators)" },
         { "GET",    T "/attestations",                  RP_AUTH_TOKEN,  rp_api_attestation_list, "attestations of the tenant's devices, with refusals' reasons" },
+        /* image signing keys, uploads and images (api/images.c) */
+        { "POST",   T "/signing-keys",                  RP_AUTH_TOKEN,  rp_api_signing_key_add,    "trust a public key to sign the tenant's image packages" },
+        { "GET",    T "/signing-keys",                  RP_AUTH_TOKEN,  rp_api_signing_key_list,   "list the tenant's image-signing keys" },
+        { "DELETE", T "/signing-keys/{key}",            RP_AUTH_TOKEN,  rp_api_signing_key_remove, "stop trusting an image-signing key" },
+        { "POST",   T "/uploads",                       RP_AUTH_TOKEN,  rp_api_upload_create,  "start uploading an image package" },
+        { "GET",    T "/uploads/{upload}",              RP_AUTH_TOKEN,  rp_api_upload_show,    "how much of an upload has arrived" },
+        { "PUT",    T "/uploads/{upload}",              RP_AUTH_TOKEN,  rp_api_upload_append,  "the next piece of an upload (?offset=N)" },
+        { "DELETE", T "/uploads/{upload}",              RP_AUTH_TOKEN,  rp_api_upload_remove,  "abandon an upload" },
+        { "POST",   T "/images",                        RP_AUTH_TOKEN,  rp_api_image_add,      "verify a complete upload and keep it as an image" },
+        { "GET",    T "/images",                        RP_AUTH_TOKEN,  rp_api_image_list,     "list the tenant's images" },
+        { "GET",    T "/images/{image}",                RP_AUTH_TOKEN,  rp_api_image_show,     "show an image" },
+        /* deployments (api/deployments.c) */
+        { "POST",   T "/products/{product}/device-groups/{group}/deployments", RP_AUTH_TOKEN, rp_api_deployment_create, "deploy a set of images to a device group" },
+        { "GET",    T "/products/{product}/device-groups/{group}/deployments", RP_AUTH_TOKEN, rp_api_deployment_list,   "a device group's deployments, newest first" },
+        { "GET",    T "/products/{product}/device-groups/{group}/deployments/{deployment}", RP_AUTH_TOKEN, rp_api_deployment_show, "show a deployment" },
+        { "POST",   T "/products/{product}/device-groups/{group}/deployments/{deployment}/rollback", RP_AUTH_TOKEN, rp_api_deployment_rollback, "deploy an earlier deployment's images again" },
+        { "GET",    T "/deployment-key",                RP_AUTH_TOKEN,  rp_api_deployment_key, "the public key that signs the tenant's deployment documents (PEM)" },
+        /* failure reports (api/reports.c) */
+        { "GET",    T "/error-reports",                 RP_AUTH_TOKEN,  rp_api_error_report_list,    "failure reports of a device or a group" },
+        { "GET",    T "/error-reports/summary",         RP_AUTH_TOKEN,  rp_api_error_report_summary, "failure reports counted by app and kind" },
         /* device API */
         { "POST",   "/v1/attest/nonce",                 RP_AUTH_NONE,   rp_api_attest_nonce,   "a single-use attestation nonce" },
         { "POST",   "/v1/attest",                       RP_AUTH_NONE,   rp_api_attest,         "evidence in, 24-hour device certificate out" },
         { "GET",    "/v1/device/self",                  RP_AUTH_DEVICE, rp_api_device_self,    "the calling device as the service sees it (mTLS)" },
+        { "GET",    "/v1/device/deployment",            RP_AUTH_DEVICE, rp_api_device_deployment, "this device's signed deployment document (mTLS)" },
+        { "GET",    "/v1/device/images/{digest}",       RP_AUTH_DEVICE, rp_api_device_image,      "an image package of this device's deployment, with Range (mTLS)" },
+        { "POST",   "/v1/device/state",                 RP_AUTH_DEVICE, rp_api_device_state,      "what this device has installed (mTLS)" },
+        { "POST",   "/v1/device/error-reports",         RP_AUTH_DEVICE, rp_api_device_error_reports, "a batch of this device's failure reports (mTLS)" },
 };
 
 const size_t rp_api_n_routes = sizeof rp_api_routes / sizeof rp_api_routes[0];

@@ -131,6 +131,116 @@ const rp_db_migration rp_db_migrations[] = {
           " detail TEXT,"
           " remote TEXT);"
           "CREATE INDEX audit_tenant ON audit (tenant_id, at);" },
+        { 2, "image signing keys, uploads, images, deployments, device state, error reports",
+          /* Every change to what a device's deployment document says takes
+           * the next number of its tenant's counter (UPDATE tenants SET
+           * doc_seq = doc_seq + 1 ... RETURNING doc_seq): a deployment, a
+           * group's policy change, a device's move. A document's version is
+           * the largest of those that apply to it, so it only grows. */
+          "ALTER TABLE tenants ADD COLUMN doc_seq BIGINT NOT NULL DEFAULT 0;"
+          "ALTER TABLE device_groups ADD COLUMN policy_seq BIGINT NOT NULL DEFAULT 0;"
+          "ALTER TABLE device_groups ADD COLUMN current_deployment_id TEXT;"
+          "ALTER TABLE devices ADD COLUMN group_seq BIGINT NOT NULL DEFAULT 0;"
+          /* What the device last reported (POST /v1/device/state). */
+          "ALTER TABLE devices ADD COLUMN reported_at BIGINT;"
+          "ALTER TABLE devices ADD COLUMN reported_doc_version BIGINT;"
+          /* The key that signs a tenant's deployment documents (ES256):
+           * made on first use, kept in the store like the tenant CA key. */
+          "CREATE TABLE deployment_keys ("
+          " tenant_id TEXT PRIMARY KEY REFERENCES tenants(id),"
+          " key_pem TEXT NOT NULL,"             /* PKCS#8 PEM */
+          " public_pem TEXT NOT NULL,"          /* SubjectPublicKeyInfo PEM */
+          " key_id TEXT NOT NULL,"              /* rp_key_id, hex */
+          " created_at BIGINT NOT NULL);"
+          /* Image-signing public keys a tenant trusts (ES256, Ed25519). */
+          "CREATE TABLE signing_keys ("
+          " id TEXT PRIMARY KEY,"
+          " tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+          " name TEXT NOT NULL,"
+          " algorithm TEXT NOT NULL,"           /* ES256, EdDSA */
+          " key_id TEXT NOT NULL,"              /* rp_key_id, hex */
+          " public_pem TEXT NOT NULL,"
+          " created_at BIGINT NOT NULL,"
+          " UNIQUE (tenant_id, key_id));"
+          /* Uploads in progress: the bytes are in the blob store's staging
+           * area; an upload is never offered as an image until committed. */
+          "CREATE TABLE uploads ("
+          " id TEXT PRIMARY KEY,"
+          " tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+          " size BIGINT NOT NULL,"              /* declared total */
+          " received BIGINT NOT NULL DEFAULT 0,"
+          " created_by TEXT NOT NULL,"
+          " created_at BIGINT NOT NULL,"
+          " expires_at BIGINT NOT NULL);"
+          /* Images: verified packages. digest = SHA-256 of the package file
+           * as uploaded (hex), its blob's name in the blob store. A row is
+           * written only after its blob is complete and durable. */
+          "CREATE TABLE images ("
+          " id TEXT PRIMARY KEY,"
+          " tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+          " digest TEXT NOT NULL,"
+          " size BIGINT NOT NULL,"              /* package bytes */
+          " component_id TEXT NOT NULL,"
+          " type TEXT NOT NULL,"                /* app, rt-app, os */
+          " name TEXT NOT NULL,"
+          " version BIGINT NOT NULL,"
+          " version_name TEXT,"
+          " image_sha256 TEXT NOT NULL,"        /* the manifest's image digest, hex */
+          " signing_key_id TEXT NOT NULL,"      /* signing_keys.key_id that verified it */
+          " build_time BIGINT NOT NULL,"
+          " created_by TEXT NOT NULL,"
+          " created_at BIGINT NOT NULL,"
+          " UNIQUE (tenant_id, digest));"
+          "CREATE INDEX images_component ON images (tenant_id, component_id);"
+          /* Deployments: a device group's set of images, at most one per
+           * component. The group's current one is
+           * device_groups.current_deployment_id; the rest is history. A
+           * rollback is a new deployment with an earlier one's images
+           * (rollback_of names it). seq: the tenant counter's value. */
+          "CREATE TABLE deployments ("
+          " id TEXT PRIMARY KEY,"
+          " tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+          " device_group_id TEXT NOT NULL REFERENCES device_groups(id),"
+          " seq BIGINT NOT NULL,"
+          " rollback_of TEXT REFERENCES deployments(id),"
+          " created_by TEXT NOT NULL,"
+          " created_at BIGINT NOT NULL,"
+          " UNIQUE (tenant_id, seq));"
+          "CREATE INDEX deployments_group ON deployments (device_group_id, seq);"
+          "CREATE TABLE deployment_images ("
+          " deployment_id TEXT NOT NULL REFERENCES deployments(id),"
+          " component_id TEXT NOT NULL,"
+          " image_id TEXT NOT NULL REFERENCES images(id),"
+          " PRIMARY KEY (deployment_id, component_id));"
+          /* Installed state as the device reports it, one row per component. */
+          "CREATE TABLE device_components ("
+          " device_id TEXT NOT NULL,"
+          " component_id TEXT NOT NULL,"
+          " tenant_id TEXT NOT NULL,"
+          " version BIGINT,"                    /* installed version, NULL if none */
+          " digest TEXT,"                       /* installed package digest, hex */
+          " state TEXT NOT NULL,"               /* installed, failed */
+          " detail TEXT,"                       /* why an install failed */
+          " reported_at BIGINT NOT NULL,"
+          " PRIMARY KEY (device_id, component_id));"
+          /* Failure reports. at: when it happened (device clock, seconds);
+           * received_at: when the service stored it (microseconds, also the
+           * order). kind: exit_code, signal, restart_loop, update_failure,
+           * attestation_failure. */
+          "CREATE TABLE error_reports ("
+          " id TEXT PRIMARY KEY,"
+          " tenant_id TEXT NOT NULL,"
+          " device_id TEXT NOT NULL,"
+          " device_group_id TEXT,"
+          " at BIGINT NOT NULL,"
+          " received_at BIGINT NOT NULL,"
+          " component_id TEXT,"
+          " kind TEXT NOT NULL,"
+          " exit_code BIGINT,"
+          " signal BIGINT,"
+          " details TEXT);"
+          "CREATE INDEX error_reports_device ON error_reports (device_id, received_at);"
+          "CREATE INDEX error_reports_tenant ON error_reports (tenant_id, received_at);" },
 };
 
 const size_t rp_db_n_migrations = sizeof rp_db_migrations / sizeof rp_db_migrations[0];
