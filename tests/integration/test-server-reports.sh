@@ -275,11 +275,13 @@ dreq dev1 "$T/ten.json"
 [ "$HTTP_STATUS" = 201 ] && ok || fail "10 events (the limit) answered $HTTP_STATUS: $(cat "$T/http.body")"
 store_sql "$S" "DELETE FROM error_reports WHERE at = $((NOW - 5))" >/dev/null
 python3 -c 'import sys; open(sys.argv[1], "w").write("{\"events\": [" + " " * (1024 * 1024) + "]}")' "$T/huge.json"
-# (libevent answers it, before any handler: the status is what counts.)
+# libevent answers it before any handler, and closes the connection: the
+# client may see the 413 or only the close, as in integration/server-limits.
 TOTAL=$(count)
 dreq dev1 "$T/huge.json"
-[ "$HTTP_STATUS" = 413 ] && [ "$(count)" = "$TOTAL" ] && ok ||
+[[ "$HTTP_STATUS" =~ ^(413|)$ ]] && [ "$(count)" = "$TOTAL" ] && ok ||
   fail "a body over --max-body answered '$HTTP_STATUS', the store holds $(count) reports, not $TOTAL"
+server_alive "after a body over --max-body"
 # bad DESC PYTHON-EVENT [CODE]: a batch of a good event and PYTHON-EVENT,
 # refused 400 CODE (bad_request).
 bad() {
@@ -329,6 +331,8 @@ upload "the edges: 1024 bytes of details, 2020-01-01, a day ahead, exit 0 and 25
   {"at": NOW - 1, "kind": "signal", "signal": 64, "exit_code": None, "component_id": None}]'
 call "dev1's reports" 200 GET "/v1/tenants/acme/error-reports?device=$D1&limit=3"
 expect_json "stored as sent" '[(r["at"], r["exit_code"], r["signal"], len((r["details"] or "").encode())) for r in j["error_reports"]] == [(int(E("NOW")) + 86400 - 600, 255, None, 0), (int(E("NOW")) - 1, None, 64, 0), (1577836800, 0, None, 1024)]'
+call "dev1's exit codes, counted" 200 GET "/v1/tenants/acme/error-reports/summary?device=$D1&kind=exit_code"
+expect_json "two events of one device: count 2, devices 1" 'sorted(((s["component_id"] or ""), s["count"], s["devices"], s["first_at"], s["last_at"]) for s in j["summary"]) == [("", 2, 1, 1577836800, int(E("NOW")) + 86400 - 600), (E("APP1"), 1, 1, int(E("NOW")) - 3600, int(E("NOW")) - 3600)]'
 
 # --- another tenant's device, a released device -------------------------------------------
 TOTAL=$(count)
