@@ -718,10 +718,18 @@ void rp_api_image_add(rp_req *req) {
                         return;
                 case RP_PACKAGE_CHECK_SIGNATURE: {
                         const char *kid = rp_package_stream_kid(s);
-                        rp_reply_error(req, 403, "signature_invalid", "the package is signed by key id %s, and no "
-                                       "signing key of tenant %s verifies it (%zu registered): register the key "
-                                       "that signed it (POST .../signing-keys) [%s]", *kid ? kid : "(none given)",
-                                       t.name, keys.n, rp_error_message(&err, r));
+                        bool known = false;
+                        for (size_t i = 0; i < keys.n && !known; i++)
+                                known = streq(keys.ids[i], kid);
+                        if (known)
+                                rp_reply_error(req, 403, "signature_invalid", "the package names key id %s, a "
+                                               "signing key of tenant %s, but its signature does not verify: the "
+                                               "signed manifest or the signature was modified", kid, t.name);
+                        else
+                                rp_reply_error(req, 403, "signature_invalid", "the package is signed by key id %s, "
+                                               "which is not a signing key of tenant %s: register the key that "
+                                               "signed it (POST .../signing-keys)", *kid ? kid : "(none named)",
+                                               t.name);
                         return;
                 }
                 case RP_PACKAGE_CHECK_IMAGE:
