@@ -152,7 +152,7 @@ AS=carol expect_fail "a Reader removes a key (CLI)" 1 "forbidden" rp signing-key
 expect_ok "signing-key remove by key id (CLI)" rp signing-key remove "$ED_ID"
 expect_out "removed" "^Removed signing key $ED_ID"
 API_TOKEN=$ALICE refused "removed: gone" 404 not_found DELETE "/v1/tenants/acme/signing-keys/$ED_KEY"
-expect_fail "remove: not an id" 2 "is not a signing key's id" rp signing-key remove nope
+expect_fail "remove: not an id" 2 "is not a signing key.s id" rp signing-key remove nope
 API_TOKEN=$ALICE call "add the Ed25519 key again" 201 POST /v1/tenants/acme/signing-keys "{\"public_pem\": $PEM_ED}"
 
 # --- upload and image add through the CLI ------------------------------------
