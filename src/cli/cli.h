@@ -142,3 +142,5 @@ int cmd_device_group(int argc, char **argv);
 int cmd_release(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_attestation(int argc, char **argv);
+int cmd_signing_key(int argc, char **argv);
+int cmd_image(int argc, char **argv);

@@ -31,6 +31,8 @@ static const cli_command groups[] = {
         { "release",             cmd_release,             "Manage the software releases devices may run" },
         { "audit",               cmd_audit,               "The audit log of management changes" },
         { "attestation",         cmd_attestation,         "Devices' attestations, refusals with reasons" },
+        { "signing-key",         cmd_signing_key,         "Trust the keys the tenant's image packages are signed with" },
+        { "image",               cmd_image,               "Upload, list and show the tenant's image packages" },
 };
 
 static int help(FILE *out) {
