@@ -80,7 +80,7 @@ static int help(const cli_svc *s) {
                         help_line(NULL, d->opts[i].name, d->opts[i].arg, d->opts[i].help);
                 if (d->flags & CLI_SVC_FILE_OUT) {
                         help_line("-o, ", "output", "FILE", "write it to FILE (atomically) instead of stdout");
-                        help_line(NULL, "force", NULL, "replace FILE even if it is not a PEM certificate");
+                        help_line(NULL, "force", NULL, "replace FILE even if it is not what the command writes");
                 }
         }
         printf(login ? "\nServer options (required):\n"
