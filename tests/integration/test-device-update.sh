@@ -118,6 +118,196 @@ expect_ok "whoami after a software change" "$RAMPART" device whoami "${DEV1[@]}"
 expect_fail "no secmon: says to start it" 1 "rampart-secmon \(is it running\? rampart-secmon --state-dir" \
   "$RAMPART" device whoami --state-dir "$T/nowhere" --server "$URL" --ca-file "$CA"
 
+# --- the service's deployment key, and packages --------------------------------
+# The tenant's deployment key is made on first use and kept in the store;
+# here it is made first, by the test, so that documents the real server
+# could sign can be signed by update-attack too (as a service that misbehaves
+# would) and served by the hostile server.
+expect_ok "the tenant's deployment key" "$RAMPART" keys generate -o "$T/deploy.key"
+expect_ok "an attacker's key" "$RAMPART" keys generate -o "$T/attacker.key"
+KEY_ID=$("$RAMPART" keys show "$T/deploy.key.pub" -o json | python3 -c 'import json, sys; print(json.load(sys.stdin)["key_id"])')
+store_sql "$S" "INSERT INTO deployment_keys (tenant_id, key_pem, public_pem, key_id, created_at) VALUES ('$ACME', '$(cat "$T/deploy.key")', '$(cat "$T/deploy.key.pub")', '$KEY_ID', 1)" &&
+  ok || fail "cannot plant the deployment key"
+# An app package, large enough to be cut midway, in two versions of the same
+# size (the same files; the manifest's version differs).
+expect_ok "a signing key" "$RAMPART" keys generate -o "$T/app.key"
+APP=$RAMPART_SOURCE_DIR/samples/hello
+mkdir -p "$T/approot"
+cp -r "$APP/approot/." "$T/approot/"
+head -c 3000000 /dev/urandom >"$T/approot/data.bin"
+for v in 1 2; do
+  expect_ok "pack app version $v" "$RAMPART" image-package pack-application --manifest "$APP/app_manifest.json" \
+    --dir "$T/approot" --key "$T/app.key" --image-version "$v" -o "$T/app-v$v.imagepackage"
+done
+CID=ab2ee101-3ec4-4c6a-a54c-3458151cb587
+[ "$(stat -c %s "$T/app-v1.imagepackage")" = "$(stat -c %s "$T/app-v2.imagepackage")" ] && ok ||
+  fail "the two versions differ in size"
+SIZE2=$(stat -c %s "$T/app-v2.imagepackage")
+DIGEST2=$(sha256sum "$T/app-v2.imagepackage" | cut -d' ' -f1)
+DIGEST1=$(sha256sum "$T/app-v1.imagepackage" | cut -d' ' -f1)
+export DIGEST2 SIZE2 CID DEP5
+
+# --- a hostile server ------------------------------------------------------------
+# It holds the real server's TLS key, as an attacker who took over the
+# service's address would, and serves what the test puts in $T/h/: the
+# document at v1/device/deployment, packages at v1/device/images/DIGEST.
+: "${RAMPART_UPDATE_ATTACK:?run this test through ctest}"
+ATK=$RAMPART_UPDATE_ATTACK
+mkdir -p "$T/h/v1/device/images"
+H_PID=
+hostile() {       # hostile MODE: (re)starts it, answering images by MODE
+  [ -n "$H_PID" ] && { kill "$H_PID" 2>/dev/null || true; wait "$H_PID" 2>/dev/null || true; }
+  rm -f "$T/h.port"
+  "$ATK" serve --cert "$S/tls/server.pem" --key "$S/tls/server.key" --root "$T/h" --port-file "$T/h.port" \
+    --mode "$1" --log "$T/h.log" 2>"$T/h.err" &
+  H_PID=$!
+  local i
+  for ((i = 0; i < 600; i++)); do [ -s "$T/h.port" ] && break; sleep 0.05; done
+  [ -s "$T/h.port" ] && ok || fail "the hostile server did not start: $(cat "$T/h.err")"
+  H_URL=https://127.0.0.1:$(cat "$T/h.port")
+  # The device is told its server is there; its certificate stays good (the
+  # hostile server asks for none).
+  printf '%s\n' "$H_URL" >"$T/dev1/service/server"
+  HDEV1=(--state-dir "$T/dev1" --server "$H_URL" --ca-file "$CA")
+}
+trap '[ -n "$H_PID" ] && kill "$H_PID" 2>/dev/null; _srv_stop_all; cleanup' EXIT
+# serve DOC: the document the hostile server answers.
+serve() { cp "$1" "$T/h/v1/device/deployment"; }
+NOW=$(date +%s)
+sign() {          # sign OUT ARGS...: a document for dev1 in acme, signed with the tenant's key
+  local out=$1; shift
+  "$ATK" sign --key "$T/deploy.key" --out "$out" --tenant "$ACME" --device "$D1" --expires-at $((NOW + 86400)) "$@" ||
+    fail "update-attack sign $*"
+}
+
+# --- check-update against documents the hostile server serves ---------------------
+hostile normal
+CHECK=("$RAMPART" device check-update "${HDEV1[@]}")      # (the hostile server keeps its port till the downloads)
+doc_sha() { sha256sum "$T/dev1/service/deployment.cbor" 2>/dev/null | cut -d' ' -f1; }
+DEP5=$(printf '%032x' 5)
+sign "$T/doc5.cose" --version 5 --group "$(printf '%032x' 1)" --deployment "$DEP5" --image "$T/app-v2.imagepackage"
+serve "$T/doc5.cose"
+# The tenant's key, provisioned (a server of issue 8 pins it at attestation
+# already: then the same key again changes nothing).
+expect_ok "check-update --deployment-key" "${CHECK[@]}" --deployment-key "$T/deploy.key.pub" -o json
+cp "$T/out" "$T/http.body"
+expect_json "the document, whole" 'j["version"] == 5 and j["changed"] is True and j["device"] == E("D1") and j["tenant"] == E("ACME") and j["deployment"] == E("DEP5") and j["policy"] == "UpdateAll" and j["manages"] == ["app", "rt-app", "os"] and j["format"] == 1 and j["expires_at"] > j["issued_at"]'
+expect_json "its image" 'len(j["images"]) == 1 and j["images"][0] == {"component_id": E("CID"), "type": "app", "name": "hello", "version": 2, "digest": E("DIGEST2"), "size": int(E("SIZE2")), "url": "/v1/device/images/" + E("DIGEST2")}'
+expect_same "the accepted document is kept as it came" "$T/dev1/service/deployment.cbor" "$T/doc5.cose"
+[ "$(openssl pkey -pubin -in "$T/dev1/service/deployment-key.pem" -outform DER | sha256sum)" = \
+  "$(openssl pkey -pubin -in "$T/deploy.key.pub" -outform DER | sha256sum)" ] && ok || fail "the pinned key is not the tenant's"
+expect_ok "check-update again (table)" "${CHECK[@]}"
+expect_line "table: version" out "Version:      5 (unchanged)"
+expect_line "table: deployment" out "Deployment:   $DEP5"
+expect_out "table: the image" "^$CID +app +hello +2 +$SIZE2 +$DIGEST2$"
+expect_fail "another deployment key than the pinned one" 1 "the deployment key [0-9a-f]{16}\.\.\. differs from the one pinned in .*deployment-key.pem" \
+  "${CHECK[@]}" --deployment-key "$T/attacker.key.pub"
+expect_err "... and what to do" "remove that file and provision the new key"
+expect_fail "--deployment-key: no such file" 1 "nothing" "${CHECK[@]}" --deployment-key "$T/nothing.pub"
+ACCEPTED=$(doc_sha)
+# refused DESC PATTERN DOC: the hostile server serves DOC; check-update
+# refuses it with PATTERN, and the device keeps the document it had.
+refused_doc() {
+  serve "$3"
+  expect_fail "$1" 1 "$2" "${CHECK[@]}"
+  [ "$(doc_sha)" = "$ACCEPTED" ] && ok || fail "$1: the accepted document changed"
+}
+# Arbitrary software: the real document's content, signed by another key.
+"$ATK" resign "$T/doc5.cose" --key "$T/attacker.key" --version 6 --out "$T/doc-attacker.cose"
+refused_doc "arbitrary software: a document signed by another key" \
+  "the deployment document from https://127.0.0.1:[0-9]+ refused: .*the signature does not verify with the deployment key" "$T/doc-attacker.cose"
+expect_err "... with a hint" "the device trusts only the deployment key it has pinned"
+head -c 300 "$T/doc5.cose" >"$T/doc-cut.cose"
+refused_doc "a document cut short" "the deployment document from .* refused" "$T/doc-cut.cose"
+# Rollback: an older document, and one that says otherwise for a version.
+sign "$T/doc4.cose" --version 4 --image "$T/app-v1.imagepackage"
+refused_doc "rollback: an older document replayed" "version 4 is older than version 5, accepted before \(rollback\)" "$T/doc4.cose"
+expect_err "... with a hint" "rollback refused"
+sign "$T/doc5b.cose" --version 5 --image "$T/app-v1.imagepackage"
+refused_doc "rollback: version 5 with other images" "version 5 was accepted before with other images" "$T/doc5b.cose"
+# Freeze: a document past its expiry, and one from the future.
+sign "$T/doc-stale.cose" --version 7 --issued-at $((NOW - 7200)) --expires-at $((NOW - 3600)) --image "$T/app-v2.imagepackage"
+refused_doc "freeze: a stale document" "expired at $((NOW - 3600)), the time is" "$T/doc-stale.cose"
+expect_err "... with a hint" "freeze refused"
+sign "$T/doc-future.cose" --version 7 --issued-at $((NOW + 86400)) --expires-at $((NOW + 90000))
+refused_doc "a document from the future" "seconds in the future" "$T/doc-future.cose"
+# Mix and match: a document for another device, and for another tenant.
+sign "$T/doc-dev2.cose" --version 8 --device "$D2" --image "$T/app-v2.imagepackage"
+refused_doc "mix and match: another device's document" "for device $D2; this is $D1 \(mix and match\)" "$T/doc-dev2.cose"
+"$ATK" sign --key "$T/deploy.key" --out "$T/doc-tenant.cose" --tenant 0123456789abcdef0123456789abcdef \
+  --device "$D1" --version 8 --expires-at $((NOW + 86400))
+refused_doc "mix and match: another tenant's document" "is for tenant 0123456789abcdef0123456789abcdef; this device is tenant $ACME's" \
+  "$T/doc-tenant.cose"
+serve "$T/doc5.cose"
+expect_ok "the genuine document again" "${CHECK[@]}"
+
+# --- downloads ---------------------------------------------------------------------
+dl() { "$RAMPART" device download "${HDEV1[@]}" --component "$CID" "$@"; }
+PART=$T/dev1/service/downloads/$DIGEST2.part
+IMG=$T/h/v1/device/images/$DIGEST2
+cp "$T/app-v2.imagepackage" "$IMG"
+# Cut midway: what came is kept; the next run resumes from it.
+hostile cut:1000000
+expect_fail "a download cut midway" 1 "the transfer ended at 1000000 of $SIZE2 bytes \(kept: run again to resume\)" \
+  dl -o "$T/app.out"
+expect_err "... with a hint" "run the command again to resume where it stopped"
+[ "$(stat -c %s "$PART")" = 1000000 ] && ok || fail "the part file holds $(stat -c %s "$PART" 2>&1) bytes"
+[ ! -e "$T/app.out" ] && ok || fail "a cut download wrote the output"
+hostile normal
+: >"$T/h.log"
+expect_ok "the download resumes" dl -o "$T/app.out" --json
+cp "$T/out" "$T/http.body"
+expect_json "resumed at the cut" 'j["resumed_from"] == 1000000 and j["digest"] == E("DIGEST2") and j["size"] == int(E("SIZE2")) and j["version"] == 2 and j["component_id"] == E("CID") and j["type"] == "app"'
+expect_same "the package, as uploaded" "$T/app.out" "$T/app-v2.imagepackage"
+# It asked for the rest, if the ETag still matches.
+grep -qxF "GET /v1/device/images/$DIGEST2 range=bytes=1000000- if-range=\"$DIGEST2\"" "$T/h.log" && ok ||
+  fail "the resumed request: $(cat "$T/h.log")"
+[ ! -e "$PART" ] && ok || fail "the part file stayed"
+expect_ok "download again: from the start (table)" dl -o "$T/app.out"
+expect_out "what it wrote" "^Wrote component $CID, app version 2 \($SIZE2 bytes, SHA-256 $DIGEST2\) to "
+# A server that ignores the range: the whole body replaces the part.
+hostile cut:500000
+expect_fail "cut again" 1 "ended at 500000" dl -o "$T/app2.out"
+hostile norange
+expect_ok "a whole answer where a part was asked for" dl -o "$T/app2.out" --json
+cp "$T/out" "$T/http.body"
+expect_json "started over" 'j["resumed_from"] == 0'
+expect_same "the package" "$T/app2.out" "$T/app-v2.imagepackage"
+# Endless data: more bytes than the document says.
+hostile endless
+expect_fail "endless data" 1 "endless data: the server sent more than the $SIZE2 bytes the document says" \
+  dl -o "$T/app3.out"
+expect_err "... with a hint" "nothing of it was kept"
+[ ! -e "$T/app3.out" ] && [ ! -e "$PART" ] && ok || fail "endless data left files"
+# Slow retrieval: a server that stalls is given up on (--stall-timeout).
+hostile stall:200000
+expect_fail "slow retrieval" 1 "slow retrieval: less than 1024 bytes a second for 1 seconds, at 200000 of $SIZE2 bytes" \
+  dl -o "$T/app3.out" --stall-timeout 1
+[ "$(stat -c %s "$PART")" = 200000 ] && ok || fail "a stalled download kept $(stat -c %s "$PART" 2>&1) bytes"
+expect_fail "--stall-timeout 0" 2 "--stall-timeout: expected 1 to 3600 seconds" dl -o "$T/x" --stall-timeout 0
+# Arbitrary software: the image's bytes changed (one byte, near the end).
+hostile normal
+python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[-10] ^= 1; open(sys.argv[1], "wb").write(b)' "$IMG"
+expect_fail "arbitrary software: changed bytes" 1 "the downloaded bytes' SHA-256 is [0-9a-f]{64}; the document says $DIGEST2" \
+  dl -o "$T/app3.out"
+[ ! -e "$T/app3.out" ] && [ ! -e "$PART" ] && ok || fail "changed bytes left files"
+# Rollback: the older version of the package (signed, the same size) in its place.
+cp "$T/app-v1.imagepackage" "$IMG"
+expect_fail "rollback: an older image swapped in" 1 "the downloaded bytes' SHA-256 is $DIGEST1; the document says $DIGEST2" \
+  dl -o "$T/app3.out"
+[ ! -e "$T/app3.out" ] && ok || fail "an older image was written"
+cp "$T/app-v2.imagepackage" "$IMG"
+expect_fail "a component the document does not list" 1 "component 00000000-0000-0000-0000-000000000001 is not in the deployment document \(version 5, 1 image\)" \
+  "$RAMPART" device download "${HDEV1[@]}" --component 00000000-0000-0000-0000-000000000001 -o "$T/x"
+expect_fail "--component: not a GUID" 2 "--component 'abc': expected a GUID" "$RAMPART" device download "${HDEV1[@]}" --component abc -o "$T/x"
+expect_fail "download: no -o" 2 "missing -o FILE" "$RAMPART" device download "${HDEV1[@]}" --component "$CID"
+expect_fail "download: -o the server's CA file" 1 "is the server's CA file \(--ca-file\) .*; writing the image package there would replace it" \
+  dl -o "$CA" --force
+mv "$T/dev1/service/deployment.cbor" "$T/accepted.cose"
+expect_fail "download with no document accepted" 1 "the device has accepted no deployment document yet" dl -o "$T/x"
+expect_err "... with a hint" "run 'rampart device check-update' first"
+mv "$T/accepted.cose" "$T/dev1/service/deployment.cbor"
+
 server_alive "at the end"
 stop_server
 for s in sm1 sm2; do stop "$s"; done
