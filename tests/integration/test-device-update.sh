@@ -156,7 +156,7 @@ ATK=$RAMPART_UPDATE_ATTACK
 mkdir -p "$T/h/v1/device/images"
 H_PID=
 hostile() {       # hostile MODE: (re)starts it, answering images by MODE
-  [ -n "$H_PID" ] && { kill "$H_PID" 2>/dev/null || true; wait "$H_PID" 2>/dev/null || true; }
+  _hostile_stop
   rm -f "$T/h.port"
   "$ATK" serve --cert "$S/tls/server.pem" --key "$S/tls/server.key" --root "$T/h" --port-file "$T/h.port" \
     --mode "$1" --log "$T/h.log" 2>"$T/h.err" &
@@ -170,7 +170,11 @@ hostile() {       # hostile MODE: (re)starts it, answering images by MODE
   printf '%s\n' "$H_URL" >"$T/dev1/service/server"
   HDEV1=(--state-dir "$T/dev1" --server "$H_URL" --ca-file "$CA")
 }
-trap '[ -n "$H_PID" ] && kill "$H_PID" 2>/dev/null; _srv_stop_all; cleanup' EXIT
+_hostile_stop() { [ -z "$H_PID" ] || { kill "$H_PID" 2>/dev/null || true; wait "$H_PID" 2>/dev/null || true; }; }
+# Stopped however the script ends, before what the other helpers stop.
+if [ -n "$(trap -p EXIT)" ]; then eval "set -- $(trap -p EXIT)"; _old_trap=$3; fi
+# shellcheck disable=SC2064  # expand the old command now, once
+trap "_hostile_stop; ${_old_trap:-}" EXIT
 # serve DOC: the document the hostile server answers.
 serve() { cp "$1" "$T/h/v1/device/deployment"; }
 NOW=$(date +%s)
