@@ -186,34 +186,35 @@ sign() {          # sign OUT ARGS...: a document for dev1 in acme, signed with t
 
 # --- check-update against documents the hostile server serves ---------------------
 hostile normal
-CHECK=("$RAMPART" device check-update "${HDEV1[@]}")      # (the hostile server keeps its port till the downloads)
+# (functions, not arrays: each restart of the hostile server has a new port)
+check() { "$RAMPART" device check-update "${HDEV1[@]}" "$@"; }
 doc_sha() { sha256sum "$T/dev1/service/deployment.cbor" 2>/dev/null | cut -d' ' -f1; }
 DEP5=$(printf '%032x' 5)
 sign "$T/doc5.cose" --version 5 --group "$(printf '%032x' 1)" --deployment "$DEP5" --image "$T/app-v2.imagepackage"
 serve "$T/doc5.cose"
 # The tenant's key, provisioned (a server of issue 8 pins it at attestation
 # already: then the same key again changes nothing).
-expect_ok "check-update --deployment-key" "${CHECK[@]}" --deployment-key "$T/deploy.key.pub" -o json
+expect_ok "check-update --deployment-key" check --deployment-key "$T/deploy.key.pub" -o json
 cp "$T/out" "$T/http.body"
 expect_json "the document, whole" 'j["version"] == 5 and j["changed"] is True and j["device"] == E("D1") and j["tenant"] == E("ACME") and j["deployment"] == E("DEP5") and j["policy"] == "UpdateAll" and j["manages"] == ["app", "rt-app", "os"] and j["format"] == 1 and j["expires_at"] > j["issued_at"]'
 expect_json "its image" 'len(j["images"]) == 1 and j["images"][0] == {"component_id": E("CID"), "type": "app", "name": "hello", "version": 2, "digest": E("DIGEST2"), "size": int(E("SIZE2")), "url": "/v1/device/images/" + E("DIGEST2")}'
 expect_same "the accepted document is kept as it came" "$T/dev1/service/deployment.cbor" "$T/doc5.cose"
 [ "$(openssl pkey -pubin -in "$T/dev1/service/deployment-key.pem" -outform DER | sha256sum)" = \
   "$(openssl pkey -pubin -in "$T/deploy.key.pub" -outform DER | sha256sum)" ] && ok || fail "the pinned key is not the tenant's"
-expect_ok "check-update again (table)" "${CHECK[@]}"
+expect_ok "check-update again (table)" check
 expect_line "table: version" out "Version:      5 (unchanged)"
 expect_line "table: deployment" out "Deployment:   $DEP5"
 expect_out "table: the image" "^$CID +app +hello +2 +$SIZE2 +$DIGEST2$"
 expect_fail "another deployment key than the pinned one" 1 "the deployment key [0-9a-f]{16}\.\.\. differs from the one pinned in .*deployment-key.pem" \
-  "${CHECK[@]}" --deployment-key "$T/attacker.key.pub"
+  check --deployment-key "$T/attacker.key.pub"
 expect_err "... and what to do" "remove that file and provision the new key"
-expect_fail "--deployment-key: no such file" 1 "nothing" "${CHECK[@]}" --deployment-key "$T/nothing.pub"
+expect_fail "--deployment-key: no such file" 1 "nothing" check --deployment-key "$T/nothing.pub"
 ACCEPTED=$(doc_sha)
 # refused DESC PATTERN DOC: the hostile server serves DOC; check-update
 # refuses it with PATTERN, and the device keeps the document it had.
 refused_doc() {
   serve "$3"
-  expect_fail "$1" 1 "$2" "${CHECK[@]}"
+  expect_fail "$1" 1 "$2" check
   [ "$(doc_sha)" = "$ACCEPTED" ] && ok || fail "$1: the accepted document changed"
 }
 # Arbitrary software: the real document's content, signed by another key.
@@ -243,7 +244,7 @@ refused_doc "mix and match: another device's document" "for device $D2; this is 
 refused_doc "mix and match: another tenant's document" "is for tenant 0123456789abcdef0123456789abcdef; this device is tenant $ACME's" \
   "$T/doc-tenant.cose"
 serve "$T/doc5.cose"
-expect_ok "the genuine document again" "${CHECK[@]}"
+expect_ok "the genuine document again" check
 
 # --- downloads ---------------------------------------------------------------------
 dl() { "$RAMPART" device download "${HDEV1[@]}" --component "$CID" "$@"; }
@@ -311,6 +312,18 @@ mv "$T/dev1/service/deployment.cbor" "$T/accepted.cose"
 expect_fail "download with no document accepted" 1 "the device has accepted no deployment document yet" dl -o "$T/x"
 expect_err "... with a hint" "run 'rampart device check-update' first"
 mv "$T/accepted.cose" "$T/dev1/service/deployment.cbor"
+
+# Freeze, as time passes: a document valid for a few seconds is accepted
+# while it is fresh; once it has expired (the clock polled, no duration
+# assumed), nothing acts on it, and it is refused when replayed.
+SOON=$(($(date +%s) + 10))
+sign "$T/doc-short.cose" --version 9 --expires-at "$SOON" --image "$T/app-v2.imagepackage"
+serve "$T/doc-short.cose"
+expect_ok "a short-lived document, accepted while fresh" check
+while [ "$(date +%s)" -le "$SOON" ]; do sleep 0.5; done
+expect_fail "freeze: a download with the document expired" 1 "expired at $SOON, the time is" dl -o "$T/x"
+expect_err "... with a hint" "run 'rampart device check-update' first: a download needs a fresh deployment document"
+expect_fail "freeze: the same document replayed once expired" 1 "expired at $SOON, the time is" check
 
 server_alive "at the end"
 stop_server
