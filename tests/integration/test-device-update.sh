@@ -61,6 +61,26 @@ attestations() {
   jq_ 'sum(a["outcome"] == "accepted" for a in j["attestations"])'
 }
 
+# --- the commands' help and usage errors --------------------------------------
+expect_ok "device --help" "$RAMPART" device --help
+for c in check-update download report-state; do expect_out "device --help lists $c" "^  $c +"; done
+for c in check-update download report-state; do
+  expect_ok "$c --help" "$RAMPART" device "$c" --help
+  expect_out "$c --help: usage" "^Usage: rampart device $c --state-dir D --server URL --ca-file F"
+done
+expect_fail "check-update: no --server" 2 "missing --server URL" "$RAMPART" device check-update --state-dir "$T/dev1" --ca-file "$CA"
+expect_fail "check-update: -o yaml" 2 "yaml" "$RAMPART" device check-update "${DEV1[@]}" -o yaml
+expect_fail "report-state: not a GUID" 2 "--installed 'x:1': expected CID:VERSION\[:DIGEST\], CID a GUID" \
+  "$RAMPART" device report-state "${DEV1[@]}" --installed x:1
+expect_fail "report-state: no version" 2 "VERSION a number" "$RAMPART" device report-state "${DEV1[@]}" \
+  --installed 00000000-0000-0000-0000-000000000001
+expect_fail "report-state: a bad digest" 2 "DIGEST must be 64 hex digits" "$RAMPART" device report-state "${DEV1[@]}" \
+  --installed 00000000-0000-0000-0000-000000000001:1:abc
+expect_fail "report-state: a failure without its reason" 2 "the reason is required" "$RAMPART" device report-state \
+  "${DEV1[@]}" --failed 00000000-0000-0000-0000-000000000001:1
+expect_fail "report-state: a version too large" 2 "VERSION a number up to 4294967295" "$RAMPART" device report-state \
+  "${DEV1[@]}" --installed 00000000-0000-0000-0000-000000000001:4294967296
+
 # --- the session ------------------------------------------------------------------
 expect_fail "an unclaimed device: the refusal says what to do" 1 \
   "server refused: device_unclaimed: .*: a Contributor of the tenant claims it: rampart device claim" \
