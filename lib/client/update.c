@@ -201,9 +201,9 @@ static int verify_and_copy(const char *part, const rp_deployment_image *img, con
                  * component is a check of the document's consistency. */
                 _cleanup_(rp_package_freep) rp_package *p = NULL;
                 r = rp_package_open_unverified(af.tmp_path, &p, err);
-                const rp_package_manifest *m = p ? rp_package_unverified_manifest(p) : NULL;
-                if (r < 0)
-                        r = rp_error_prefix(err, -EBADMSG, "the download is no image package: ");
+                const rp_package_manifest *m = r >= 0 ? rp_package_unverified_manifest(p) : NULL;
+                if (!m)
+                        r = rp_error_prefix(err, r == -ENOMEM ? r : -EBADMSG, "the download is no image package: ");
                 else if (!streq(m->component_id, img->component_id) || m->type != img->type ||
                          m->version != img->version)
                         r = rp_error_set(err, -EBADMSG, "the package is component %s, %s, version %" PRIu64 "; the "

@@ -163,6 +163,80 @@ static int parse_component(const char *cmd, const char *option, const char *v, b
         return -1;
 }
 
+/* One option getopt_long returned: -1 to go on, or the exit code to end
+ * with. */
+static int take_option(const char *cmd, update_cmd which, int c, char **argv, update_args *a) {
+        switch (c) {
+        case 'd':
+                a->state_dir = optarg;
+                return -1;
+        case 's':
+                a->socket = optarg;
+                return -1;
+        case 'S':
+                a->server = optarg;
+                return -1;
+        case 'A':
+                a->ca_file = optarg;
+                return -1;
+        case 'o':
+                if (which == CMD_DOWNLOAD)
+                        a->output = optarg;
+                else if (cli_parse_format(cmd, optarg, &a->fmt) < 0)
+                        return CLI_EXIT_USAGE;
+                return -1;
+        case 'k':
+                a->deployment_key = optarg;
+                return -1;
+        case 'c':
+                a->component = optarg;
+                return -1;
+        case 'f':
+                a->force = true;
+                return -1;
+        case 'j':
+                a->json = true;
+                return -1;
+        case 't': {
+                char *end = NULL;
+                errno = 0;
+                unsigned long v = strtoul(optarg, &end, 10);
+                if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || v < 1 || v > STALL_TIMEOUT_MAX)
+                        return cli_usage_error(cmd, "--stall-timeout: expected 1 to %d seconds, got '%s'",
+                                               STALL_TIMEOUT_MAX, optarg);
+                a->stall_timeout = (unsigned) v;
+                return -1;
+        }
+        case 'i':
+        case 'F':
+                return parse_component(cmd, c == 'i' ? "--installed" : "--failed", optarg, c == 'F', a);
+        case 'h':
+                return help_of(which);
+        default:
+                return cli_bad_option(cmd, c, argv);
+        }
+}
+
+/* What every command needs, and download its own. */
+static int check_required(const char *cmd, update_cmd which, const update_args *a) {
+        if (!a->state_dir)
+                return cli_usage_error(cmd, "missing --state-dir D (the device's state directory)");
+        if (!a->server)
+                return cli_usage_error(cmd, "missing --server URL (rampart-server's https://HOST:PORT)");
+        if (!a->ca_file)
+                return cli_usage_error(cmd, "missing --ca-file F (the server's DATA_DIR/tls/ca.pem)");
+        if (which != CMD_DOWNLOAD)
+                return -1;
+        if (!a->component)
+                return cli_usage_error(cmd, "missing --component ID (a component id the deployment document "
+                                       "lists; 'rampart device check-update' shows them)");
+        if (!rp_guid_is_valid(a->component))
+                return cli_usage_error(cmd, "--component '%s': expected a GUID", a->component);
+        if (!a->output)
+                return cli_usage_error(cmd, "missing -o FILE (where to write the image package)");
+        return -1;
+}
+
 /* Parses the options: -1 to go on, or the exit code to end with. */
 static int parse_args(const char *cmd, update_cmd which, int argc, char **argv, update_args *a) {
         static const struct option all[] = {
@@ -199,84 +273,18 @@ static int parse_args(const char *cmd, update_cmd which, int argc, char **argv, 
                 return help_of(which);
         optind = 0;
         opterr = 0;
-        int x;
         for (int c; (c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1; ) {
-                switch (c) {
-                case 'd':
-                        a->state_dir = optarg;
-                        break;
-                case 's':
-                        a->socket = optarg;
-                        break;
-                case 'S':
-                        a->server = optarg;
-                        break;
-                case 'A':
-                        a->ca_file = optarg;
-                        break;
-                case 'o':
-                        if (which == CMD_DOWNLOAD)
-                                a->output = optarg;
-                        else if (cli_parse_format(cmd, optarg, &a->fmt) < 0)
-                                return CLI_EXIT_USAGE;
-                        break;
-                case 'k':
-                        a->deployment_key = optarg;
-                        break;
-                case 'c':
-                        a->component = optarg;
-                        break;
-                case 'f':
-                        a->force = true;
-                        break;
-                case 'j':
-                        a->json = true;
-                        break;
-                case 't': {
-                        char *end = NULL;
-                        errno = 0;
-                        unsigned long v = strtoul(optarg, &end, 10);
-                        if (!*optarg || *end || errno || v < 1 || v > STALL_TIMEOUT_MAX || optarg[0] == '-')
-                                return cli_usage_error(cmd, "--stall-timeout: expected 1 to %d seconds, got '%s'",
-                                                       STALL_TIMEOUT_MAX, optarg);
-                        a->stall_timeout = (unsigned) v;
-                        break;
-                }
-                case 'i':
-                case 'F':
-                        if ((x = parse_component(cmd, c == 'i' ? "--installed" : "--failed", optarg, c == 'F', a)) >=
-                            0)
-                                return x;
-                        break;
-                case 'h':
-                        return help_of(which);
-                default:
-                        return cli_bad_option(cmd, c, argv);
-                }
+                int x = take_option(cmd, which, c, argv, a);
+                if (x >= 0)
+                        return x;
         }
         if (optind < argc)
                 return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-        if (!a->state_dir)
-                return cli_usage_error(cmd, "missing --state-dir D (the device's state directory)");
-        if (!a->server)
-                return cli_usage_error(cmd, "missing --server URL (rampart-server's https://HOST:PORT)");
-        if (!a->ca_file)
-                return cli_usage_error(cmd, "missing --ca-file F (the server's DATA_DIR/tls/ca.pem)");
-        if (which == CMD_DOWNLOAD) {
-                if (!a->component)
-                        return cli_usage_error(cmd, "missing --component ID (a component id the deployment "
-                                               "document lists; 'rampart device check-update' shows them)");
-                if (!rp_guid_is_valid(a->component))
-                        return cli_usage_error(cmd, "--component '%s': expected a GUID", a->component);
-                if (!a->output)
-                        return cli_usage_error(cmd, "missing -o FILE (where to write the image package)");
-        }
-        return -1;
+        return check_required(cmd, which, a);
 }
 
 /* What to do about a failure of the update library, by its code. */
-static const char *update_hint(int r, const char *state_dir) {
-        (void) state_dir;
+static const char *update_hint(int r) {
         switch (r) {
         case -ENOKEY:
                 return "an operator of the tenant runs 'rampart deployment-key download -o F'; pass that file "
@@ -419,7 +427,7 @@ int cmd_device_check_update(int argc, char **argv) {
         bool changed = false;
         r = rp_update_check(s, (uint64_t) time(NULL), &d, NULL, NULL, &changed, &err);
         if (r < 0)
-                return cli_fail(r, &err, update_hint(r, a.state_dir));
+                return cli_fail(r, &err, update_hint(r));
         json_t *j = doc_json(d);
         if (!j)
                 return cli_fail(-ENOMEM, NULL, NULL);
@@ -479,7 +487,7 @@ int cmd_device_download(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, r == -ENOENT || r == -ETIME ?
                                 "run 'rampart device check-update' first: a download needs a fresh deployment "
-                                "document" : update_hint(r, a.state_dir));
+                                "document" : update_hint(r));
         progress p = { .shown = -1 };
         rp_update_download_options o = { .low_speed_time = a.stall_timeout };
         if (isatty(STDERR_FILENO)) {
@@ -494,7 +502,7 @@ int cmd_device_download(int argc, char **argv) {
                 fputc('\n', stderr);
         if (r < 0)
                 return cli_fail(r, &err, r == -ENOENT ? "'rampart device check-update' lists the components the "
-                                "device should run" : update_hint(r, a.state_dir));
+                                "device should run" : update_hint(r));
         const rp_deployment_image *m = res.image;
         char hex[2 * RP_SHA256_LEN + 1];
         rp_hex_encode_buf(m->digest, RP_SHA256_LEN, hex);
@@ -532,7 +540,7 @@ int cmd_device_report_state(int argc, char **argv) {
         _cleanup_(rp_deployment_doc_freep) rp_deployment_doc *d = NULL;
         int r = rp_update_accepted(s, &d, NULL, NULL, &err);
         if (r < 0 && r != -ENOENT && r != -ENOKEY)
-                return cli_fail(r, &err, update_hint(r, a.state_dir));
+                return cli_fail(r, &err, update_hint(r));
         rp_error_clear(&err);
         r = rp_update_report_state(s, d ? &d->version : NULL, a.comps, a.n_comps, &err);
         if (r < 0)
