@@ -322,7 +322,18 @@ expect_fail "rollback: an older image swapped in" 1 "the downloaded bytes' SHA-2
   dl -o "$T/app3.out"
 [ ! -e "$T/app3.out" ] && ok || fail "an older image was written"
 cp "$T/app-v2.imagepackage" "$IMG"
-expect_fail "a component the document does not list" 1 "component 00000000-0000-0000-0000-000000000001 is not in the deployment document \(version 5, 1 image\)" \
+# A document that lists the right bytes under another version (a service
+# that misdescribes a package): the package's signed manifest must agree.
+sign "$T/doc10.cose" --version 10 --image "$T/app-v2.imagepackage" --image-version 3
+serve "$T/doc10.cose"
+expect_ok "a document that says version 3 of the version 2 package" check
+expect_fail "the package is not what the document says" 1 "the package is component $CID, app, version 2; the document says component $CID, app, version 3" \
+  dl -o "$T/app3.out"
+[ ! -e "$T/app3.out" ] && [ ! -e "$PART" ] && ok || fail "a misdescribed package left files"
+sign "$T/doc11.cose" --version 11 --image "$T/app-v2.imagepackage"
+serve "$T/doc11.cose"
+expect_ok "the genuine document, newer" check
+expect_fail "a component the document does not list" 1 "component 00000000-0000-0000-0000-000000000001 is not in the deployment document \(version 11, 1 image\)" \
   "$RAMPART" device download "${HDEV1[@]}" --component 00000000-0000-0000-0000-000000000001 -o "$T/x"
 expect_fail "--component: not a GUID" 2 "--component 'abc': expected a GUID" "$RAMPART" device download "${HDEV1[@]}" --component abc -o "$T/x"
 expect_fail "download: no -o" 2 "missing -o FILE" "$RAMPART" device download "${HDEV1[@]}" --component "$CID"
@@ -337,7 +348,7 @@ mv "$T/accepted.cose" "$T/dev1/service/deployment.cbor"
 # while it is fresh; once it has expired (the clock polled, no duration
 # assumed), nothing acts on it, and it is refused when replayed.
 SOON=$(($(date +%s) + 10))
-sign "$T/doc-short.cose" --version 9 --expires-at "$SOON" --image "$T/app-v2.imagepackage"
+sign "$T/doc-short.cose" --version 12 --expires-at "$SOON" --image "$T/app-v2.imagepackage"
 serve "$T/doc-short.cose"
 expect_ok "a short-lived document, accepted while fresh" check
 while [ "$(date +%s)" -le "$SOON" ]; do sleep 0.5; done

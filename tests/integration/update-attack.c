@@ -4,10 +4,11 @@
  *
  *   update-attack sign --key K --out F --tenant T --device D --version N
  *                 [--group G] [--deployment ID] [--policy P] [--issued-at T]
- *                 [--expires-at T] [--image PKG]...
+ *                 [--expires-at T] [--image PKG]... [--image-version N]
  *       a deployment document signed with K (the real format, any content);
  *       each PKG's manifest gives an image entry, its bytes the digest and
- *       size, its URL /v1/device/images/<digest>
+ *       size, its URL /v1/device/images/<digest>; --image-version makes
+ *       every entry claim version N (a document that lies about a package)
  *   update-attack resign IN --key K --out F [--device D] [--version N]
  *                 [--expires-at T]
  *       the document IN (a real one) with those fields changed, signed
@@ -125,7 +126,8 @@ static int cmd_sign(int argc, char **argv) {
                 { "version", required_argument, NULL, 'v' }, { "group", required_argument, NULL, 'g' },
                 { "deployment", required_argument, NULL, 'D' }, { "policy", required_argument, NULL, 'p' },
                 { "issued-at", required_argument, NULL, 'i' }, { "expires-at", required_argument, NULL, 'e' },
-                { "image", required_argument, NULL, 'm' },   {},
+                { "image", required_argument, NULL, 'm' },   { "image-version", required_argument, NULL, 'V' },
+                {},
         };
         const char *key = NULL, *out = NULL;
         rp_deployment_image images[MAX_IMAGES] = {};
@@ -134,8 +136,10 @@ static int cmd_sign(int argc, char **argv) {
         d.issued_at = now;
         d.expires_at = now + 3600;
         int r = 0;
+        const char *claim = NULL;
         for (int c; (c = getopt_long(argc, argv, "", opts, NULL)) != -1; ) {
                 switch (c) {
+                case 'V': claim = optarg; break;
                 case 'k': key = optarg; break;
                 case 'o': out = optarg; break;
                 case 't': snprintf(d.tenant, sizeof d.tenant, "%s", optarg); break;
@@ -161,6 +165,8 @@ static int cmd_sign(int argc, char **argv) {
                 r = 2;
                 goto done;
         }
+        for (size_t i = 0; claim && i < d.n_images; i++)
+                images[i].version = number(claim);
         d.manages = rp_update_policy_manages(d.policy);
         qsort(images, d.n_images, sizeof images[0], cmp_image);
         r = write_doc(&d, key, out);
