@@ -54,6 +54,7 @@ typedef struct rp_http_config {
 typedef struct rp_http_status {
         long status;
         char code[RP_HTTP_CODE_MAX];
+        unsigned retry_after;   /* seconds a 429 or 503 answer's Retry-After asks to wait; 0 if none */
 } rp_http_status;
 
 /* Checks cfg (an https URL without query or fragment; the CA file readable

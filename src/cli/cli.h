@@ -92,6 +92,7 @@ typedef enum cli_output_kind {
         CLI_OUTPUT_EROFS,       /* an erofs image */
         CLI_OUTPUT_EVIDENCE,    /* a COSE_Sign1 that is not an image package (evidence) */
         CLI_OUTPUT_CERTIFICATE, /* a PEM file starting with a CERTIFICATE block */
+        CLI_OUTPUT_PUBLIC_KEY,  /* a PEM file starting with a PUBLIC KEY block */
 } cli_output_kind;
 
 typedef struct cli_output {
@@ -144,5 +145,9 @@ int cmd_ca_certificate(int argc, char **argv);
 int cmd_product(int argc, char **argv);
 int cmd_device_group(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_deployment(int argc, char **argv);
+int cmd_deployment_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_attestation(int argc, char **argv);
+int cmd_signing_key(int argc, char **argv);
+int cmd_image(int argc, char **argv);

@@ -87,6 +87,11 @@ int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char 
                  const char *const *path);
 #define CLI_PATH(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
+/* The request path cli_svc_call sends: "/v1/SEG/SEG" (each segment
+ * escaped), then "?" and query if non-NULL. malloc'd; NULL when out of
+ * memory. For requests that are not JSON (rp_http_request on s->http). */
+char *cli_svc_path(const char *query, const char *const *segs);
+
 /* Reports a failed request r (err) with the hint that fits it. Returns
  * CLI_EXIT_FAIL. */
 int cli_svc_fail(cli_svc *s, int r, const rp_error *err);
