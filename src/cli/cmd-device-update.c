@@ -4,6 +4,7 @@
  * tests and diagnosis. Each opens the device's session (attesting first
  * when needed) with the device's rampart-secmon. docs/cli-service.md, "On
  * the device". */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -140,6 +141,8 @@ static int parse_component(const char *cmd, const char *option, const char *v, b
         const char *form = failed ? "CID:VERSION:REASON" : "CID:VERSION[:DIGEST]";
         if (!rp_guid_is_valid(text))
                 return cli_usage_error(cmd, "%s '%s': expected %s, CID a GUID", option, v, form);
+        for (char *p = text; *p; p++)  /* GUIDs and digests are shown and sent in lowercase */
+                *p = (char) tolower((unsigned char) *p);
         c->component_id = text;
         char *end = NULL;
         errno = 0;
@@ -158,6 +161,8 @@ static int parse_component(const char *cmd, const char *option, const char *v, b
                 uint8_t d[RP_SHA256_LEN];
                 if (strlen(rest) != 2 * RP_SHA256_LEN || rp_hex_decode(rest, d, sizeof d) < 0)
                         return cli_usage_error(cmd, "%s '%s': DIGEST must be 64 hex digits", option, v);
+                for (char *p = rest; *p; p++)
+                        *p = (char) tolower((unsigned char) *p);
                 c->digest = rest;
         }
         return -1;
@@ -549,10 +554,13 @@ int cmd_device_report_state(int argc, char **argv) {
                 json_t *comps = json_array();
                 for (size_t i = 0; comps && i < a.n_comps; i++) {
                         const rp_update_component_state *c = &a.comps[i];
-                        json_t *o = json_pack("{s:s, s:I, s:s?, s:s, s:o?}", "component_id", c->component_id,
+                        json_t *o = json_pack("{s:s, s:I, s:s?, s:s}", "component_id", c->component_id,
                                               "version", (json_int_t) c->version, "digest", c->digest, "state",
-                                              c->failed ? "failed" : "installed", "detail",
-                                              c->detail ? cli_json_text(c->detail) : NULL);
+                                              c->failed ? "failed" : "installed");
+                        if (o && c->detail && json_object_set_new(o, "detail", cli_json_text(c->detail)) < 0) {
+                                json_decref(o);
+                                o = NULL;
+                        }
                         if (!o || json_array_append_new(comps, o) < 0) {
                                 json_decref(comps);
                                 comps = NULL;
