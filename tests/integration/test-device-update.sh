@@ -284,6 +284,12 @@ cp "$T/dev1/service/deployment.cbor" "$T/real-v2.cose"
 expect_ok "download version 2 (table)" dl -o "$T/app2.out"
 expect_out "what it wrote" "^Wrote component $CID, app version 2 \($SIZE bytes, SHA-256 $DIGEST2\) to "
 expect_same "version 2, as uploaded" "$T/app2.out" "$T/app-v2.imagepackage"
+! grep -q '\[#' "$T/err" && ok || fail "a progress bar without a terminal: $(head -c 200 "$T/err")"
+# On a terminal (script(1) gives it one), a progress bar on stderr.
+expect_ok "download on a terminal" script -qefc "$(printf '%q ' "$RAMPART" device download "${DEV1[@]}" \
+  --component "$CID" -o "$T/app2b.out")" /dev/null
+expect_out "a progress bar, to the end" '\[#{40}\] 100\.0% '
+expect_same "version 2 again" "$T/app2b.out" "$T/app-v2.imagepackage"
 # The device reports what it runs; the service shows it.
 expect_ok "report-state: installed" "$RAMPART" device report-state "${DEV1[@]}" --installed "$CID:2:$DIGEST2" -o json
 jcli "the report sent" 'j == {"doc_version": int("'"$V2"'"), "components": [{"component_id": E("CID"), "version": 2, "digest": E("DIGEST2"), "state": "installed"}]}'
