@@ -866,9 +866,9 @@ static void stream_start(rp_req *req, struct evhttp_request *evreq, uint64_t fir
                 return;
         }
         *s = (blob_stream) {
-                .evreq = evreq, .reader = TAKE_PTR(req->blob), .pos = first, .end = first + count, .count = count,
-                .start = now_seconds(),
+                .evreq = evreq, .pos = first, .end = first + count, .count = count, .start = now_seconds(),
         };
+        s->reader = TAKE_PTR(req->blob);
         memcpy(s->id, req->id, sizeof s->id);
         memcpy(s->remote, req->remote, sizeof s->remote);
         evhttp_connection_set_closecb(evcon, stream_closed, s);

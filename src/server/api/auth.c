@@ -130,7 +130,7 @@ static bool verified_before(SSL *ssl, X509 *cert, const char *ca_pem, int64_t no
 /* Remembers the verification (nothing if memory runs out: the next request
  * verifies again). */
 static void remember_verified(SSL *ssl, X509 *cert, const char *ca_pem, int64_t now, int64_t not_after) {
-        if (pthread_once(&verified_once, make_verified_index) != 0 || verified_index < 0)
+        if (!ca_pem || pthread_once(&verified_once, make_verified_index) != 0 || verified_index < 0)
                 return;
         verified *v = SSL_get_ex_data(ssl, verified_index);
         if (!v) {
