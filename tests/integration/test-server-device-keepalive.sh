@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Device routes on one keep-alive TLS connection (integration/server-device-
-# keepalive). rampart-server verifies a connection's device certificate
-# chain once and remembers it on the connection (api/auth.c) while the tenant
-# CA and the time allow; what must still hold on every request of that
-# connection, each checked here on a single `openssl s_client` connection
-# whose Alias key signs in a real rampart-secmon:
+# keepalive). rampart-server may verify a connection's device certificate
+# chain once and remember it on the connection (api/auth.c), which is what
+# makes keep-alive update checks cheap; what must still hold on every request
+# of that connection, each checked here on a single `openssl s_client`
+# connection whose Alias key signs in a real rampart-secmon:
 #   - a device disabled, or released, after the connection opened is refused
 #     on its next request (403), and served again once enabled;
 #   - a device certificate that expires while the connection is open is

@@ -2,9 +2,7 @@
 /* Who is calling (api.h, rp_api_authenticate): an API token's user, or a
  * device with a certificate from its tenant's CA. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
@@ -93,58 +91,6 @@ static bool device_refused(rp_req *req, int status, const char *message) {
         return false;
 }
 
-/* A connection's verified device certificate chain. The peer's
- * certificates cannot change on a TLS connection (no renegotiation, and
- * TLS 1.3 post-handshake authentication is never asked for), and
- * verification depends on nothing else but the tenant CA and the time: a
- * keep-alive connection's later requests skip it while the tenant CA is the
- * same text the store held when it was verified and the time is inside the
- * chain's validity. The device's claim is still checked on every request. */
-typedef struct verified_chain {
-        char *ca_pem;
-        int64_t valid_from, valid_until;
-} verified_chain;
-
-static int verified_index = -1;
-static pthread_once_t verified_once = PTHREAD_ONCE_INIT;
-
-static void verified_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
-        verified_chain *v = ptr;
-        if (v)
-                free(v->ca_pem);
-        free(v);
-}
-
-static void make_verified_index(void) {
-        verified_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, verified_free);
-}
-
-/* True if ssl's chain was verified against ca_pem, for a span that holds now. */
-static bool chain_verified(SSL *ssl, const char *ca_pem, int64_t now) {
-        pthread_once(&verified_once, make_verified_index);
-        const verified_chain *v = verified_index >= 0 ? SSL_get_ex_data(ssl, verified_index) : NULL;
-        return v && v->valid_from <= now && now < v->valid_until && streq(v->ca_pem, ca_pem);
-}
-
-/* Remembers the verification on the connection; without memory the next
- * request verifies again. */
-static void remember_verified(SSL *ssl, const char *ca_pem, int64_t from, int64_t until) {
-        if (verified_index < 0)
-                return;
-        verified_chain *v = SSL_get_ex_data(ssl, verified_index);
-        if (!v) {
-                v = calloc(1, sizeof *v);
-                if (!v || SSL_set_ex_data(ssl, verified_index, v) != 1) {
-                        free(v);
-                        return;
-                }
-        }
-        free(v->ca_pem);
-        v->ca_pem = strdup(ca_pem);
-        v->valid_from = from;
-        v->valid_until = v->ca_pem ? until : INT64_MIN;
-}
-
 static bool authenticate_device(rp_req *req) {
         SSL *ssl = rp_req_ssl(req);
         X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
@@ -167,20 +113,15 @@ static bool authenticate_device(rp_req *req) {
         }
         if (res->n_rows != 1)
                 return device_refused(req, 401, "the device certificate names a tenant this service does not have");
-        const char *ca_pem = rp_db_result_get(res, 0, 0);
-        int64_t now = api_now();
-        if (!chain_verified(ssl, ca_pem, now)) {
-                /* The server side's peer chain holds the certificates after the leaf. */
-                int64_t from, until;
-                r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), ca_pem, now, &from, &until, &err);
-                if (r == -ENOMEM || r == -EIO) {
-                        rp_reply_error(req, 500, "internal", "the device certificate could not be checked");
-                        return false;
-                }
-                if (r < 0)
-                        return device_refused(req, 401, rp_error_message(&err, r));
-                remember_verified(ssl, ca_pem, from, until);
+        /* The server side's peer chain holds the certificates after the leaf. */
+        r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), rp_db_result_get(res, 0, 0), api_now(),
+                                   &err);
+        if (r == -ENOMEM || r == -EIO) {
+                rp_reply_error(req, 500, "internal", "the device certificate could not be checked");
+                return false;
         }
+        if (r < 0)
+                return device_refused(req, 401, rp_error_message(&err, r));
 
         rp_db_result_free(TAKE_PTR(res));
         r = rp_db_queryv(db, &res, &err, "SELECT enabled FROM devices WHERE id = $1 AND tenant_id = $2",

@@ -351,26 +351,8 @@ int api_device_cert_names(X509 *cert, api_device_identity *ret, rp_error *err) {
         return 0;
 }
 
-/* The span in which every certificate of chain is valid. */
-static int chain_validity(STACK_OF(X509) *chain, int64_t *ret_from, int64_t *ret_until) {
-        int64_t from = INT64_MIN, until = INT64_MAX;
-        for (int i = 0; i < sk_X509_num(chain); i++) {
-                X509 *x = sk_X509_value(chain, i);
-                struct tm nb = {}, na = {};
-                if (ASN1_TIME_to_tm(X509_get0_notBefore(x), &nb) != 1 ||
-                    ASN1_TIME_to_tm(X509_get0_notAfter(x), &na) != 1)
-                        return -EINVAL;
-                int64_t b = (int64_t) timegm(&nb), a = (int64_t) timegm(&na);
-                from = b > from ? b : from;
-                until = a < until ? a : until;
-        }
-        *ret_from = from;
-        *ret_until = until;
-        return 0;
-}
-
 int api_device_cert_verify(X509 *cert, STACK_OF(X509) *untrusted, const char *ca_cert_pem, int64_t now,
-                           int64_t *ret_valid_from, int64_t *ret_valid_until, rp_error *err) {
+                           rp_error *err) {
         ERR_clear_error();
         _cleanup_(x509_freep) X509 *ca = NULL;
         int r = cert_from_pem(ca_cert_pem, &ca);
@@ -396,13 +378,6 @@ int api_device_cert_verify(X509 *cert, STACK_OF(X509) *untrusted, const char *ca
         if (ok == 0)
                 return rp_error_set(err, -EKEYREJECTED, "the device certificate does not verify with its tenant's "
                                     "CA: %s", X509_verify_cert_error_string(e));
-        int64_t from, until;
-        if (chain_validity(X509_STORE_CTX_get0_chain(ctx), &from, &until) < 0)
-                return rp_error_set(err, -EIO, "the device certificate could not be checked");
-        if (ret_valid_from)
-                *ret_valid_from = from;
-        if (ret_valid_until)
-                *ret_valid_until = until;
         return 0;
 }
 

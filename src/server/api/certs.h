@@ -73,13 +73,9 @@ int api_device_cert_names(X509 *cert, api_device_identity *ret, rp_error *err);
 
 /* Verifies cert (with the peer's other certificates, untrusted, may be
  * NULL) against the tenant CA in ca_cert_pem at time now, for TLS client
- * authentication. -EKEYREJECTED with OpenSSL's reason if it does not. On
- * success *ret_valid_from and *ret_valid_until (each may be NULL) get the
- * span in which every certificate of the verified chain is within its
- * validity: the same verification at any time t, valid_from <= t <
- * valid_until, has the same outcome. */
+ * authentication. -EKEYREJECTED with OpenSSL's reason if it does not. */
 int api_device_cert_verify(X509 *cert, STACK_OF(X509) *untrusted, const char *ca_cert_pem, int64_t now,
-                           int64_t *ret_valid_from, int64_t *ret_valid_until, rp_error *err);
+                           rp_error *err);
 
 /* One certificate of a manufacturer's ca_pem. */
 typedef struct api_manufacturer_cert {
