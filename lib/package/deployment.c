@@ -686,7 +686,7 @@ static int encode(const rp_deployment_doc *d, uint8_t **ret_buf, size_t *ret_len
 int rp_deployment_doc_sign(const rp_deployment_doc *d, const rp_key *key, uint8_t **ret_buf, size_t *ret_len,
                            rp_error *err) {
         _cleanup_free_ uint8_t *payload = NULL;
-        size_t payload_len;
+        size_t payload_len = 0;
         int r = encode(d, &payload, &payload_len, err);
         if (r < 0)
                 return r;
