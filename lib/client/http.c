@@ -424,6 +424,10 @@ static int perform(rp_http *h, const char *method, const char *path, const char 
         long status = 0;
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         st->status = status;
+        curl_off_t retry_after = 0;
+        if ((status == 429 || status == 503) &&
+            curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0)
+                st->retry_after = retry_after > 3600 ? 3600 : (unsigned) retry_after;
         if (status < 200 || status > 299)
                 return rp_http_refusal(h->buf, h->len, status, h->server, st, err);
         return 0;

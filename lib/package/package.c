@@ -25,17 +25,6 @@
 #define COSE_MAX_DEPTH 16
 #define COSE_MAX_ITEMS 4096
 
-struct rp_package {
-        rp_package_manifest *manifest;
-        rp_cose_sign1 *cose;
-        int fd;                       /* the package file, or -1 */
-        const uint8_t *buf;           /* the package in memory (borrowed), or NULL */
-        uint64_t size;                /* bytes in the file or buffer */
-        uint64_t image_offset;        /* first byte after the COSE item */
-        bool signature_verified;      /* the manifest is signed by a key the caller gave */
-        bool image_verified;          /* ... and the image bytes matched it */
-};
-
 const char *rp_image_type_name(rp_image_type type) {
         switch (type) {
         case RP_IMAGE_TYPE_APP:
@@ -302,12 +291,7 @@ void rp_package_free(rp_package *p) {
 
 static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err);
 
-/* Parses the COSE envelope in window (the first window_len of the file's
- * p->size bytes); with pub, checks the signature before the signed manifest
- * is parsed, so bytes nobody vouched for never reach the manifest and
- * app-manifest parsers, and marks the package's signature verified. */
-static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, const rp_key *pub,
-                          rp_error *err) {
+int rp_package_decode_envelope(rp_package *p, const uint8_t *window, size_t window_len, rp_error *err) {
         if (p->size == 0)
                 return rp_error_set(err, -EBADMSG, "empty file, not an image package");
 
@@ -339,20 +323,31 @@ static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_le
                                     printable ? "'" : "", printable ? ct : "unprintable",
                                     printable ? "'" : "", RP_PACKAGE_CONTENT_TYPE);
         }
-
-        if (pub) {
-                r = verify_cose(p->cose, pub, err);
-                if (r < 0)
-                        return r;
-                p->signature_verified = true;
-        }
-        size_t payload_len;
-        const uint8_t *payload = rp_cose_sign1_payload(p->cose, &payload_len);
-        r = rp_package_manifest_parse(payload, payload_len, &p->manifest, err);
-        if (r < 0)
-                return r;
         p->image_offset = consumed;
         return 0;
+}
+
+int rp_package_parse_manifest(rp_package *p, rp_error *err) {
+        size_t payload_len;
+        const uint8_t *payload = rp_cose_sign1_payload(p->cose, &payload_len);
+        return rp_package_manifest_parse(payload, payload_len, &p->manifest, err);
+}
+
+/* Parses the COSE envelope in window (the first window_len of the file's
+ * p->size bytes); with pub, checks the signature before the signed manifest
+ * is parsed, so bytes nobody vouched for never reach the manifest and
+ * app-manifest parsers, and marks the package's signature verified. */
+static int parse_envelope(rp_package *p, const uint8_t *window, size_t window_len, const rp_key *pub,
+                          rp_error *err) {
+        int r = rp_package_decode_envelope(p, window, window_len, err);
+        if (r < 0)
+                return r;
+        if (pub) {
+                r = rp_package_check_signature(p, &pub, 1, NULL, err);
+                if (r < 0)
+                        return r;
+        }
+        return rp_package_parse_manifest(p, err);
 }
 
 int rp_package_open_buffer(const void *buf, size_t len, rp_package **ret, rp_error *err) {
@@ -499,6 +494,62 @@ static int verify_cose(const rp_cose_sign1 *c, const rp_key *pub, rp_error *err)
                             "or the signature was modified (%s)", given, rp_error_message(&e, r));
 }
 
+int rp_package_check_signature(rp_package *p, const rp_key *const *keys, size_t n_keys, size_t *ret_index,
+                               rp_error *err) {
+        int r;
+        if (n_keys == 1) {
+                /* One key: its own failure is the message. */
+                r = verify_cose(p->cose, keys[0], err);
+                if (r < 0)
+                        return r;
+                p->signature_verified = true;
+                if (ret_index)
+                        *ret_index = 0;
+                return 0;
+        }
+
+        /* The key the package names (a hint: only a valid signature proves
+         * it), then the others. */
+        size_t kid_len, named = n_keys;
+        const uint8_t *kid = rp_cose_sign1_kid(p->cose, &kid_len);
+        char signer[2 * RP_KEY_ID_LEN + 1] = "unknown";
+        if (kid && kid_len == RP_KEY_ID_LEN) {
+                rp_hex_encode_buf(kid, kid_len, signer);
+                for (size_t i = 0; i < n_keys && named == n_keys; i++) {
+                        uint8_t id[RP_KEY_ID_LEN];
+                        rp_key_id(keys[i], id);
+                        if (memcmp(id, kid, RP_KEY_ID_LEN) == 0)
+                                named = i;
+                }
+        }
+        rp_error named_err = {0};
+        int named_r = 0;
+        for (size_t k = 0; k < n_keys; k++) {
+                /* k = 0 is the named key if there is one; the rest in order. */
+                size_t i = named == n_keys ? k : k == 0 ? named : k <= named ? k - 1 : k;
+                if (i != named && rp_key_cose_alg(keys[i]) != rp_cose_sign1_alg(p->cose))
+                        continue;
+                rp_error e = {0};
+                r = verify_cose(p->cose, keys[i], &e);
+                if (r == 0) {
+                        p->signature_verified = true;
+                        if (ret_index)
+                                *ret_index = i;
+                        return 0;
+                }
+                if (r != -EKEYREJECTED)
+                        return rp_error_set(err, r, "%s", rp_error_message(&e, r));
+                if (i == named) {
+                        named_r = r;
+                        named_err = e;
+                }
+        }
+        if (named_r < 0)
+                return rp_error_set(err, named_r, "%s", rp_error_message(&named_err, named_r));
+        return rp_error_set(err, -EKEYREJECTED, "signature not verified: the package claims signer key id %s, "
+                            "and none of the %zu keys given verifies it", signer, n_keys);
+}
+
 int rp_package_check_digest(const uint8_t want[RP_SHA256_LEN], const uint8_t got[RP_SHA256_LEN],
                             const char *why, rp_error *err) {
         if (rp_memeq_consttime(want, got, RP_SHA256_LEN))
@@ -510,10 +561,35 @@ int rp_package_check_digest(const uint8_t want[RP_SHA256_LEN], const uint8_t got
                             "the image hashes to %s)", why, w, g);
 }
 
+int rp_package_check_image_size(const rp_package *p, rp_error *err) {
+        const rp_package_manifest *m = p->manifest;
+        uint64_t have = p->size - p->image_offset;
+        if (have < m->image_size)
+                return rp_error_set(err, -EBADMSG, "truncated package: the manifest declares %ju image bytes, "
+                                    "only %ju follow it", (uintmax_t) m->image_size, (uintmax_t) have);
+        if (have > m->image_size)
+                return rp_error_set(err, -EBADMSG, "padded package: %ju unexpected bytes follow the %ju image bytes",
+                                    (uintmax_t) (have - m->image_size), (uintmax_t) m->image_size);
+        return 0;
+}
+
+int rp_package_check_image(rp_package *p, const uint8_t digest[RP_SHA256_LEN], const uint8_t *head, size_t head_len,
+                           rp_error *err) {
+        const rp_package_manifest *m = p->manifest;
+        int r = rp_package_check_digest(m->image_sha256, digest, "the image bytes were modified", err);
+        if (r < 0)
+                return r;
+        if (m->type != RP_IMAGE_TYPE_OS && !rp_erofs_has_magic(head, head_len))
+                return rp_error_set(err, -EINVAL, "the %s image is not an erofs filesystem (no superblock magic)",
+                                    rp_image_type_name(m->type));
+        p->image_verified = true;
+        return 0;
+}
+
 /* What stream_image does with each chunk: keeps the first bytes for the
  * erofs check and passes the chunk on to the caller's sink. */
 typedef struct image_walk {
-        uint8_t head[RP_EROFS_SUPER_OFFSET + 4];
+        uint8_t head[RP_PACKAGE_IMAGE_HEAD];
         size_t head_len;
         rp_chunk_sink sink;
         void *userdata;
@@ -536,17 +612,12 @@ static int walk_chunk(void *userdata, const uint8_t *buf, size_t len, rp_error *
  * magic), passing each chunk to sink (if any) as it goes. */
 static int stream_image(rp_package *p, rp_chunk_sink sink, void *userdata, rp_error *err) {
         const rp_package_manifest *m = p->manifest;
-        uint64_t have = p->size - p->image_offset;
-        if (have < m->image_size)
-                return rp_error_set(err, -EBADMSG, "truncated package: the manifest declares %ju image bytes, "
-                                    "only %ju follow it", (uintmax_t) m->image_size, (uintmax_t) have);
-        if (have > m->image_size)
-                return rp_error_set(err, -EBADMSG, "padded package: %ju unexpected bytes follow the %ju image bytes",
-                                    (uintmax_t) (have - m->image_size), (uintmax_t) m->image_size);
+        int r = rp_package_check_image_size(p, err);
+        if (r < 0)
+                return r;
 
         image_walk w = { .sink = sink, .userdata = userdata };
         uint8_t digest[RP_SHA256_LEN];
-        int r;
         if (p->buf) {
                 const uint8_t *img = p->buf + p->image_offset;
                 r = rp_sha256(img, (size_t) m->image_size, digest);
@@ -560,15 +631,7 @@ static int stream_image(rp_package *p, rp_chunk_sink sink, void *userdata, rp_er
         }
         if (r < 0)
                 return r;
-
-        r = rp_package_check_digest(m->image_sha256, digest, "the image bytes were modified", err);
-        if (r < 0)
-                return r;
-        if (m->type != RP_IMAGE_TYPE_OS && !rp_erofs_has_magic(w.head, w.head_len))
-                return rp_error_set(err, -EINVAL, "the %s image is not an erofs filesystem (no superblock magic)",
-                                    rp_image_type_name(m->type));
-        p->image_verified = true;
-        return 0;
+        return rp_package_check_image(p, digest, w.head, w.head_len, err);
 }
 
 static int verify_image(rp_package *p, rp_error *err) {
@@ -579,10 +642,9 @@ static int verify_image(rp_package *p, rp_error *err) {
 }
 
 int rp_package_verify(rp_package *p, const rp_key *pub, rp_error *err) {
-        int r = verify_cose(p->cose, pub, err);
+        int r = rp_package_check_signature(p, &pub, 1, NULL, err);
         if (r < 0)
                 return r;
-        p->signature_verified = true;
         return verify_image(p, err);
 }
 

@@ -92,6 +92,7 @@ typedef enum cli_output_kind {
         CLI_OUTPUT_EROFS,       /* an erofs image */
         CLI_OUTPUT_EVIDENCE,    /* a COSE_Sign1 that is not an image package (evidence) */
         CLI_OUTPUT_CERTIFICATE, /* a PEM file starting with a CERTIFICATE block */
+        CLI_OUTPUT_PUBLIC_KEY,  /* a PEM file starting with a PUBLIC KEY block */
 } cli_output_kind;
 
 typedef struct cli_output {
@@ -130,6 +131,12 @@ int cmd_hardware_definition(int argc, char **argv);
 int cmd_factory(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+/* rampart device report-errors (cmd-device-report.c), in cmd_device's table. */
+int cmd_device_report_errors(int argc, char **argv);
+/* The device's side of updates (cmd-device-update.c), in cmd_device's table. */
+int cmd_device_check_update(int argc, char **argv);
+int cmd_device_download(int argc, char **argv);
+int cmd_device_report_state(int argc, char **argv);
 /* rampart-server's management API (service.h) */
 int cmd_login(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);
@@ -140,5 +147,9 @@ int cmd_ca_certificate(int argc, char **argv);
 int cmd_product(int argc, char **argv);
 int cmd_device_group(int argc, char **argv);
 int cmd_release(int argc, char **argv);
+int cmd_deployment(int argc, char **argv);
+int cmd_deployment_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_attestation(int argc, char **argv);
+int cmd_signing_key(int argc, char **argv);
+int cmd_image(int argc, char **argv);

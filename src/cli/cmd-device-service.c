@@ -5,6 +5,8 @@
  * the group.) */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "core/macro.h"
 #include "service.h"
@@ -19,6 +21,10 @@ static const cli_field device_fields[] = {
         { "Last attested", "last_attested_at", CLI_FIELD_TIME },
         { "Last measurement", "last_measurement", CLI_FIELD_TEXT },
         { "Last software", "last_swversion", CLI_FIELD_TEXT },
+        { "Deployment", "deployment", CLI_FIELD_TEXT },
+        { "Reported", "reported_at", CLI_FIELD_TIME },
+        { "Reported version", "reported_doc_version", CLI_FIELD_TEXT },
+        { "Up to date", "up_to_date", CLI_FIELD_BOOL },
         {}
 };
 
@@ -28,8 +34,33 @@ static const cli_field device_columns[] = {
         { "Device group", "device_group", CLI_FIELD_TEXT },
         { "Enabled", "enabled", CLI_FIELD_BOOL },
         { "Last attested", "last_attested_at", CLI_FIELD_TIME },
+        { "Up to date", "up_to_date", CLI_FIELD_BOOL },
         {}
 };
+
+/* What the device reported it has installed. */
+static const cli_field component_columns[] = {
+        { "Component", "component_id", CLI_FIELD_TEXT },
+        { "Version", "version", CLI_FIELD_TEXT },
+        { "State", "state", CLI_FIELD_TEXT },
+        { "Digest", "digest", CLI_FIELD_TEXT },
+        { "Detail", "detail", CLI_FIELD_TEXT },
+        {}
+};
+
+/* A device: its fields, then (tables) the components it reported. */
+static int show_device(const cli_svc *s, json_t *d) {
+        if (s->fmt == CLI_FORMAT_JSON)
+                return cli_show(s, d, device_fields);
+        json_t *comps = json_incref(json_object_get(d, "components"));
+        int x = cli_show(s, d, device_fields);
+        if (x == CLI_EXIT_OK && json_array_size(comps) > 0) {
+                printf("\nReported components:\n");
+                return cli_list(s, json_pack("{s:o}", "components", comps), "components", component_columns);
+        }
+        json_decref(comps);
+        return x;
+}
 
 /* --device-group: "Product/Group" (names) or a group id. */
 static int check_group(const cli_svc *s, const char *g) {
@@ -77,7 +108,7 @@ static int device_show(cli_svc *s) {
         json_t *d = NULL;
         if (x == CLI_EXIT_OK)
                 x = cli_svc_call(s, "GET", NULL, NULL, &d, CLI_PATH(CLI_TENANT(s), "devices", s->args[0]));
-        return x != CLI_EXIT_OK ? x : cli_show(s, d, device_fields);
+        return x != CLI_EXIT_OK ? x : show_device(s, d);
 }
 
 /* PATCH the device with body (reference dropped). */
@@ -90,13 +121,25 @@ static int patch(cli_svc *s, json_t *b) {
         return x != CLI_EXIT_OK ? x : cli_show(s, d, device_fields);
 }
 
+/* --product P --device-group G, or --device-group P/G (or a group id). */
 static int device_update(cli_svc *s) {
-        const char *g = cli_svc_opt(s, "device-group");
+        const char *g = cli_svc_opt(s, "device-group"), *p = cli_svc_opt(s, "product");
         int x = cli_check_device_id(s, s->args[0]);
         if (x == CLI_EXIT_OK && !g)
-                x = cli_usage_error(s->cmd, "missing --device-group PRODUCT/GROUP");
-        if (x == CLI_EXIT_OK)
-                x = check_group(s, g);
+                x = cli_usage_error(s->cmd, "missing --device-group G (with --product P), or --device-group "
+                                    "PRODUCT/GROUP");
+        if (x != CLI_EXIT_OK)
+                return x;
+        _cleanup_free_ char *ref = NULL;
+        if (p) {
+                if (strchr(p, '/') || strchr(g, '/'))
+                        return cli_usage_error(s->cmd, "with --product P, --device-group is the group's name "
+                                               "(neither may contain '/')");
+                if (asprintf(&ref, "%s/%s", p, g) < 0)
+                        return cli_fail(-ENOMEM, NULL, NULL);
+                g = ref;
+        }
+        x = check_group(s, g);
         return x != CLI_EXIT_OK ? x : patch(s, json_pack("{s:s}", "device_group", g));
 }
 
@@ -136,7 +179,8 @@ static const cli_opt list_opts[] = {
 };
 
 static const cli_opt update_opts[] = {
-        { "device-group", "P/G", "move it to group G of product P (required)" },
+        { "product", "P", "the product of the group to move it to" },
+        { "device-group", "G", "the group (with --product), or P/G, or a group id (required)" },
         {}
 };
 
@@ -149,16 +193,21 @@ const cli_svc_cmd cli_device_service_cmds[] = {
           device_claim },
         { "list", "[--device-group P/G]", 0, 0, list_opts, CLI_SVC_TENANT,
           "List the tenant's devices",
-          "Lists the tenant's devices, or those of one device group.",
+          "Lists the tenant's devices, or those of one device group, with whether each\n"
+          "is up to date with its group's deployment (the fleet view; '-' for a device\n"
+          "that never reported).",
           device_list },
         { "show", "ID", 1, 1, NULL, CLI_SVC_TENANT,
           "Show a device",
           "Shows a device: its group, whether it is enabled, when it last attested and\n"
-          "with what software.",
+          "with what software, its group's current deployment, and what it last reported\n"
+          "having installed: the components, and whether it is up to date (it reported\n"
+          "the version of the deployment document it would get now, and no failure).",
           device_show },
-        { "update", "ID --device-group P/G", 1, 1, update_opts, CLI_SVC_TENANT,
+        { "update", "ID --product P --device-group G", 1, 1, update_opts, CLI_SVC_TENANT,
           "Move a device to a device group",
-          "Moves a device to another device group.",
+          "Moves a device to another device group (--product P --device-group G, or\n"
+          "--device-group P/G): from then on it is told that group's deployment.",
           device_update },
         { "disable", "ID", 1, 1, NULL, CLI_SVC_TENANT,
           "Disable a device: it gets no certificate",

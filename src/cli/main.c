@@ -29,8 +29,12 @@ static const cli_command groups[] = {
         { "product",             cmd_product,             "Create, list and show products" },
         { "device-group",        cmd_device_group,        "Manage device groups and their update policies" },
         { "release",             cmd_release,             "Manage the software releases devices may run" },
+        { "deployment",          cmd_deployment,          "Deploy images to device groups; history and rollback" },
+        { "deployment-key",      cmd_deployment_key,      "Download the key that signs deployment documents" },
         { "audit",               cmd_audit,               "The audit log of management changes" },
         { "attestation",         cmd_attestation,         "Devices' attestations, refusals with reasons" },
+        { "signing-key",         cmd_signing_key,         "Trust the keys the tenant's image packages are signed with" },
+        { "image",               cmd_image,               "Upload, list and show the tenant's image packages" },
 };
 
 static int help(FILE *out) {

@@ -61,6 +61,11 @@ static bool is_kind(const char *path, cli_output_kind kind) {
                 n = read_head(path, buf, sizeof begin - 1);
                 return n == sizeof begin - 1 && memcmp(buf, begin, n) == 0;
         }
+        case CLI_OUTPUT_PUBLIC_KEY: {
+                static const char begin[] = "-----BEGIN PUBLIC KEY-----";
+                n = read_head(path, buf, sizeof begin - 1);
+                return n == sizeof begin - 1 && memcmp(buf, begin, n) == 0;
+        }
         case CLI_OUTPUT_NEW:
         default:
                 return false;
@@ -79,6 +84,8 @@ static const char *kind_name(cli_output_kind kind) {
                 return "attestation evidence";
         case CLI_OUTPUT_CERTIFICATE:
                 return "a PEM certificate";
+        case CLI_OUTPUT_PUBLIC_KEY:
+                return "a PEM public key";
         default:
                 return NULL;
         }

@@ -80,7 +80,7 @@ static int help(const cli_svc *s) {
                         help_line(NULL, d->opts[i].name, d->opts[i].arg, d->opts[i].help);
                 if (d->flags & CLI_SVC_FILE_OUT) {
                         help_line("-o, ", "output", "FILE", "write it to FILE (atomically) instead of stdout");
-                        help_line(NULL, "force", NULL, "replace FILE even if it is not a PEM certificate");
+                        help_line(NULL, "force", NULL, "replace FILE even if it is not what the command writes");
                 }
         }
         printf(login ? "\nServer options (required):\n"
@@ -326,8 +326,7 @@ int cli_svc_fail(cli_svc *s, int r, const rp_error *err) {
         return cli_fail(r, err, hint);
 }
 
-int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char *query, json_t **ret,
-                 const char *const *segs) {
+char *cli_svc_path(const char *query, const char *const *segs) {
         /* /v1 and each segment, escaped. */
         _cleanup_free_ char *path = strdup("/v1");
         for (size_t i = 0; path && segs[i]; i++) {
@@ -340,6 +339,12 @@ int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char 
                 if (asprintf(&path, "%s?%s", old, query) < 0)
                         path = NULL;
         }
+        return TAKE_PTR(path);
+}
+
+int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char *query, json_t **ret,
+                 const char *const *segs) {
+        _cleanup_free_ char *path = cli_svc_path(query, segs);
         if (!path)
                 return cli_fail(-ENOMEM, NULL, NULL);
         rp_error err = {};
@@ -383,6 +388,15 @@ int cli_check_object_id(const cli_svc *s, const char *what, const char *id) {
                 return cli_usage_error(s->cmd, "'%s' is not %s id: expected 32 hex digits (as the list "
                                        "command prints)", id, what);
         for (char *p = (char *) id; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        return CLI_EXIT_OK;
+}
+
+int cli_check_id_or_hash(const cli_svc *s, const char *what, const char *hash, char *id) {
+        if (!is_hex(id, 32) && !is_hex(id, 64))
+                return cli_usage_error(s->cmd, "'%s' is not %s id (32 hex digits) or %s (64 hex digits), as the "
+                                       "list command prints them", id, what, hash);
+        for (char *p = id; *p; p++)
                 *p = (char) tolower((unsigned char) *p);
         return CLI_EXIT_OK;
 }

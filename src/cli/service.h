@@ -87,6 +87,11 @@ int cli_svc_call(cli_svc *s, const char *method, const json_t *body, const char 
                  const char *const *path);
 #define CLI_PATH(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
+/* The request path cli_svc_call sends: "/v1/SEG/SEG" (each segment
+ * escaped), then "?" and query if non-NULL. malloc'd; NULL when out of
+ * memory. For requests that are not JSON (rp_http_request on s->http). */
+char *cli_svc_path(const char *query, const char *const *segs);
+
 /* Reports a failed request r (err) with the hint that fits it. Returns
  * CLI_EXIT_FAIL. */
 int cli_svc_fail(cli_svc *s, int r, const rp_error *err);
@@ -101,6 +106,8 @@ int cli_query_add(char **q, const char *key, const char *value);
  * what was expected; CLI_EXIT_OK if fine. */
 int cli_check_device_id(const cli_svc *s, const char *id);      /* 64 hex digits; lowercased in place */
 int cli_check_object_id(const cli_svc *s, const char *what, const char *id);   /* 32 hex digits; lowercased */
+/* An id (32 hex digits) or a SHA-256 (64: hash names it, "key id"); lowercased in place. */
+int cli_check_id_or_hash(const cli_svc *s, const char *what, const char *hash, char *id);
 int cli_check_number(const cli_svc *s, const char *option, const char *v, long min, long max, long *ret);
 
 /* The device group's server commands (cmd-device-service.c), beside its

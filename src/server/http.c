@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -24,6 +25,7 @@
 #include <openssl/rand.h>
 
 #include "api/api.h"
+#include "blob/blob.h"
 #include "core/macro.h"
 #include "core/strutil.h"
 #include "log.h"
@@ -34,6 +36,8 @@
 #define SEGMENTS_MAX 16         /* path segments a route may have */
 #define QUERY_MAX 32            /* query parameters */
 #define MESSAGE_MAX 1024        /* an error message */
+#define STREAM_CHUNK (256 * 1024)       /* bytes of a blob read and queued at a time */
+#define ETAG_MAX 128
 
 typedef struct segment {
         const char *p;
@@ -72,6 +76,9 @@ struct rp_req {
         size_t reply_len;
         struct evkeyvalq reply_headers;
         char error_code[48];            /* for the log line */
+        rp_blob_reader *blob;           /* rp_reply_blob: the bytes to send */
+        char etag[ETAG_MAX];            /* and their entity tag ("" for none) */
+        bool head;                      /* a HEAD request, served as the GET route */
 };
 
 /* What the path matched. */
@@ -291,6 +298,20 @@ void rp_reply_empty(rp_req *req, int status) {
                 set_reply(req, status, NULL, NULL, 0);
 }
 
+void rp_reply_blob(rp_req *req, const char *content_type, rp_blob_reader *reader, const char *etag) {
+        if (!may_reply(req)) {
+                rp_blob_close(reader);
+                return;
+        }
+        if (etag && strlen(etag) >= sizeof req->etag) {
+                rp_log("event=bug id=%s reason=\"an entity tag longer than %d bytes was dropped\"", req->id, ETAG_MAX);
+                etag = NULL;
+        }
+        snprintf(req->etag, sizeof req->etag, "%s", etag ? etag : "");
+        req->blob = reader;
+        set_reply(req, 200, content_type, NULL, 0);
+}
+
 void rp_reply_store_error(rp_req *req, int r, const rp_error *err) {
         char q[RP_LOG_QUOTE_MAX];
         rp_log("event=store-error id=%s code=%d reason=%s", req->id, r,
@@ -365,7 +386,8 @@ static void route_request(const char *method, const char *path, match *m) {
                 if (!ok)
                         continue;
                 m->pattern = rt->path;
-                if (streq(rt->method, method)) {
+                /* HEAD is the GET route's answer without the body. */
+                if (streq(rt->method, method) || (streq(method, "HEAD") && streq(rt->method, "GET"))) {
                         m->route = rt;
                         memcpy(m->raw_params, raw, sizeof raw);
                         return;
@@ -531,6 +553,8 @@ static void req_done(rp_req *req) {
         }
         free(req->reply_body);
         evhttp_clear_headers(&req->reply_headers);
+        rp_blob_close(req->blob);
+        req->blob = NULL;
 }
 
 /* The method as a metrics label: one of a fixed set. */
@@ -547,9 +571,11 @@ static const char *reason_phrase(int status) {
                 int status;
                 const char *phrase;
         } phrases[] = {
-                { 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 400, "Bad Request" },
+                { 200, "OK" }, { 201, "Created" }, { 204, "No Content" }, { 206, "Partial Content" },
+                { 304, "Not Modified" }, { 400, "Bad Request" },
                 { 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
                 { 405, "Method Not Allowed" }, { 409, "Conflict" }, { 413, "Content Too Large" },
+                { 416, "Range Not Satisfiable" },
                 { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
                 { 500, "Internal Server Error" }, { 501, "Not Implemented" }, { 503, "Service Unavailable" },
         };
@@ -611,6 +637,283 @@ static void coalesce_output(struct bufferevent *bev) {
                 (void) evbuffer_pullup(out, -1);
 }
 
+/* --- blobs: conditions, ranges, streaming (rp_reply_blob) --- */
+
+/* The opaque part of an entity tag ("W/" dropped), for weak comparison. */
+static void etag_opaque(const char *tag, size_t len, const char **ret, size_t *ret_len) {
+        if (len >= 2 && tag[0] == 'W' && tag[1] == '/') {
+                tag += 2;
+                len -= 2;
+        }
+        *ret = tag;
+        *ret_len = len;
+}
+
+/* True if the If-None-Match list names etag (weak comparison) or is "*". */
+static bool etag_listed(const char *list, const char *etag) {
+        const char *want;
+        size_t want_len;
+        etag_opaque(etag, strlen(etag), &want, &want_len);
+        for (const char *p = list; *p; ) {
+                p += strspn(p, " \t,");
+                size_t n = strcspn(p, ",");
+                while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+                        n--;
+                if (n == 1 && p[0] == '*')
+                        return true;
+                const char *have;
+                size_t have_len;
+                etag_opaque(p, n, &have, &have_len);
+                if (have_len == want_len && memcmp(have, want, want_len) == 0)
+                        return true;
+                p += strcspn(p, ",");
+        }
+        return false;
+}
+
+/* A decimal number of at most 19 digits at *p; advances *p. */
+static bool range_number(const char **p, uint64_t *ret) {
+        size_t n = strspn(*p, "0123456789");
+        if (n == 0 || n > 19)
+                return false;
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; i++)
+                v = v * 10 + (uint64_t) ((*p)[i] - '0');
+        *p += n;
+        *ret = v;
+        return true;
+}
+
+typedef enum range_outcome {
+        RANGE_NONE,             /* no Range, or one to ignore: the whole */
+        RANGE_PART,             /* [first, last] */
+        RANGE_UNSATISFIABLE,
+} range_outcome;
+
+/* "bytes=A-B", "bytes=A-", "bytes=-N" of a size-byte blob (RFC 9110
+ * section 14.1.2). Several ranges, another unit or a malformed value are
+ * ignored, as the RFC allows. */
+static range_outcome parse_range(const char *h, uint64_t size, uint64_t *first, uint64_t *last) {
+        if (!h || strncasecmp(h, "bytes=", 6) != 0 || strchr(h, ','))
+                return RANGE_NONE;
+        const char *p = h + 6;
+        p += strspn(p, " \t");
+        uint64_t a = 0, b = 0;
+        bool has_a = *p != '-';
+        if (has_a && !range_number(&p, &a))
+                return RANGE_NONE;
+        if (*p++ != '-')
+                return RANGE_NONE;
+        bool has_b = *p >= '0' && *p <= '9';
+        if (has_b && !range_number(&p, &b))
+                return RANGE_NONE;
+        p += strspn(p, " \t");
+        if (*p || (!has_a && !has_b) || (has_a && has_b && b < a))
+                return RANGE_NONE;
+        if (!has_a) {                   /* the last b bytes */
+                if (b == 0 || size == 0)
+                        return RANGE_UNSATISFIABLE;
+                *first = b >= size ? 0 : size - b;
+                *last = size - 1;
+                return RANGE_PART;
+        }
+        if (a >= size)
+                return RANGE_UNSATISFIABLE;
+        *first = a;
+        *last = has_b && b < size ? b : size - 1;
+        return RANGE_PART;
+}
+
+/* Decides the answer to a blob reply: 304, 416, 206 or 200, and its
+ * headers. Returns true when bytes [*ret_first, *ret_first + *ret_count)
+ * are to be sent (not for HEAD, 304 or 416); the others end with req->blob
+ * closed. */
+static bool plan_blob(rp_req *req, uint64_t *ret_first, uint64_t *ret_count) {
+        uint64_t size = rp_blob_size(req->blob), first = 0, last = size ? size - 1 : 0;
+        char v[96];
+        if (req->etag[0])
+                rp_reply_header(req, "ETag", req->etag);
+        rp_reply_header(req, "Accept-Ranges", "bytes");
+
+        const char *inm = rp_req_header(req, "If-None-Match");
+        if (req->etag[0] && inm && etag_listed(inm, req->etag)) {
+                rp_blob_close(TAKE_PTR(req->blob));
+                req->status = 304;
+                req->content_type = NULL;
+                return false;
+        }
+        /* If-Range: the range applies only to the entity it names. */
+        const char *ir = rp_req_header(req, "If-Range");
+        bool range_applies = !ir || (req->etag[0] && streq(ir, req->etag) && strncmp(ir, "W/", 2) != 0);
+        range_outcome ro = range_applies ? parse_range(rp_req_header(req, "Range"), size, &first, &last)
+                                         : RANGE_NONE;
+        if (ro == RANGE_UNSATISFIABLE) {
+                rp_blob_close(TAKE_PTR(req->blob));
+                snprintf(v, sizeof v, "bytes */%ju", (uintmax_t) size);
+                rp_reply_header(req, "Content-Range", v);
+                req->replied = false;
+                reply_error(req, 416, "range_not_satisfiable", "the range starts past the end of the %ju bytes",
+                            (uintmax_t) size);
+                return false;
+        }
+        if (ro == RANGE_PART) {
+                req->status = 206;
+                snprintf(v, sizeof v, "bytes %ju-%ju/%ju", (uintmax_t) first, (uintmax_t) last, (uintmax_t) size);
+                rp_reply_header(req, "Content-Range", v);
+        }
+        uint64_t count = size ? last - first + 1 : 0;
+        snprintf(v, sizeof v, "%ju", (uintmax_t) count);
+        rp_reply_header(req, "Content-Length", v);
+        if (req->head || count == 0) {
+                rp_blob_close(TAKE_PTR(req->blob));
+                return false;
+        }
+        *ret_first = first;
+        *ret_count = count;
+        return true;
+}
+
+/* One blob answer under way: its request, the bytes left, for the log. */
+typedef struct blob_stream {
+        struct evhttp_request *evreq;
+        rp_blob_reader *reader;
+        uint64_t pos, end;
+        uint64_t count;
+        double start;
+        char id[17];
+        char remote[INET6_ADDRSTRLEN + 16];
+} blob_stream;
+
+static void stream_log(const blob_stream *s, const char *outcome, const char *reason) {
+        char q[RP_LOG_QUOTE_MAX];
+        rp_log("event=stream id=%s remote=%s outcome=%s bytes=%ju of=%ju ms=%.3f%s%s", s->id, s->remote, outcome,
+               (uintmax_t) (s->count - (s->end - s->pos)), (uintmax_t) s->count, (now_seconds() - s->start) * 1000,
+               reason ? " reason=" : "", reason ? rp_log_quote(reason, q, sizeof q) : "");
+}
+
+static void stream_free(blob_stream *s) {
+        rp_blob_close(s->reader);
+        free(s);
+}
+
+/* The connection went away before the last byte (the client closed it,
+ * stopped reading for the idle timeout, or the worker is stopping). */
+static void stream_closed(struct evhttp_connection *evcon, void *arg) {
+        blob_stream *s = arg;
+        stream_log(s, "aborted", "the connection closed");
+        rp_metrics_error("stream_aborted");
+        /* evhttp keeps a request that failed while being answered for its
+         * user to end (it leaves it otherwise, to free itself). */
+        if (!evhttp_request_get_connection(s->evreq))
+                evhttp_request_free(s->evreq);
+        stream_free(s);
+}
+
+/* Ends a stream that cannot go on (the blob could not be read): the client
+ * must not take the short answer for a whole one, so the connection is
+ * closed; stream_closed frees the rest. */
+static void stream_fail(blob_stream *s, const char *reason) {
+        stream_log(s, "failed", reason);
+        rp_metrics_error("internal");
+        struct evhttp_connection *evcon = evhttp_request_get_connection(s->evreq);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        int fd = bev ? bufferevent_getfd(bev) : -1;
+        if (fd >= 0)
+                (void) shutdown(fd, SHUT_RDWR);
+}
+
+/* Queues the next piece once the last one left (evhttp calls it when the
+ * connection's output buffer is empty), or ends the answer. */
+static void stream_next(struct evhttp_connection *evcon, void *arg) {
+        blob_stream *s = arg;
+        if (s->pos == s->end) {
+                struct evhttp_request *evreq = s->evreq;
+                evcon = evhttp_request_get_connection(evreq);
+                if (evcon)
+                        evhttp_connection_set_closecb(evcon, NULL, NULL);
+                rp_worker_streaming(evreq, false);
+                stream_log(s, "complete", NULL);
+                stream_free(s);
+                evhttp_send_reply_end(evreq);
+                return;
+        }
+        size_t n = s->end - s->pos < STREAM_CHUNK ? (size_t) (s->end - s->pos) : STREAM_CHUNK;
+        struct evbuffer *buf = evbuffer_new();
+        struct evbuffer_iovec v;
+        if (!buf || evbuffer_reserve_space(buf, (ev_ssize_t) n, &v, 1) < 1) {
+                if (buf)
+                        evbuffer_free(buf);
+                stream_fail(s, "out of memory");
+                return;
+        }
+        size_t got = 0;
+        rp_error err = {};
+        int r = rp_blob_read_at(s->reader, s->pos, v.iov_base, n, &got, &err);
+        if (r < 0 || got == 0) {
+                evbuffer_free(buf);
+                stream_fail(s, r < 0 ? rp_error_message(&err, r) : "the blob is shorter than its size");
+                return;
+        }
+        v.iov_len = got;
+        evbuffer_commit_space(buf, &v, 1);
+        s->pos += got;
+        evhttp_send_reply_chunk_with_cb(s->evreq, buf, stream_next, s);
+        evbuffer_free(buf);
+}
+
+/* Sends the status line and headers, then the bytes a piece at a time.
+ * Takes req->blob. */
+static void stream_start(rp_req *req, struct evhttp_request *evreq, uint64_t first, uint64_t count) {
+        struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+        blob_stream *s = evcon ? calloc(1, sizeof *s) : NULL;
+        if (!s) {
+                /* Nothing sent yet: an answer that says so. */
+                rp_blob_close(TAKE_PTR(req->blob));
+                req->status = 500;
+                snprintf(req->error_code, sizeof req->error_code, "internal");
+                evhttp_remove_header(evhttp_request_get_output_headers(evreq), "Content-Length");
+                evhttp_add_header(evhttp_request_get_output_headers(evreq), "Connection", "close");
+                evhttp_send_reply(evreq, 500, reason_phrase(500), NULL);
+                return;
+        }
+        *s = (blob_stream) {
+                .evreq = evreq, .reader = TAKE_PTR(req->blob), .pos = first, .end = first + count, .count = count,
+                .start = now_seconds(),
+        };
+        memcpy(s->id, req->id, sizeof s->id);
+        memcpy(s->remote, req->remote, sizeof s->remote);
+        evhttp_connection_set_closecb(evcon, stream_closed, s);
+        rp_worker_streaming(evreq, true);
+        evhttp_send_reply_start(evreq, req->status, reason_phrase(req->status));
+        stream_next(evcon, s);
+}
+
+/* rp_http_dispatch_raw's blob answer: the selected bytes as the body. */
+static void blob_to_body(rp_req *req) {
+        uint64_t first = 0, count = 0;
+        bool send = plan_blob(req, &first, &count);
+        if (!send)
+                return;
+        _cleanup_(rp_blob_closep) rp_blob_reader *r = TAKE_PTR(req->blob);
+        char *body = count <= RP_HTTP_RAW_BLOB_MAX ? malloc(count + 1) : NULL;
+        size_t have = 0;
+        while (body && have < count) {
+                size_t got = 0;
+                if (rp_blob_read_at(r, first + have, body + have, (size_t) count - have, &got, NULL) < 0 || got == 0)
+                        break;
+                have += got;
+        }
+        if (!body || have < count) {
+                free(body);
+                req->replied = false;
+                reply_error(req, 500, "internal", "the blob could not be read");
+                return;
+        }
+        body[count] = '\0';
+        req->reply_body = body;
+        req->reply_len = (size_t) count;
+}
+
 void rp_http_handle(struct evhttp_request *evreq, void *arg) {
         rp_worker *w = arg;
         double start = now_seconds();
@@ -646,6 +949,7 @@ void rp_http_handle(struct evhttp_request *evreq, void *arg) {
 
         match m;
         route_request(req.method, req.path, &m);
+        req.head = streq(req.method, "HEAD");
         unsigned retry_after = 0;
         rp_ratelimit *rl = rp_worker_ratelimit(w);
         if (req.body_len && !req.body) {
@@ -660,6 +964,9 @@ void rp_http_handle(struct evhttp_request *evreq, void *arg) {
                 serve(&req, &m, uri ? evhttp_uri_get_query(uri) : NULL);
         }
 
+        uint64_t first = 0, count = 0;
+        bool stream = req.blob && plan_blob(&req, &first, &count);
+
         struct evkeyvalq *out = evhttp_request_get_output_headers(evreq);
         if (req.content_type)
                 evhttp_add_header(out, "Content-Type", req.content_type);
@@ -670,6 +977,20 @@ void rp_http_handle(struct evhttp_request *evreq, void *arg) {
                 evhttp_add_header(out, h->key, h->value);
         if (rp_worker_stopping(w))
                 evhttp_add_header(out, "Connection", "close");
+        if (stream) {
+                stream_start(&req, evreq, first, count);
+                double seconds = now_seconds() - start;
+                log_request(&req, m.pattern, seconds);
+                rp_metrics_request(m.pattern, method_label(req.method), req.status, seconds);
+                req_done(&req);
+                return;
+        }
+        /* HEAD: what GET would send, without the body. */
+        if (req.head && req.reply_len) {
+                char n[RP_DB_INT_STRLEN];
+                evhttp_add_header(out, "Content-Length", rp_db_int((int64_t) req.reply_len, n));
+                req.reply_len = 0;
+        }
         struct evbuffer *body = req.reply_len ? evbuffer_new() : NULL;
         if (body && evbuffer_add(body, req.reply_body, req.reply_len) < 0) {
                 evbuffer_free(body);
@@ -718,6 +1039,8 @@ int rp_http_dispatch_raw(rp_server *srv, rp_db *db, const char *method, const ch
         else {
                 route_request(method, req.path, &m);
                 serve(&req, &m, evhttp_uri_get_query(u));
+                if (req.blob)
+                        blob_to_body(&req);
         }
         rp_metrics_request(m.pattern ? m.pattern : "unmatched", method_label(method), req.status,
                            now_seconds() - start);

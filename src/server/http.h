@@ -25,6 +25,7 @@
 
 typedef struct rp_req rp_req;
 typedef struct rp_server rp_server;
+typedef struct rp_blob_reader rp_blob_reader;
 
 /* Who the route requires. */
 typedef enum rp_auth {
@@ -60,6 +61,15 @@ typedef struct rp_principal {
         /* devices */
         char device_id[64 + 1];
         int64_t cert_expires_at;
+        /* What the device API's handlers need of the device's state, read
+         * by the query that authenticates it (api/auth.c): its group
+         * ("" for none) and that group's update policy and current
+         * deployment ("" for none), and the tenant counter's values the
+         * document version is made of (0 for none). */
+        char group_id[RP_DB_ID_LEN + 1];
+        char update_policy[32];
+        char deployment_id[RP_DB_ID_LEN + 1];
+        int64_t group_seq, policy_seq, deployment_seq;
 } rp_principal;
 
 /* --- the request --- */
@@ -99,6 +109,22 @@ void rp_reply_error(rp_req *req, int status, const char *code, const char *fmt, 
         __attribute__((format(printf, 4, 5)));
 void rp_reply_bytes(rp_req *req, int status, const char *content_type, const void *buf, size_t len);
 void rp_reply_empty(rp_req *req, int status);           /* 204 and the like */
+/* Answers with the bytes of reader (taken: closed when the answer is done
+ * or the connection ends), content_type, "Accept-Ranges: bytes" and etag
+ * (a quoted entity tag, "\"...\"", or NULL), honouring the request's
+ * conditions (RFC 9110): If-None-Match listing etag (or "*") gives 304;
+ * one byte range (Range: bytes=A-B, A- or -N) gives 206 with
+ * Content-Range, unless If-Range names another entity tag (or a date: there
+ * is no Last-Modified), and 416 with "Content-Range: bytes * /SIZE" when
+ * it starts past the end; several ranges or a malformed Range are ignored
+ * (200, the whole). HEAD gets the headers alone. Content-Length is always
+ * sent (no chunked encoding). The bytes go out a piece at a time as the
+ * connection drains, so a large blob is never held in memory; the request
+ * deadline does not run meanwhile, but a client that reads nothing for the
+ * idle timeout is dropped. Over rp_http_dispatch_raw the selected bytes
+ * become the body (up to RP_HTTP_RAW_BLOB_MAX). */
+void rp_reply_blob(rp_req *req, const char *content_type, rp_blob_reader *reader, const char *etag);
+#define RP_HTTP_RAW_BLOB_MAX (16 * 1024 * 1024)
 /* For a failed store call r (with err): 409 "conflict" for -EEXIST, 503
  * "store_unavailable" for -ENOTCONN/-EBUSY, 500 "internal" otherwise. The
  * store's message is logged, never sent. */

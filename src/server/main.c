@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 #include <netinet/tcp.h>
 
 #include "api/api.h"
+#include "blob/blob.h"
 #include "config.h"
 #include "core/macro.h"
 #include "log.h"
@@ -40,6 +42,7 @@
 #define LISTEN_BACKLOG 4096
 #define RATELIMIT_CLIENTS 65536         /* client addresses the rate limit remembers */
 #define FD_RESERVE 64                   /* descriptors beside connections: store, loops, logs */
+#define UPLOAD_EXPIRY_INTERVAL 3600     /* seconds between clean-ups of abandoned uploads */
 
 /* Tells systemd (Type=notify) what state the service is in, if it asked. */
 static void notify(const char *state) {
@@ -169,6 +172,24 @@ static int store_ready(const rp_server_config *cfg, const char **ret_backend, rp
         return 0;
 }
 
+/* Drops abandoned uploads (rp_api_uploads_expire) on a connection of its
+ * own. Runs in the main thread, which otherwise only waits for signals, so
+ * no request waits for it. A failure is logged and tried again next time. */
+static void expire_uploads(const rp_server_config *cfg, rp_blob_store *bs) {
+        rp_error err = {};
+        rp_db *db = NULL;
+        size_t rows = 0, staged = 0;
+        int r = rp_db_open(cfg->store, &db, &err);
+        if (r >= 0)
+                r = rp_api_uploads_expire(db, bs, (int64_t) time(NULL), &rows, &staged, &err);
+        rp_db_close(db);
+        char q[RP_LOG_QUOTE_MAX];
+        if (r < 0)
+                rp_log("event=uploads-expiry-failed reason=%s", rp_log_quote(rp_error_message(&err, r), q, sizeof q));
+        else if (rows > 0 || staged > 0)
+                rp_log("event=uploads-expired rows=%zu staged=%zu", rows, staged);
+}
+
 int main(int argc, char **argv) {
         _cleanup_(rp_config_free) rp_server_config cfg_storage = {};
         int code;
@@ -213,8 +234,11 @@ int main(int argc, char **argv) {
         rp_ratelimit *rl = NULL;
         rp_workers *workers = NULL;
         int lfd = -1;
-        r = store_ready(cfg, &backend, &err);
+        r = rp_blob_store_open(cfg->blob_store, &srv.blobs, &err);
+        if (r >= 0)
+                r = store_ready(cfg, &backend, &err);
         if (r >= 0) {
+                expire_uploads(cfg, srv.blobs);
                 raise_fd_limit(cfg);
                 if (cfg->rate > 0 && !(rl = rp_ratelimit_new(cfg->rate, cfg->burst, RATELIMIT_CLIENTS)))
                         r = rp_error_set(&err, -ENOMEM, "out of memory");
@@ -226,26 +250,37 @@ int main(int argc, char **argv) {
                 close(lfd);     /* each worker has its own copy */
         if (r < 0) {
                 rp_ratelimit_free(rl);
+                rp_blob_store_close(srv.blobs);
                 SSL_CTX_free(srv.ssl_ctx);
                 rp_tls_info_free(&tls);
                 rp_config_free(cfg);
                 return fail(&err, r);
         }
 
-        char token[4096], qd[RP_LOG_QUOTE_MAX], qt[RP_LOG_QUOTE_MAX];
+        char token[4096], qd[RP_LOG_QUOTE_MAX], qt[RP_LOG_QUOTE_MAX], qb[RP_LOG_QUOTE_MAX];
         snprintf(token, sizeof token, "%s/admin.token", cfg->data_dir);
-        rp_log("event=ready listen=%s data_dir=%s store=%s tls_ca=%s admin_token=%s workers=%u", addr,
-               rp_log_value(cfg->data_dir, qd, sizeof qd), backend,
+        rp_log("event=ready listen=%s data_dir=%s store=%s blob_store=%s tls_ca=%s admin_token=%s workers=%u", addr,
+               rp_log_value(cfg->data_dir, qd, sizeof qd), backend, rp_log_value(cfg->blob_store, qb, sizeof qb),
                tls.ca_path ? rp_log_value(tls.ca_path, qc, sizeof qc) : "none",
                access(token, F_OK) == 0 ? rp_log_value(token, qt, sizeof qt) : "none", cfg->workers);
         notify("READY=1");
 
+        /* Waits for SIGTERM or SIGINT, cleaning up uploads every hour. */
         int sig = 0;
-        while (sigwait(&mask, &sig) != 0)
-                ;
+        for (;;) {
+                struct timespec interval = { UPLOAD_EXPIRY_INTERVAL, 0 };
+                int s = sigtimedwait(&mask, NULL, &interval);
+                if (s > 0) {
+                        sig = s;
+                        break;
+                }
+                if (s < 0 && errno == EAGAIN)
+                        expire_uploads(cfg, srv.blobs);
+        }
         rp_log("event=stopping signal=%s", sig == SIGTERM ? "TERM" : "INT");
         notify("STOPPING=1");
         rp_workers_stop(workers);
+        rp_blob_store_close(srv.blobs);
         rp_ratelimit_free(rl);
         SSL_CTX_free(srv.ssl_ctx);
         rp_tls_info_free(&tls);

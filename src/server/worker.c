@@ -49,6 +49,7 @@ struct rp_conn {
         struct event deadline;
         bool in_request;        /* the deadline runs: handshake or request under way */
         bool partial;           /* bytes of a request arrived, the request is not whole yet */
+        bool streaming;         /* an answer is being streamed: no deadline, a write timeout */
         rp_conn *prev, *next;   /* the worker's connections */
 };
 
@@ -173,23 +174,57 @@ static void input_changed(struct evbuffer *buf, const struct evbuffer_cb_info *i
         if (info->n_added == 0)
                 return;
         c->partial = true;
-        if (c->in_request)
+        if (c->in_request || c->streaming)
                 return;
         c->in_request = true;
         event_add(&c->deadline, &c->w->pool->request_timeout);
 }
 
+static rp_conn *conn_of(struct evhttp_request *evreq);
+
 void rp_worker_request_read(struct evhttp_request *evreq) {
-        struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
-        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
-        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-        rp_conn *c = ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+        rp_conn *c = conn_of(evreq);
         if (!c)
                 return;
+        struct bufferevent *bev = c->bev;
         event_del(&c->deadline);
         c->in_request = c->partial = false;
         /* Pipelined bytes of the next request are already here. */
         if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) {
+                c->in_request = c->partial = true;
+                event_add(&c->deadline, &c->w->pool->request_timeout);
+        }
+}
+
+/* The rp_conn of evreq's connection, or NULL. */
+static rp_conn *conn_of(struct evhttp_request *evreq) {
+        struct evhttp_connection *evcon = evhttp_request_get_connection(evreq);
+        struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+        SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+        return ssl ? SSL_get_ex_data(ssl, conn_index) : NULL;
+}
+
+void rp_worker_streaming(struct evhttp_request *evreq, bool on) {
+        rp_conn *c = conn_of(evreq);
+        if (!c || c->streaming == on)
+                return;
+        const rp_server_config *cfg = &c->w->pool->srv->cfg;
+        struct timeval idle = { (time_t) cfg->idle_timeout, 0 };
+        c->streaming = on;
+        if (on) {
+                event_del(&c->deadline);
+                c->in_request = false;
+                /* Progress is what counts: no read timeout (a download
+                 * sends nothing), a write timeout for a client that stops
+                 * reading; and what it sends meanwhile (the next request)
+                 * waits, bounded, in the input buffer. */
+                bufferevent_set_timeouts(c->bev, NULL, &idle);
+                bufferevent_setwatermark(c->bev, EV_READ, 0, cfg->max_header);
+                return;
+        }
+        bufferevent_set_timeouts(c->bev, &idle, &idle);
+        bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0) {
                 c->in_request = c->partial = true;
                 event_add(&c->deadline, &c->w->pool->request_timeout);
         }

@@ -39,6 +39,12 @@ bool rp_worker_stopping(const rp_worker *w);
 /* The request on evreq's connection was read whole: its deadline is over
  * (the next request's starts with its first byte). */
 void rp_worker_request_read(struct evhttp_request *evreq);
+/* evreq's answer is being streamed (on) or is done (off). While it is, the
+ * connection has no request deadline and no read timeout, only a write
+ * timeout of --idle-timeout (a client that stops reading is dropped, one
+ * that keeps reading may take as long as it needs), and reads at most
+ * --max-header bytes ahead (a next request waits). */
+void rp_worker_streaming(struct evhttp_request *evreq, bool on);
 
 /* evhttp's callback for every complete request (http.c); arg is the rp_worker. */
 void rp_http_handle(struct evhttp_request *evreq, void *arg);

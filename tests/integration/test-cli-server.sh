@@ -354,8 +354,8 @@ expect_json "device claim again json" id="$DEV" tenant=acme
 expect_fail "device claim: bad group" 2 "--device-group: expected PRODUCT/GROUP" "$RAMPART" device claim "$DEV" --device-group x
 expect_fail "device claim: unknown group" 1 "server refused: " "$RAMPART" device claim "$DEV" --device-group widget/Nope
 expect_ok "device list" "$RAMPART" device list
-expect_out "device list: header" "^ID +PRODUCT +DEVICE GROUP +ENABLED +LAST ATTESTED$"
-expect_out "device list: the device" "^$DEV +widget +widget/Development +yes +-$"
+expect_out "device list: header" "^ID +PRODUCT +DEVICE GROUP +ENABLED +LAST ATTESTED +UP TO DATE$"
+expect_out "device list: the device" "^$DEV +widget +widget/Development +yes +- +-$"
 expect_ok "device list --device-group" "$RAMPART" device list --device-group widget/Development -o json
 expect_json "device list --device-group json" devices.#=1 devices.0.id="$DEV"
 expect_ok "device list: another group" "$RAMPART" device list --device-group widget/Production -o json

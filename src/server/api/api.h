@@ -22,6 +22,16 @@ bool rp_api_authenticate(rp_req *req, rp_auth auth);
  * servers start together on one store. api/users.c. */
 int rp_api_bootstrap(rp_db *db, const char *data_dir, bool *ret_created, rp_error *err);
 
+typedef struct rp_blob_store rp_blob_store;
+
+/* Drops abandoned uploads: the rows whose expires_at is before now with
+ * their staging objects, then staging objects that have no row and were
+ * not touched for ten minutes. rampart-server calls it at start and
+ * hourly. *ret_rows and *ret_staged (may be NULL) count what went.
+ * api/images.c. */
+int rp_api_uploads_expire(rp_db *db, rp_blob_store *bs, int64_t now, size_t *ret_rows, size_t *ret_staged,
+                          rp_error *err);
+
 /* Handlers, by file. */
 /* health.c */
 void rp_api_healthz(rp_req *req);

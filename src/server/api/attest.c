@@ -31,6 +31,7 @@
 #include "api/cache.h"
 #include "api/certs.h"
 #include "api/common.h"
+#include "api/deploy.h"
 #include "core/cose_internal.h"
 #include "core/macro.h"
 #include "core/openssl_cleanup.h"
@@ -539,6 +540,17 @@ void rp_api_attest(rp_req *req) {
                         return;
                 }
         }
+        /* 10. The key the device will check its deployment documents
+         * with (made on the tenant's first use, then from the worker's
+         * cache), before anything is recorded. */
+        const api_deployment_key *dk = NULL;
+        if (!x.refusal) {
+                r = api_deployment_key_get(db, a.tenant_id, &dk, &err);
+                if (r < 0) {
+                        api_reply_store(req, r, &err);
+                        return;
+                }
+        }
         r = rp_db_transact(db, outcome_tx_run, &x, &err);
         if (r < 0) {
                 api_reply_store(req, r, &err);
@@ -550,13 +562,14 @@ void rp_api_attest(rp_req *req) {
         }
         /* Accepted: no refusal of steps 7-8 (the transaction records
          * those), so the certificate was made. */
-        RP_INVARIANT(ca && cert);
+        RP_INVARIANT(ca && cert && dk);
         rp_metrics_attestation("accepted", NULL);
         rp_metrics_certificate_issued();
         log_outcome(&a, "accepted", NULL, serial);
-        rp_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "device_id", a.device_id, "tenant",
-                                          t.name, "tenant_id", a.tenant_id, "certificate", cert, "ca_certificate",
-                                          ca->cert_pem, "expires_at", (json_int_t) x.not_after, "serial", serial));
+        rp_reply_json(req, 200, json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:s}", "device_id", a.device_id,
+                                          "tenant", t.name, "tenant_id", a.tenant_id, "certificate", cert,
+                                          "ca_certificate", ca->cert_pem, "expires_at", (json_int_t) x.not_after,
+                                          "serial", serial, "deployment_key", dk->public_pem));
 }
 
 /* --- GET /v1/device/self (mTLS: auth.c checked the certificate) --- */

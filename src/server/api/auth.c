@@ -2,7 +2,9 @@
 /* Who is calling (api.h, rp_api_authenticate): an API token's user, or a
  * device with a certificate from its tenant's CA. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
@@ -91,6 +93,75 @@ static bool device_refused(rp_req *req, int status, const char *message) {
         return false;
 }
 
+/* A device certificate verified on this connection: the next requests on
+ * it skip the chain check while the certificate and the tenant CA are the
+ * same and it is still valid, for at most VERIFIED_PERIOD seconds (after
+ * which it is checked again, so a CA's own expiry is seen). The rest (the
+ * device claimed by that tenant and enabled) is read for every request. */
+#define VERIFIED_PERIOD 300
+
+typedef struct verified {
+        X509 *cert;             /* a reference to the certificate verified */
+        char *ca_pem;           /* the tenant CA it was verified with */
+        int64_t until;
+} verified;
+
+static int verified_index = -1;
+static pthread_once_t verified_once = PTHREAD_ONCE_INIT;
+
+static void verified_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp) {
+        verified *v = ptr;
+        if (!v)
+                return;
+        X509_free(v->cert);
+        free(v->ca_pem);
+        free(v);
+}
+
+static void make_verified_index(void) {
+        verified_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, verified_free);
+}
+
+static bool verified_before(SSL *ssl, X509 *cert, const char *ca_pem, int64_t now) {
+        verified *v = verified_index >= 0 ? SSL_get_ex_data(ssl, verified_index) : NULL;
+        return v && now < v->until && X509_cmp(v->cert, cert) == 0 && streq(v->ca_pem, ca_pem);
+}
+
+/* Remembers the verification (nothing if memory runs out: the next request
+ * verifies again). */
+static void remember_verified(SSL *ssl, X509 *cert, const char *ca_pem, int64_t now, int64_t not_after) {
+        if (pthread_once(&verified_once, make_verified_index) != 0 || verified_index < 0)
+                return;
+        verified *v = SSL_get_ex_data(ssl, verified_index);
+        if (!v) {
+                v = calloc(1, sizeof *v);
+                if (!v || SSL_set_ex_data(ssl, verified_index, v) != 1) {
+                        free(v);
+                        return;
+                }
+        }
+        char *copy = strdup(ca_pem);
+        if (!copy || X509_up_ref(cert) != 1) {
+                free(copy);
+                return;
+        }
+        X509_free(v->cert);
+        free(v->ca_pem);
+        v->cert = cert;
+        v->ca_pem = copy;
+        v->until = not_after < now + VERIFIED_PERIOD ? not_after : now + VERIFIED_PERIOD;
+}
+
+/* One query for all a device route needs to know: the tenant CA, whether
+ * the device is claimed by that tenant and enabled, and its update state
+ * (rp_principal): what GET /v1/device/deployment answers from. */
+#define DEVICE_QUERY                                                                                          \
+        "SELECT t.ca_cert_pem, d.enabled, d.device_group_id, d.group_seq, g.update_policy, g.policy_seq, "       \
+        "g.current_deployment_id, dep.seq FROM tenants t "                                                   \
+        "LEFT JOIN devices d ON d.id = $1 AND d.tenant_id = t.id "                                            \
+        "LEFT JOIN device_groups g ON g.id = d.device_group_id "                                              \
+        "LEFT JOIN deployments dep ON dep.id = g.current_deployment_id WHERE t.id = $2"
+
 static bool authenticate_device(rp_req *req) {
         SSL *ssl = rp_req_ssl(req);
         X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
@@ -106,40 +177,45 @@ static bool authenticate_device(rp_req *req) {
 
         rp_db *db = rp_req_db(req);
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
-        r = rp_db_queryv(db, &res, &err, "SELECT ca_cert_pem FROM tenants WHERE id = $1", id.tenant_id, NULL);
+        r = rp_db_queryv(db, &res, &err, DEVICE_QUERY, id.device_id, id.tenant_id, NULL);
         if (r < 0) {
                 api_reply_store(req, r, &err);
                 return false;
         }
         if (res->n_rows != 1)
                 return device_refused(req, 401, "the device certificate names a tenant this service does not have");
-        /* The server side's peer chain holds the certificates after the leaf. */
-        r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), rp_db_result_get(res, 0, 0), api_now(),
-                                   &err);
-        if (r == -ENOMEM || r == -EIO) {
-                rp_reply_error(req, 500, "internal", "the device certificate could not be checked");
-                return false;
+        const char *ca_pem = rp_db_result_get(res, 0, 0);
+        int64_t now = api_now();
+        if (!ca_pem || !verified_before(ssl, cert, ca_pem, now)) {
+                /* The server side's peer chain holds the certificates after the leaf. */
+                r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), ca_pem, now, &err);
+                if (r == -ENOMEM || r == -EIO) {
+                        rp_reply_error(req, 500, "internal", "the device certificate could not be checked");
+                        return false;
+                }
+                if (r < 0)
+                        return device_refused(req, 401, rp_error_message(&err, r));
+                remember_verified(ssl, cert, ca_pem, now, id.not_after);
         }
-        if (r < 0)
-                return device_refused(req, 401, rp_error_message(&err, r));
-
-        rp_db_result_free(TAKE_PTR(res));
-        r = rp_db_queryv(db, &res, &err, "SELECT enabled FROM devices WHERE id = $1 AND tenant_id = $2",
-                         id.device_id, id.tenant_id, NULL);
-        if (r < 0) {
-                api_reply_store(req, r, &err);
-                return false;
-        }
-        if (res->n_rows != 1)
+        if (!rp_db_result_get(res, 0, 1))
                 return device_refused(req, 403, "the device is not claimed by the tenant that issued its "
                                       "certificate");
-        if (rp_db_result_int(res, 0, 0, 0) == 0)
+        if (rp_db_result_int(res, 0, 1, 0) == 0)
                 return device_refused(req, 403, "the device is disabled in its tenant");
 
         rp_principal *p = rp_req_principal(req);
-        *p = (rp_principal) { .kind = RP_PRINCIPAL_DEVICE, .cert_expires_at = id.not_after };
+        *p = (rp_principal) {
+                .kind = RP_PRINCIPAL_DEVICE, .cert_expires_at = id.not_after,
+                .group_seq = rp_db_result_int(res, 0, 3, 0), .policy_seq = rp_db_result_int(res, 0, 5, 0),
+                .deployment_seq = rp_db_result_int(res, 0, 7, 0),
+        };
         memcpy(p->tenant_id, id.tenant_id, sizeof p->tenant_id);
         memcpy(p->device_id, id.device_id, sizeof p->device_id);
+        const char *group = rp_db_result_get(res, 0, 2), *policy = rp_db_result_get(res, 0, 4);
+        const char *deployment = rp_db_result_get(res, 0, 6);
+        snprintf(p->group_id, sizeof p->group_id, "%s", group ? group : "");
+        snprintf(p->update_policy, sizeof p->update_policy, "%s", policy ? policy : "");
+        snprintf(p->deployment_id, sizeof p->deployment_id, "%s", deployment && group ? deployment : "");
         return true;
 }
 

@@ -9,23 +9,44 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/deploy.h"
 #include "core/macro.h"
 
+/* Columns 10-16: what the device last reported, and what it would be told
+ * now (its document's version is the largest of the three counter values;
+ * deploy.h). */
 #define DEVICE_COLUMNS "d.id, t.name, p.name, g.name, d.enabled, d.claimed_at, d.last_attested_at, " \
-                       "d.last_measurement, d.last_swversion, d.device_group_id"
+                       "d.last_measurement, d.last_swversion, d.device_group_id, " \
+                       "d.reported_at, d.reported_doc_version, g.current_deployment_id, dep.seq, g.policy_seq, " \
+                       "d.group_seq, (SELECT COUNT(*) FROM device_components c WHERE c.device_id = d.id AND " \
+                       "c.tenant_id = d.tenant_id AND c.state = 'failed')"
 #define DEVICE_FROM "devices d JOIN tenants t ON t.id = d.tenant_id " \
                     "LEFT JOIN device_groups g ON g.id = d.device_group_id " \
-                    "LEFT JOIN products p ON p.id = g.product_id"
+                    "LEFT JOIN products p ON p.id = g.product_id " \
+                    "LEFT JOIN deployments dep ON dep.id = g.current_deployment_id"
 /* How often a claim looks again when the device was released between its
  * insert and its look at who has it. */
 #define CLAIM_TRIES 3
+
+/* Whether the device reported being on what it would be told now: its
+ * reported document version is the current one (or later) and no component
+ * failed. null before its first report. */
+static json_t *up_to_date(const rp_db_result *res, size_t row) {
+        if (!rp_db_result_get(res, row, 10))
+                return json_null();
+        const char *reported = rp_db_result_get(res, row, 11);
+        int64_t current = api_doc_version(rp_db_result_int(res, row, 13, 0), rp_db_result_int(res, row, 14, 0),
+                                          rp_db_result_int(res, row, 15, 0));
+        return json_boolean(reported && rp_db_result_int(res, row, 11, -1) >= current &&
+                            rp_db_result_int(res, row, 16, 0) == 0);
+}
 
 static json_t *device_json(const rp_db_result *res, size_t row) {
         const char *product = rp_db_result_get(res, row, 2), *group = rp_db_result_get(res, row, 3);
         _cleanup_free_ char *ref = NULL;
         if (product && group && asprintf(&ref, "%s/%s", product, group) < 0)
                 return NULL;
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+        json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                          "id", api_json_text(rp_db_result_get(res, row, 0)),
                          "tenant", api_json_text(rp_db_result_get(res, row, 1)),
                          "product", api_json_text(product),
@@ -36,6 +57,43 @@ static json_t *device_json(const rp_db_result *res, size_t row) {
                          "last_attested_at", api_json_int(rp_db_result_get(res, row, 6)),
                          "last_measurement", api_json_text(rp_db_result_get(res, row, 7)),
                          "last_swversion", api_json_text(rp_db_result_get(res, row, 8)));
+        if (j && (json_object_set_new(j, "deployment", api_json_text(group ? rp_db_result_get(res, row, 12) : NULL)) < 0 ||
+                  json_object_set_new(j, "reported_at", api_json_int(rp_db_result_get(res, row, 10))) < 0 ||
+                  json_object_set_new(j, "reported_doc_version", api_json_int(rp_db_result_get(res, row, 11))) < 0 ||
+                  json_object_set_new(j, "up_to_date", up_to_date(res, row)) < 0)) {
+                json_decref(j);
+                j = NULL;
+        }
+        return j;
+}
+
+static const api_field component_fields[] = {
+        { "component_id", API_FIELD_TEXT },
+        { "version", API_FIELD_INT },
+        { "digest", API_FIELD_TEXT },
+        { "state", API_FIELD_TEXT },
+        { "detail", API_FIELD_TEXT },
+        { "reported_at", API_FIELD_INT },
+        {},
+};
+
+/* The device (row 0 of res) with the components it reported. */
+static json_t *device_full_json(rp_db *db, const rp_db_result *res, const char *tenant_id, rp_error *err) {
+        _cleanup_(rp_db_result_freep) rp_db_result *comps = NULL;
+        int r = rp_db_queryv(db, &comps, err, "SELECT component_id, version, digest, state, detail, reported_at FROM "
+                             "device_components WHERE device_id = $1 AND tenant_id = $2 ORDER BY component_id",
+                             rp_db_result_get(res, 0, 0), tenant_id, NULL);
+        if (r < 0)
+                return NULL;
+        json_t *j = device_json(res, 0);
+        json_t *list = api_rows_json_fields("components", comps, component_fields);
+        if (!j || !list || json_object_set(j, "components", json_object_get(list, "components")) < 0) {
+                json_decref(j);
+                j = NULL;
+                rp_error_set(err, -ENOMEM, "out of memory");
+        }
+        json_decref(list);
+        return j;
 }
 
 static void reply_device(rp_req *req, int status, const char *tenant_id, const char *id) {
@@ -43,12 +101,20 @@ static void reply_device(rp_req *req, int status, const char *tenant_id, const c
         _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         int r = rp_db_queryv(rp_req_db(req), &res, &err, "SELECT " DEVICE_COLUMNS " FROM " DEVICE_FROM
                              " WHERE d.id = $1 AND d.tenant_id = $2", id, tenant_id, NULL);
-        if (r < 0)
+        if (r < 0) {
                 api_reply_store(req, r, &err);
-        else if (res->n_rows != 1)
+                return;
+        }
+        if (res->n_rows != 1) {
                 api_reply_not_found(req, "device", id);
-        else
-                rp_reply_json(req, status, device_json(res, 0));
+                return;
+        }
+        json_t *j = device_full_json(rp_req_db(req), res, tenant_id, &err);
+        if (!j) {
+                api_reply_store(req, err.code ? err.code : -ENOMEM, &err);
+                return;
+        }
+        rp_reply_json(req, status, j);
 }
 
 /* A device group reference of tenant t, from field (for messages):
@@ -120,6 +186,16 @@ static int device_claim_tx(rp_db *db, void *userdata, rp_error *err) {
                         return r;
                 if (res->changes == 1) {
                         c->outcome = CLAIM_NEW;
+                        /* What the device is told starts from a version above
+                         * any it was told in this tenant before (deploy.h). */
+                        int64_t seq;
+                        char seq_s[RP_DB_INT_STRLEN];
+                        r = api_doc_seq_next(db, c->tenant_id, &seq, err);
+                        if (r >= 0)
+                                r = rp_db_queryv(db, NULL, err, "UPDATE devices SET group_seq = $1 WHERE id = $2 AND "
+                                                 "tenant_id = $3", rp_db_int(seq, seq_s), c->id, c->tenant_id, NULL);
+                        if (r < 0)
+                                return r;
                         _cleanup_(json_decrefp) json_t *detail = json_pack("{s:s, s:o}", "device_id", c->id,
                                                                            "device_group", api_json_text(c->group_ref));
                         if (!detail)
@@ -232,9 +308,16 @@ static int device_update_tx(rp_db *db, void *userdata, rp_error *err) {
         if (r < 0 || res->n_rows != 1)
                 return r;
         u->found = true;
+        /* A move changes what the device is told: the next counter value
+         * (deploy.h). */
+        int64_t seq = 0;
+        char seq_s[RP_DB_INT_STRLEN];
         if (u->set_group)
-                r = rp_db_queryv(db, NULL, err, "UPDATE devices SET device_group_id = $1 WHERE id = $2 AND "
-                                 "tenant_id = $3", u->group_id ? u->group_id : RP_DB_NULL, u->id, u->tenant_id, NULL);
+                r = api_doc_seq_next(db, u->tenant_id, &seq, err);
+        if (r >= 0 && u->set_group)
+                r = rp_db_queryv(db, NULL, err, "UPDATE devices SET device_group_id = $1, group_seq = $2 WHERE id = $3 "
+                                 "AND tenant_id = $4", u->group_id ? u->group_id : RP_DB_NULL, rp_db_int(seq, seq_s),
+                                 u->id, u->tenant_id, NULL);
         if (r >= 0 && u->set_enabled)
                 r = rp_db_queryv(db, NULL, err, "UPDATE devices SET enabled = $1 WHERE id = $2 AND tenant_id = $3",
                                  u->enabled ? "1" : "0", u->id, u->tenant_id, NULL);
@@ -300,6 +383,11 @@ static int device_release_tx(rp_db *db, void *userdata, rp_error *err) {
         if (r < 0 || res->changes == 0)
                 return r;
         d->released = true;
+        /* What it reported goes with it. */
+        r = rp_db_queryv(db, NULL, err, "DELETE FROM device_components WHERE device_id = $1 AND tenant_id = $2", d->id,
+                         d->tenant_id, NULL);
+        if (r < 0)
+                return r;
         char target[API_DEVICE_ID_LEN + 8];
         snprintf(target, sizeof target, "device %s", d->id);
         return api_audit(db, &d->actor, d->tenant_id, "device.release", target, NULL, err);

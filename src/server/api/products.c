@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "api/common.h"
+#include "api/deploy.h"
 #include "core/macro.h"
 
 #define PRODUCT_COLUMNS "id, name, description, created_at"
@@ -344,9 +345,20 @@ static int group_update_tx(rp_db *db, void *userdata, rp_error *err) {
         if (g->description)
                 r = rp_db_queryv(db, NULL, err, "UPDATE device_groups SET description = $1 WHERE id = $2",
                                  g->description, g->id, NULL);
+        /* A policy change changes what the group's devices are told: it
+         * takes the tenant counter's next value (deploy.h); setting the
+         * policy the group has changes nothing. */
+        _cleanup_(rp_db_result_freep) rp_db_result *res = NULL;
         if (r >= 0 && g->policy)
-                r = rp_db_queryv(db, NULL, err, "UPDATE device_groups SET update_policy = $1 WHERE id = $2",
-                                 g->policy, g->id, NULL);
+                r = rp_db_queryv(db, &res, err, "SELECT update_policy FROM device_groups WHERE id = $1", g->id, NULL);
+        if (r >= 0 && g->policy && res->n_rows == 1 && !streq(rp_db_result_get(res, 0, 0), g->policy)) {
+                int64_t seq;
+                char seq_s[RP_DB_INT_STRLEN];
+                r = api_doc_seq_next(db, g->tenant_id, &seq, err);
+                if (r >= 0)
+                        r = rp_db_queryv(db, NULL, err, "UPDATE device_groups SET update_policy = $1, policy_seq = $2 "
+                                         "WHERE id = $3", g->policy, rp_db_int(seq, seq_s), g->id, NULL);
+        }
         if (r < 0)
                 return r;
         _cleanup_(json_decrefp) json_t *detail = json_object();

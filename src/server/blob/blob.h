@@ -87,6 +87,12 @@ struct rp_blob_reader {
         const rp_blob_reader_ops *ops;
 };
 
+/* Every backend's store begins with this, so the wrappers find its
+ * functions. */
+struct rp_blob_store {
+        const rp_blob_backend *backend;
+};
+
 extern const rp_blob_backend rp_blob_backend_dir;
 
 /* The store named by spec, "dir:/path" (or a plain path, meaning dir:);
@@ -132,3 +138,6 @@ static inline void rp_blob_closep(rp_blob_reader **r) {
 
 /* True if s is a blob name: exactly 64 lowercase hex digits. */
 bool rp_blob_name_valid(const char *s);
+/* True if s is an upload id: 1 to RP_BLOB_UPLOAD_ID_MAX lowercase hex
+ * digits. Every function refuses (-EINVAL) names and ids that are not. */
+bool rp_blob_upload_id_valid(const char *s);
