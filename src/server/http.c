@@ -626,6 +626,17 @@ static void log_request(const rp_req *req, const char *route, double seconds) {
                req->error_code[0] ? " error=" : "", req->error_code);
 }
 
+/* evhttp leaves an answer's head and its body in separate buffer chains,
+ * and bufferevent_openssl makes a TLS record, and a write(2), of each
+ * chain. The output is only written once the loop comes back to the
+ * socket, so a small answer is made one chain here: one record, one write. */
+#define COALESCE_MAX (16 * 1024)        /* a TLS record's payload */
+static void coalesce_output(struct bufferevent *bev) {
+        struct evbuffer *out = bufferevent_get_output(bev);
+        if (evbuffer_get_length(out) <= COALESCE_MAX)
+                (void) evbuffer_pullup(out, -1);
+}
+
 /* --- blobs: conditions, ranges, streaming (rp_reply_blob) --- */
 
 /* The opaque part of an entity tag ("W/" dropped), for weak comparison. */
@@ -992,6 +1003,7 @@ void rp_http_handle(struct evhttp_request *evreq, void *arg) {
         evhttp_send_reply(evreq, req.status, reason_phrase(req.status), body);
         if (body)
                 evbuffer_free(body);
+        coalesce_output(bev);
 
         double seconds = now_seconds() - start;
         const char *route = m.pattern ? m.pattern : "unmatched";
