@@ -11,6 +11,7 @@
 #include "core/macro.h"
 #include "core/openssl_cleanup.h"
 #include "core/strutil.h"
+#include "rampart/crypto.h"
 #include "rampart/evidence.h"
 #include "secmon/provider.h"
 
@@ -23,6 +24,7 @@ void rp_attest_result_clear(rp_attest_result *r) {
         free(r->tenant);
         free(r->certificate_pem);
         free(r->ca_certificate_pem);
+        free(r->deployment_key_pem);
         *r = (rp_attest_result) {};
 }
 
@@ -99,6 +101,22 @@ static int check_answer(const json_t *j, const char *device_id, EVP_PKEY *alias,
         if (!ca_key || X509_verify(cert, ca_key) != 1)
                 return rp_error_set(err, -EKEYREJECTED, "the server's device certificate is not signed by the "
                                     "tenant CA certificate that came with it");
+        /* The deployment key (docs/api.md): optional, since servers before
+         * issue 8 send none; when present, a public key rampart can use. */
+        json_t *dk = json_object_get(j, "deployment_key");
+        if (dk) {
+                const char *pem = json_string_value(dk);
+                size_t n = pem ? strnlen(pem, CERT_PEM_MAX + 1) : 0;
+                _cleanup_(rp_key_freep) rp_key *key = NULL;
+                r = pem && n <= CERT_PEM_MAX ? rp_key_from_pem(pem, n, false, &key, NULL) : -EBADMSG;
+                if (r == -ENOMEM)
+                        return rp_error_set(err, r, "out of memory");
+                if (r < 0)
+                        return rp_error_set(err, -EBADMSG, "the answer to POST /v1/attest: \"deployment_key\" is "
+                                            "not a PEM public key (ES256 or Ed25519)");
+                if (!(res->deployment_key_pem = strndup(pem, n)))
+                        return rp_error_set(err, -ENOMEM, "out of memory");
+        }
         memcpy(res->device_id, device_id, sizeof res->device_id);
         res->expires_at = json_integer_value(exp);
         return 0;

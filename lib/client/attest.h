@@ -22,6 +22,8 @@ typedef struct rp_attest_result {
         char *certificate_pem;          /* the device certificate */
         char *ca_certificate_pem;       /* the tenant CA that issued it */
         int64_t expires_at;             /* seconds since the epoch */
+        char *deployment_key_pem;       /* the tenant's deployment public key (PEM), or
+                                         * NULL when the answer had none */
 } rp_attest_result;
 
 /* Frees what r holds and zeroes it; safe on a zeroed result. */
@@ -42,7 +44,8 @@ int rp_attest(rp_http *h, rp_secmon *sm, rp_attest_result *ret, rp_http_status *
 /* The check rp_attest makes of the answer to POST /v1/attest, for device
  * device_id (64 hex digits) whose Alias public key is alias: -EBADMSG if it
  * is not an object with "device_id" (this device's), "tenant",
- * "certificate", "ca_certificate" (PEM) and the integer "expires_at";
+ * "certificate", "ca_certificate" (PEM) and the integer "expires_at", or if
+ * its optional "deployment_key" is not a PEM public key (ES256 or Ed25519);
  * -EKEYREJECTED if the certificate is not for alias or not signed by the CA
  * certificate. *ret is filled only on success. For rp_attest and the fuzz
  * target. */

@@ -50,6 +50,8 @@ void rp_http_free(rp_http *h) {
         free(h->server);
         free(h->ca_file);
         wipe_free(h->auth_header);
+        if (h->buf)
+                OPENSSL_cleanse(h->buf, h->cap);
         free(h->buf);
         free(h);
 }
@@ -131,9 +133,16 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata) {
                 size_t cap = h->cap ? h->cap : 4096;
                 while (cap < h->len + n + 1)
                         cap *= 2;
-                char *b = realloc(h->buf, cap);
+                /* Not realloc: answers may hold secrets (a new token), so
+                 * the old buffer is wiped before it is freed. */
+                char *b = malloc(cap);
                 if (!b)
                         return 0;
+                if (h->buf) {
+                        memcpy(b, h->buf, h->len);
+                        OPENSSL_cleanse(h->buf, h->cap);
+                        free(h->buf);
+                }
                 h->buf = b;
                 h->cap = cap;
         }
@@ -399,9 +408,9 @@ static int perform(rp_http *h, const char *method, const char *path, const char 
                 return rp_error_set(err, -ENOMEM, "out of memory (setting up the request)");
         }
 
-        h->len = 0;
         if (h->buf)
-                h->buf[0] = '\0';
+                OPENSSL_cleanse(h->buf, h->len + 1);
+        h->len = 0;
         h->too_big = false;
         h->tls_r = 0;
         h->errbuf[0] = '\0';

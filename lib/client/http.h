@@ -111,3 +111,51 @@ int rp_http_refusal(const char *body, size_t len, long status, const char *serve
 
 /* The server's base URL as the client uses it (no trailing '/'). */
 const char *rp_http_server(const rp_http *h);
+
+/* Resumable downloads (download.c): the body of GET path into a part file,
+ * resumed from the bytes the file holds. What a device downloads has a
+ * known size (the signed deployment document says it): that is a hard cap,
+ * and the transfer is aborted as soon as the server sends more. A server
+ * that sends less than low_speed_limit bytes a second for low_speed_time
+ * seconds is given up on; there is no limit on the whole transfer's time.
+ * The client's connect timeout applies; its answer size limit does not. */
+#define RP_HTTP_LOW_SPEED_LIMIT_DEFAULT 1024    /* bytes per second */
+#define RP_HTTP_LOW_SPEED_TIME_DEFAULT 60       /* seconds */
+
+/* Called as bytes arrive: have of total are in the file. A non-zero return
+ * stops the download (-ECANCELED). */
+typedef int (*rp_http_progress_fn)(void *userdata, uint64_t have, uint64_t total);
+
+typedef struct rp_http_download {
+        const char *path;               /* on the server, as for rp_http_request */
+        const char *file;               /* the part file: made 0600 if missing */
+        uint64_t size;                  /* the whole body's exact size: the cap */
+        const char *etag;               /* for If-Range when resuming ("\"...\""), or NULL */
+        unsigned low_speed_limit;       /* bytes per second; 0: the default */
+        unsigned low_speed_time;        /* seconds; 0: the default */
+        rp_http_progress_fn progress;   /* or NULL */
+        void *userdata;
+} rp_http_download;
+
+/* Downloads d->path into d->file until the file holds d->size bytes, and
+ * fsyncs it. The request asks for the rest (Range: bytes=N-, with If-Range:
+ * etag when given) if the file holds N bytes, 0 < N < size; a file of
+ * size bytes is left as it is (no request); a larger one is started over.
+ * The answer: 206 must be for bytes N- of a body of size bytes; 200 is the
+ * whole body, written from 0 (the server ignored or refused the range); 416
+ * starts over from 0 once. Whatever arrives is written, so an interrupted
+ * download resumes from there next time; the caller checks the whole
+ * file's digest, which decides.
+ *
+ * Returns 0 when the file holds exactly size bytes; *ret_resumed_from (if
+ * non-NULL) gets how many bytes of the file were kept. Failures:
+ * -EFBIG "endless data" (more than size bytes, by a Content-Length, a
+ * Content-Range or the bytes themselves; nothing beyond size is written),
+ * -ETIMEDOUT "slow retrieval" (under the low speed limit), -ECONNRESET
+ * (the transfer ended early: what came is kept, run again to resume),
+ * -EBADMSG (a 206 for another range, or a body that is not size bytes),
+ * -ECANCELED (the progress function stopped it), the server's refusals
+ * as for rp_http_json, file errors (-errno). *ret_status (if non-NULL) gets
+ * the last answer's status. */
+int rp_http_download_file(rp_http *h, const rp_http_download *d, uint64_t *ret_resumed_from,
+                          rp_http_status *ret_status, rp_error *err);

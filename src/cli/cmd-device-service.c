@@ -174,6 +174,7 @@ const cli_svc_cmd cli_device_service_cmds[] = {
           "Releases a device from the tenant: it leaves its group, and another tenant may\n"
           "claim it.",
           device_release },
+        CLI_ERROR_REPORT_CMD,
 };
 
 const size_t cli_device_service_n = ELEMENTSOF(cli_device_service_cmds);

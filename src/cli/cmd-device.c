@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "client/attest.h"
 #include "client/http.h"
+#include "client/session.h"
 #include "core/fileio.h"
 #include "core/macro.h"
 #include "core/strutil.h"
@@ -64,17 +65,20 @@ static int help_attest(void) {
 }
 
 static int help_whoami(void) {
-        printf("Usage: rampart device whoami --state-dir D --server URL --ca-file F --cert CERT\n"
+        printf("Usage: rampart device whoami --state-dir D --server URL --ca-file F [--cert CERT]\n"
                "                             [-o table|json]\n\n"
                "Asks rampart-server who this device is (GET /v1/device/self) over TLS with client\n"
                "authentication: the Alias key, which signs inside rampart-secmon, and the device\n"
-               "certificate 'rampart device attest --server' wrote to CERT.\n\n"
+               "certificate 'rampart device attest --server' wrote to CERT. Without --cert, the\n"
+               "device's session in D/service/ (the certificate it keeps there, attesting first\n"
+               "when it has none that is good for this server), as 'device check-update' does.\n\n"
                "Options:\n"
                "      --state-dir D        the device's state directory (secmon at D/secmon.sock)\n"
                "      --socket PATH        secmon's socket, if not D/secmon.sock\n"
                "      --server URL         rampart-server's address, https://HOST:PORT\n"
                "      --ca-file F          the CA of the server's certificate (its DATA_DIR/tls/ca.pem)\n"
-               "      --cert CERT          the device certificate (PEM)\n"
+               "      --cert CERT          the device certificate (PEM); without it, the session's\n"
+               "                           certificate in D/service/\n"
                "  -o, --output FORMAT      table (the default) or json\n"
                "  -h, --help               show this help\n");
         return CLI_EXIT_OK;
@@ -187,9 +191,9 @@ static int parse_args(const char *cmd, device_cmd which, int argc, char **argv, 
                         return cli_usage_error(cmd, "missing --server URL (rampart-server's https://HOST:PORT)");
                 if (!a->ca_file)
                         return cli_usage_error(cmd, "missing --ca-file F (the server's DATA_DIR/tls/ca.pem)");
-                if (which == DEVICE_WHOAMI && !a->cert)
-                        return cli_usage_error(cmd, "missing --cert CERT (the certificate 'rampart device attest "
-                                               "--server' wrote)");
+                if (which == DEVICE_WHOAMI && !a->cert && !a->state_dir)
+                        return cli_usage_error(cmd, "missing --state-dir D (the session's certificate is kept "
+                                               "there), or --cert CERT");
                 if (which == DEVICE_ATTEST && !a->output)
                         return cli_usage_error(cmd, "missing -o CERT (where to write the device certificate)");
                 return -1;
@@ -395,12 +399,31 @@ static const cli_field self_fields[] = {
 /* The device certificate's PEM, read whole. */
 #define CERT_FILE_MAX (64 * 1024)
 
+/* device whoami without --cert: through the device's session. */
+static int whoami_session(const device_args *a) {
+        rp_device_session_config cfg = { .state_dir = a->state_dir, .secmon_socket = a->socket,
+                                         .server = a->server, .ca_file = a->ca_file };
+        _cleanup_(rp_device_session_freep) rp_device_session *ds = NULL;
+        rp_error err = {};
+        int r = rp_device_session_open(&cfg, &ds, NULL, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        cli_svc s = { .cmd = "device whoami", .fmt = a->fmt };
+        json_t *self = NULL;
+        r = rp_device_session_json(ds, "GET", "/v1/device/self", NULL, &self, &s.status, &err);
+        if (r < 0)
+                return cli_svc_fail(&s, r, &err);
+        return cli_show(&s, self, self_fields);
+}
+
 static int device_whoami(int argc, char **argv) {
         const char *cmd = "device whoami";
         device_args a;
         int x = parse_args(cmd, DEVICE_WHOAMI, argc, argv, &a);
         if (x >= 0)
                 return x;
+        if (!a.cert)
+                return whoami_session(&a);
         rp_error err = {};
         _cleanup_free_ uint8_t *pem = NULL;
         size_t len = 0;

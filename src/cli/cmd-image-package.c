@@ -2,6 +2,7 @@
 /* rampart image-package: pack, show, verify and extract signed image
  * packages (docs/formats.md, "Image package"). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "core/macro.h"
@@ -39,6 +41,28 @@ static int help_pack(void) {
                "The build time is $SOURCE_DATE_EPOCH when set (for reproducible builds), else now.\n"
                "mkfs.erofs comes from erofs-utils (scripts/install-deps); $RAMPART_MKFS_EROFS\n"
                "names another one.\n");
+        return CLI_EXIT_OK;
+}
+
+static int help_pack_os(void) {
+        printf("Usage: rampart image-package pack-os --image FILE --component-id GUID --name NAME --key KEY\n"
+               "                                    -o OUTPUT [OPTIONS]\n\n"
+               "Signs a manifest describing an OS image (any bytes: the device's OS update\n"
+               "mechanism decides what they are) and writes OUTPUT, an .imagepackage of type\n"
+               "os, atomically. The image is read twice: once for its digest, once while it is\n"
+               "copied; if it changed in between, nothing is written.\n\n"
+               "Options:\n"
+               "      --image FILE         the OS image\n"
+               "      --component-id GUID  the OS component's id (the same for every version)\n"
+               "      --name NAME          a name for people, e.g. rampart-os-arm64\n"
+               "      --key KEY            private signing key (PKCS#8 PEM, from 'rampart keys generate')\n"
+               "  -o, --output OUTPUT      the package to write (here -o is a path, not a format)\n"
+               "      --image-version N    the version number devices compare against rollback (default 1)\n"
+               "      --version-name TEXT  a version for people, e.g. 2026.11 (optional)\n"
+               "      --json               print the summary as JSON\n"
+               "      --force              replace OUTPUT even if it is not an image package\n"
+               "  -h, --help               show this help\n\n"
+               "The build time is $SOURCE_DATE_EPOCH when set, else now.\n");
         return CLI_EXIT_OK;
 }
 
@@ -101,14 +125,15 @@ static void format_time(uint64_t t, char *out, size_t size) {
 /* pack-application's command line. */
 typedef struct pack_args {
         const char *manifest, *dir, *key_path, *output, *version_name;
+        const char *image, *component_id, *name;        /* pack-os */
         uint64_t version;
         bool json, force;
 } pack_args;
 
 /* Parses argv into a: -1 to go on, or the exit code to end with (--help,
  * a usage error). */
-static int parse_pack_args(int argc, char **argv, pack_args *a) {
-        static const struct option opts[] = {
+static int parse_pack_args(bool os, int argc, char **argv, pack_args *a) {
+        static const struct option app_opts[] = {
                 { "manifest",      required_argument, NULL, 'm' },
                 { "dir",           required_argument, NULL, 'd' },
                 { "key",           required_argument, NULL, 'k' },
@@ -120,15 +145,41 @@ static int parse_pack_args(int argc, char **argv, pack_args *a) {
                 { "help",          no_argument,       NULL, 'h' },
                 {}
         };
-        const char *cmd = "image-package pack-application";
+        static const struct option os_opts[] = {
+                { "image",         required_argument, NULL, 'i' },
+                { "component-id",  required_argument, NULL, 'c' },
+                { "name",          required_argument, NULL, 'n' },
+                { "key",           required_argument, NULL, 'k' },
+                { "output",        required_argument, NULL, 'o' },
+                { "image-version", required_argument, NULL, 'V' },
+                { "version-name",  required_argument, NULL, 'N' },
+                { "json",          no_argument,       NULL, 'j' },
+                { "force",         no_argument,       NULL, 'f' },
+                { "help",          no_argument,       NULL, 'h' },
+                {}
+        };
+        const char *cmd = os ? "image-package pack-os" : "image-package pack-application";
         *a = (pack_args) { .version = 1 };
 
         if (cli_wants_help(argc, argv))
-                return help_pack();
+                return os ? help_pack_os() : help_pack();
         optind = 0;
         opterr = 0;
-        for (int c; (c = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1; ) {
+        for (int c; (c = getopt_long(argc, argv, "+:o:h", os ? os_opts : app_opts, NULL)) != -1; ) {
                 switch (c) {
+                case 'i':
+                        a->image = optarg;
+                        break;
+                case 'c':
+                        a->component_id = optarg;
+                        break;
+                case 'n':
+                        if (!*optarg || strlen(optarg) > RP_PACKAGE_NAME_MAX ||
+                            !rp_str_is_printable(optarg, strlen(optarg)))
+                                return cli_usage_error(cmd, "--name must be 1 to %d printable characters",
+                                                       RP_PACKAGE_NAME_MAX);
+                        a->name = optarg;
+                        break;
                 case 'm':
                         a->manifest = optarg;
                         break;
@@ -169,9 +220,15 @@ static int parse_pack_args(int argc, char **argv, pack_args *a) {
         }
         if (optind < argc)
                 return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-        if (!a->manifest)
+        if (os && !a->image)
+                return cli_usage_error(cmd, "--image is required");
+        if (os && !a->component_id)
+                return cli_usage_error(cmd, "--component-id is required");
+        if (os && !a->name)
+                return cli_usage_error(cmd, "--name is required");
+        if (!os && !a->manifest)
                 return cli_usage_error(cmd, "--manifest is required");
-        if (!a->dir)
+        if (!os && !a->dir)
                 return cli_usage_error(cmd, "--dir is required");
         if (!a->key_path)
                 return cli_usage_error(cmd, "--key is required");
@@ -218,7 +275,7 @@ static int print_packed(const pack_args *a, const rp_package_manifest *m, const 
 
 static int pack_application(int argc, char **argv) {
         pack_args a;
-        int x = parse_pack_args(argc, argv, &a);
+        int x = parse_pack_args(false, argc, argv, &a);
         if (x >= 0)
                 return x;
         const cli_input inputs[] = {
@@ -255,6 +312,100 @@ static int pack_application(int argc, char **argv) {
         if (r < 0)
                 return cli_fail(r, &err, NULL);
         return print_packed(&a, m, key);
+}
+
+/* --component-id as the manifest wants it: a GUID, lowercase. */
+static bool guid_normalize(const char *s, char out[RP_PACKAGE_GUID_LEN + 1]) {
+        if (strlen(s) != RP_PACKAGE_GUID_LEN)
+                return false;
+        for (size_t i = 0; i < RP_PACKAGE_GUID_LEN; i++) {
+                char ch = s[i];
+                bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+                if (dash ? ch != '-' : !((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F')))
+                        return false;
+                out[i] = (char) (ch >= 'A' && ch <= 'F' ? ch - 'A' + 'a' : ch);
+        }
+        out[RP_PACKAGE_GUID_LEN] = '\0';
+        return true;
+}
+
+static int pack_os(int argc, char **argv) {
+        pack_args a;
+        int x = parse_pack_args(true, argc, argv, &a);
+        if (x >= 0)
+                return x;
+        if (!a.image || !a.component_id || !a.name)     /* parse_pack_args made sure; for the analyzer */
+                return CLI_EXIT_USAGE;
+        rp_package_manifest m = {
+                .format = RP_PACKAGE_FORMAT,
+                .type = RP_IMAGE_TYPE_OS,
+                .name = (char *) a.name,
+                .version = a.version,
+                .version_name = (char *) a.version_name,
+        };
+        if (!guid_normalize(a.component_id, m.component_id))
+                return cli_usage_error("image-package pack-os", "--component-id must be a GUID "
+                                       "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), e.g. from uuidgen");
+        const cli_input inputs[] = {
+                { "the signing key (--key)", a.key_path, false },
+                { "the OS image (--image)", a.image, false },
+        };
+        const cli_output out = { a.output, "the package", "-o", CLI_OUTPUT_PACKAGE, a.force };
+        x = cli_check_output(&out, inputs, ELEMENTSOF(inputs));
+        if (x != CLI_EXIT_OK)
+                return x;
+
+        rp_error err = {0};
+        _cleanup_(rp_key_freep) rp_key *key = NULL;
+        int r = rp_key_load_private(a.key_path, &key, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        r = rp_package_build_time(&m.build_time, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        _cleanup_close_ int fd = open(a.image, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                r = rp_error_set(&err, -errno, "%s: cannot read: %m", a.image);
+                return cli_fail(r, &err, NULL);
+        }
+        if (!S_ISREG(st.st_mode)) {
+                rp_error_set(&err, -EINVAL, "%s: not a regular file", a.image);
+                return cli_fail(-EINVAL, &err, NULL);
+        }
+        if ((uint64_t) st.st_size > RP_PACKAGE_IMAGE_MAX_SIZE) {
+                rp_error_set(&err, -EFBIG, "%s: %jd bytes, more than a package may hold (%" PRIu64 ")", a.image,
+                             (intmax_t) st.st_size, (uint64_t) RP_PACKAGE_IMAGE_MAX_SIZE);
+                return cli_fail(-EFBIG, &err, NULL);
+        }
+        /* The digest, reading the image once here; rp_package_write reads
+         * it again and refuses if the bytes changed in between. */
+        _cleanup_(rp_sha256_freep) rp_sha256 *h = NULL;
+        if (rp_sha256_new(&h) < 0)
+                return cli_fail(-ENOMEM, NULL, NULL);
+        uint8_t buf[64 * 1024];
+        uint64_t total = 0;
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = rp_error_set(&err, -errno, "%s: read: %m", a.image);
+                        return cli_fail(r, &err, NULL);
+                }
+                if (n == 0)
+                        break;
+                if (rp_sha256_update(h, buf, (size_t) n) < 0)
+                        return cli_fail(-ENOMEM, NULL, NULL);
+                total += (uint64_t) n;
+        }
+        if (rp_sha256_final(h, m.image_sha256) < 0)
+                return cli_fail(-EIO, NULL, NULL);
+        m.image_size = total;
+        r = rp_package_write(a.output, &m, key, fd, &err);
+        if (r < 0)
+                return cli_fail(r, &err, NULL);
+        return print_packed(&a, &m, key);
 }
 
 /* Options shared by show, verify and extract. */
@@ -518,6 +669,7 @@ static int extract(int argc, char **argv) {
 
 static const cli_command commands[] = {
         { "pack-application", pack_application, "Build, sign and write an app's image package" },
+        { "pack-os",          pack_os,          "Sign an OS image into an image package" },
         { "show",             show,             "Show a package's manifest (-o json for scripts)" },
         { "verify",           verify,           "Verify a package's signature, image size and digest" },
         { "extract",          extract,          "Verify a package and write its image file" },

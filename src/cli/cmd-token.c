@@ -21,6 +21,18 @@ static const cli_field token_fields[] = {
         {}
 };
 
+/* The secret in the server's answer is wiped before the answer is freed. */
+static void wipe_secret(json_t *t) {
+        const char *secret = json_string_value(json_object_get(t, "token"));
+        if (secret)
+                OPENSSL_cleanse((char *) secret, strlen(secret));
+}
+
+static void free_answer(json_t *t) {
+        wipe_secret(t);
+        json_decref(t);
+}
+
 static int token_create(cli_svc *s) {
         const char *user = cli_svc_opt(s, "user"), *label = cli_svc_opt(s, "label");
         const char *days = cli_svc_opt(s, "expires-days"), *save = cli_svc_opt(s, "save-to");
@@ -52,7 +64,7 @@ static int token_create(cli_svc *s) {
                 return x;
         const char *secret = json_string_value(json_object_get(t, "token"));
         if (!secret) {
-                json_decref(t);
+                free_answer(t);
                 rp_error err = {};
                 rp_error_set(&err, -EBADMSG, "the server's answer holds no \"token\"");
                 return cli_fail(-EBADMSG, &err, NULL);
@@ -67,14 +79,20 @@ static int token_create(cli_svc *s) {
                 if (line)
                         OPENSSL_cleanse(line, strlen(line));
                 if (r < 0) {
-                        json_decref(t);
+                        free_answer(t);
                         return cli_fail(r, &err, NULL);
                 }
-                if (s->fmt == CLI_FORMAT_JSON)
+                if (s->fmt == CLI_FORMAT_JSON) {
+                        wipe_secret(t);
                         json_object_del(t, "token");
+                }
         }
-        if (s->fmt == CLI_FORMAT_JSON)
-                return cli_print_json(t);
+        if (s->fmt == CLI_FORMAT_JSON) {
+                json_incref(t);
+                int x2 = cli_print_json(t);
+                free_answer(t);
+                return x2;
+        }
         const char *id = json_string_value(json_object_get(t, "id"));
         if (save) {
                 printf("Created token %s; saved it to ", id ? id : "?");
@@ -85,7 +103,7 @@ static int token_create(cli_svc *s) {
                 cli_print_row(8, "Id:", id);
                 fprintf(stderr, "Keep the token now: the server keeps only its hash and never shows it again.\n");
         }
-        json_decref(t);
+        free_answer(t);
         return CLI_EXIT_OK;
 }
 

@@ -14,7 +14,7 @@
 #include "client/http.h"
 #include "profile.h"
 
-#define CLI_SVC_MAX_OPTS 8
+#define CLI_SVC_MAX_OPTS 12
 #define CLI_SVC_MAX_ARGS 2
 
 /* A command's own option: --name VALUE, or a flag when arg is NULL. */
@@ -114,6 +114,15 @@ int cli_check_number(const cli_svc *s, const char *option, const char *v, long m
  * local ones (cmd-device.c). */
 extern const cli_svc_cmd cli_device_service_cmds[];
 extern const size_t cli_device_service_n;
+
+/* rampart device error-report (cmd-error-report.c): its entry in that table. */
+extern const cli_opt cli_error_report_opts[];
+extern const char cli_error_report_synopsis[], cli_error_report_about[];
+int cli_error_report_run(cli_svc *s);
+#define CLI_ERROR_REPORT_CMD                                                                            \
+        { "error-report", cli_error_report_synopsis, 0, 0, cli_error_report_opts, CLI_SVC_TENANT,       \
+          "List the devices' failure reports, or count them by app and kind", cli_error_report_about, \
+          cli_error_report_run }
 
 /* Output (view.c). */
 typedef enum cli_field_kind {

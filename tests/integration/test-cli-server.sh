@@ -413,7 +413,8 @@ expect_line "whoami: group" out "Device group:        widget/Canary"
 expect_ok "device whoami -o json" "${WHOAMI[@]}" --cert "$T/cert.pem" -o json
 expect_json "whoami json" device_id="$DEV" tenant=acme certificate_expires_at="$exp"
 expect_fail "whoami with another device's certificate" 1 "is not for the Alias key" "${WHOAMI[@]}" --cert "$T/tenant-ca.pem"
-expect_fail "whoami: no --cert" 2 "missing --cert CERT" "${WHOAMI[@]}"
+expect_fail "whoami: neither --cert nor --state-dir" 2 "missing --state-dir D \(the session's certificate is kept there\), or --cert CERT" \
+  "$RAMPART" device whoami --socket "$T/dev/secmon.sock" --server "$URL" --ca-file "$CA"
 
 expect_ok "device show" "$RAMPART" device show "$DEV" -o json
 expect_json "device show json" id="$DEV" enabled=true last_measurement="$M" device_group=widget/Canary

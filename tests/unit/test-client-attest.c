@@ -45,8 +45,15 @@ static void test_genuine(void **state) {
         assert_int_equal(res.expires_at, 1900000000);
         assert_non_null(strstr(res.certificate_pem, "BEGIN CERTIFICATE"));
         assert_non_null(strstr(res.ca_certificate_pem, "BEGIN CERTIFICATE"));
+        assert_null(res.deployment_key_pem);    /* a server before issue 8 sends none */
         rp_attest_result_clear(&res);
         assert_null(res.tenant);
+        /* With the tenant's deployment key. */
+        assert_int_equal(check("deployment-key.json", DEVICE_ID, &res, &err), 0);
+        assert_non_null(res.deployment_key_pem);
+        assert_non_null(strstr(res.deployment_key_pem, "-----BEGIN PUBLIC KEY-----"));
+        rp_attest_result_clear(&res);
+        assert_null(res.deployment_key_pem);
         /* A certificate followed by more PEM: the first is the one checked. */
         assert_int_equal(check("chain.json", DEVICE_ID, &res, &err), 0);
         rp_attest_result_clear(&res);
@@ -66,6 +73,9 @@ static void test_refused(void **state) {
                 { "truncated-pem.json", -EBADMSG, "the server's device certificate: not a PEM certificate" },
                 { "refusal.json", -EBADMSG, "does not name this device" },
                 { "array.json", -EBADMSG, "is not a JSON object" },
+                { "deployment-key-rsa.json", -EBADMSG, "\"deployment_key\" is not a PEM public key" },
+                { "deployment-key-number.json", -EBADMSG, "\"deployment_key\" is not a PEM public key" },
+                { "deployment-key-garbage.json", -EBADMSG, "\"deployment_key\" is not a PEM public key" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 rp_attest_result res = { .expires_at = 7 };
@@ -76,6 +86,7 @@ static void test_refused(void **state) {
                                  cases[i].msg);
                 assert_int_equal(res.expires_at, 7);
                 assert_null(res.tenant);
+                assert_null(res.deployment_key_pem);
         }
         /* The genuine answer, for another device. */
         rp_attest_result res = {};

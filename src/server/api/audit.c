@@ -11,25 +11,27 @@
 #define AUDIT_COLUMNS "id, at, actor, action, target, detail, remote"
 #define ATTESTATION_COLUMNS "id, device_id, at, outcome, reason, detail, remote"
 
-static json_t *audit_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", api_json_text(rp_db_result_get(res, row, 0)),
-                         "at", api_json_int(rp_db_result_get(res, row, 1)), "actor",
-                         api_json_text(rp_db_result_get(res, row, 2)), "action",
-                         api_json_text(rp_db_result_get(res, row, 3)), "target",
-                         api_json_text(rp_db_result_get(res, row, 4)), "detail",
-                         api_json_text(rp_db_result_get(res, row, 5)), "remote",
-                         api_json_text(rp_db_result_get(res, row, 6)));
-}
+static const api_field audit_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "at", API_FIELD_INT },
+        { "actor", API_FIELD_TEXT },
+        { "action", API_FIELD_TEXT },
+        { "target", API_FIELD_TEXT },
+        { "detail", API_FIELD_TEXT },
+        { "remote", API_FIELD_TEXT },
+        {},
+};
 
-static json_t *attestation_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", api_json_text(rp_db_result_get(res, row, 0)),
-                         "device_id", api_json_text(rp_db_result_get(res, row, 1)), "at",
-                         api_json_int(rp_db_result_get(res, row, 2)), "outcome",
-                         api_json_text(rp_db_result_get(res, row, 3)), "reason",
-                         api_json_text(rp_db_result_get(res, row, 4)), "detail",
-                         api_json_text(rp_db_result_get(res, row, 5)), "remote",
-                         api_json_text(rp_db_result_get(res, row, 6)));
-}
+static const api_field attestation_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "device_id", API_FIELD_TEXT },
+        { "at", API_FIELD_INT },
+        { "outcome", API_FIELD_TEXT },
+        { "reason", API_FIELD_TEXT },
+        { "detail", API_FIELD_TEXT },
+        { "remote", API_FIELD_TEXT },
+        {},
+};
 
 /* GET /v1/tenants/{tenant}/audit and GET /v1/audit (operators: the
  * service-level entries, those of no tenant). */
@@ -55,7 +57,7 @@ void rp_api_audit_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("audit", res, audit_json));
+        rp_reply_json(req, 200, api_rows_json_fields("audit", res, audit_fields));
 }
 
 void rp_api_attestation_list(rp_req *req) {
@@ -85,5 +87,5 @@ void rp_api_attestation_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("attestations", res, attestation_json));
+        rp_reply_json(req, 200, api_rows_json_fields("attestations", res, attestation_fields));
 }

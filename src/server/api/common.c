@@ -474,3 +474,28 @@ json_t *api_rows_json(const char *key, const rp_db_result *res, json_t *(*row_js
                 }
         return api_json_list(key, arr);
 }
+
+json_t *api_row_json(const rp_db_result *res, size_t row, const api_field *fields) {
+        json_t *j = json_object();
+        for (size_t i = 0; j && fields[i].name; i++) {
+                const char *cell = rp_db_result_get(res, row, i);
+                json_t *v = fields[i].kind == API_FIELD_INT    ? api_json_int(cell)
+                            : fields[i].kind == API_FIELD_BOOL ? api_json_bool(cell)
+                                                               : api_json_text(cell);
+                if (json_object_set_new(j, fields[i].name, v) < 0) {
+                        json_decref(j);
+                        j = NULL;
+                }
+        }
+        return j;
+}
+
+json_t *api_rows_json_fields(const char *key, const rp_db_result *res, const api_field *fields) {
+        json_t *arr = json_array();
+        for (size_t i = 0; arr && i < res->n_rows; i++)
+                if (json_array_append_new(arr, api_row_json(res, i, fields)) < 0) {
+                        json_decref(arr);
+                        arr = NULL;
+                }
+        return api_json_list(key, arr);
+}

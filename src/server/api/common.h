@@ -148,3 +148,19 @@ json_t *api_json_bool(const char *cell);
 json_t *api_json_list(const char *key, json_t *array);
 /* {key: [row_json(res, i) for each row]}; NULL when out of memory. */
 json_t *api_rows_json(const char *key, const rp_db_result *res, json_t *(*row_json)(const rp_db_result *, size_t));
+
+/* A row as a JSON object from a table of its columns, in SELECT order:
+ * {fields[0].name: cell 0 as fields[0].kind, ...}; the table ends with a
+ * NULL name. NULL when out of memory. */
+typedef enum api_field_kind {
+        API_FIELD_TEXT,         /* api_json_text */
+        API_FIELD_INT,          /* api_json_int */
+        API_FIELD_BOOL,         /* api_json_bool */
+} api_field_kind;
+typedef struct api_field {
+        const char *name;
+        api_field_kind kind;
+} api_field;
+json_t *api_row_json(const rp_db_result *res, size_t row, const api_field *fields);
+/* {key: [api_row_json(res, i, fields) for each row]}; NULL when out of memory. */
+json_t *api_rows_json_fields(const char *key, const rp_db_result *res, const api_field *fields);

@@ -14,16 +14,17 @@
 
 #define RELEASE_COLUMNS "id, kind, name, version, measurement, revoked, revoked_at, created_at"
 
-static json_t *release_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", api_json_text(rp_db_result_get(res, row, 0)),
-                         "kind", api_json_text(rp_db_result_get(res, row, 1)), "name",
-                         api_json_text(rp_db_result_get(res, row, 2)), "version",
-                         api_json_text(rp_db_result_get(res, row, 3)), "measurement",
-                         api_json_text(rp_db_result_get(res, row, 4)), "revoked",
-                         api_json_bool(rp_db_result_get(res, row, 5)), "revoked_at",
-                         api_json_int(rp_db_result_get(res, row, 6)), "created_at",
-                         api_json_int(rp_db_result_get(res, row, 7)));
-}
+static const api_field release_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "kind", API_FIELD_TEXT },
+        { "name", API_FIELD_TEXT },
+        { "version", API_FIELD_TEXT },
+        { "measurement", API_FIELD_TEXT },
+        { "revoked", API_FIELD_BOOL },
+        { "revoked_at", API_FIELD_INT },
+        { "created_at", API_FIELD_INT },
+        {},
+};
 
 static void reply_release(rp_req *req, int status, const char *tenant_id, const char *id) {
         rp_error err = {};
@@ -35,7 +36,7 @@ static void reply_release(rp_req *req, int status, const char *tenant_id, const 
         else if (res->n_rows != 1)
                 api_reply_not_found(req, "release", id);
         else
-                rp_reply_json(req, status, release_json(res, 0));
+                rp_reply_json(req, status, api_row_json(res, 0, release_fields));
 }
 
 typedef struct release_add {
@@ -118,7 +119,7 @@ void rp_api_release_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("releases", res, release_json));
+        rp_reply_json(req, 200, api_rows_json_fields("releases", res, release_fields));
 }
 
 typedef struct release_revoke {

@@ -23,23 +23,25 @@
 #define TOKEN_COLUMNS "k.id, u.name, k.label, k.created_at, k.expires_at, k.revoked_at, k.last_used_at"
 #define TOKEN_FROM "tokens k JOIN users u ON u.id = k.user_id"
 
-static json_t *user_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o}", "id", api_json_text(rp_db_result_get(res, row, 0)), "name",
-                         api_json_text(rp_db_result_get(res, row, 1)), "role",
-                         api_json_text(rp_db_result_get(res, row, 2)), "tenant",
-                         api_json_text(rp_db_result_get(res, row, 3)), "created_at",
-                         api_json_int(rp_db_result_get(res, row, 4)));
-}
+static const api_field user_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "name", API_FIELD_TEXT },
+        { "role", API_FIELD_TEXT },
+        { "tenant", API_FIELD_TEXT },
+        { "created_at", API_FIELD_INT },
+        {},
+};
 
-static json_t *token_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "id", api_json_text(rp_db_result_get(res, row, 0)),
-                         "user", api_json_text(rp_db_result_get(res, row, 1)), "label",
-                         api_json_text(rp_db_result_get(res, row, 2)), "created_at",
-                         api_json_int(rp_db_result_get(res, row, 3)), "expires_at",
-                         api_json_int(rp_db_result_get(res, row, 4)), "revoked_at",
-                         api_json_int(rp_db_result_get(res, row, 5)), "last_used_at",
-                         api_json_int(rp_db_result_get(res, row, 6)));
-}
+static const api_field token_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "user", API_FIELD_TEXT },
+        { "label", API_FIELD_TEXT },
+        { "created_at", API_FIELD_INT },
+        { "expires_at", API_FIELD_INT },
+        { "revoked_at", API_FIELD_INT },
+        { "last_used_at", API_FIELD_INT },
+        {},
+};
 
 void rp_api_whoami(rp_req *req) {
         const rp_principal *p = rp_req_principal(req);
@@ -86,7 +88,7 @@ static void reply_user(rp_req *req, int status, const char *id) {
         else if (res->n_rows != 1)
                 api_reply_not_found(req, "user", id);
         else
-                rp_reply_json(req, status, user_json(res, 0));
+                rp_reply_json(req, status, api_row_json(res, 0, user_fields));
 }
 
 void rp_api_user_add(rp_req *req) {
@@ -141,7 +143,7 @@ void rp_api_user_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("users", res, user_json));
+        rp_reply_json(req, 200, api_rows_json_fields("users", res, user_fields));
 }
 
 /* The user {user} (name or id) of tenant t: its id and name. */
@@ -289,7 +291,7 @@ void rp_api_token_create(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        json_t *j = res->n_rows == 1 ? token_json(res, 0) : NULL;
+        json_t *j = res->n_rows == 1 ? api_row_json(res, 0, token_fields) : NULL;
         if (j && json_object_set_new(j, "token", json_string(token)) < 0) {
                 json_decref(j);
                 j = NULL;
@@ -324,7 +326,7 @@ void rp_api_token_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("tokens", res, token_json));
+        rp_reply_json(req, 200, api_rows_json_fields("tokens", res, token_fields));
 }
 
 typedef struct token_revoke {
