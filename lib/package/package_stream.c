@@ -201,11 +201,8 @@ int rp_package_stream_finish(rp_package_stream *s, const rp_key *const *keys, si
         if (r < 0)
                 return failed(s, r, RP_PACKAGE_CHECK_IMAGE, err);
 
-        *ret = (rp_package_stream_result) {
-                .key_index = index,
-                .size = s->total,
-        };
-        ret->manifest = TAKE_PTR(s->pkg.manifest);
+        rp_package_manifest *m = TAKE_PTR(s->pkg.manifest);
+        *ret = (rp_package_stream_result) { .manifest = m, .key_index = index, .size = s->total };
         memcpy(ret->sha256, file_digest, sizeof file_digest);
         return 0;
 }

@@ -23,6 +23,11 @@ import re
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEVICE = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 MEASUREMENT = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+# The public half of tests/data/keys/es256.pem.
+ES256_PUB = ("-----BEGIN PUBLIC KEY-----\n"
+             "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKFc4pXHB1tHtMa8s8u85cifCaKN8\n"
+             "jdCak6eKZGKWWANrheokDwIfq8TXdoXOAuqsOBAxo9fGw/Lm2Teht5chLQ==\n"
+             "-----END PUBLIC KEY-----\n")
 
 
 def c_string(name):
@@ -81,6 +86,14 @@ def api_json():
         (14, "nonce", {"device_id": DEVICE}),
         (14, "nonce-short", {"device_id": "00"}),
         (15, "attest-unknown-nonce", {"nonce": "00" * 32, "evidence": "AAAA"}),
+        (16, "signing-key-add", {"name": "build", "public_pem": ES256_PUB}),
+        (16, "signing-key-private", {"public_pem": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}),
+        (16, "signing-key-two", {"public_pem": ES256_PUB + ES256_PUB}),
+        (17, "upload-create", {"size": 4096}),
+        (17, "upload-create-huge", {"size": 2 ** 62}),
+        (17, "upload-create-zero", {"size": 0}),
+        (18, "image-add", {"upload": "00" * 16}),
+        (18, "image-add-number", {"upload": 7}),
     ]
     for i, name, body in seeds:
         write(d, name, bytes([i]) + json.dumps(body).encode())

@@ -34,6 +34,9 @@ static const struct {
         { "POST", "/v1/tenants/fuzz/releases/" MEASUREMENT "/revoke" },
         { "POST", "/v1/attest/nonce" },
         { "POST", "/v1/attest" },
+        { "POST", "/v1/tenants/fuzz/signing-keys" },
+        { "POST", "/v1/tenants/fuzz/uploads" },
+        { "POST", "/v1/tenants/fuzz/images" },
 };
 
 static void setup(void) {

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "api/api.h"
+#include "blob/blob.h"
 #include "config.h"
 #include "core/fileio.h"
 #include "http.h"
@@ -44,6 +45,8 @@ static int fuzz_rm(const char *path, const struct stat *st, int flag, struct FTW
 static void fuzz_api_cleanup(void) {
         rp_db_close(fuzz.db);
         fuzz.db = NULL;
+        rp_blob_store_close(fuzz.srv.blobs);
+        fuzz.srv.blobs = NULL;
         rp_config_free(&fuzz.srv.cfg);
         if (fuzz.dir[0])
                 nftw(fuzz.dir, fuzz_rm, 16, FTW_DEPTH | FTW_PHYS);
@@ -113,6 +116,8 @@ static void fuzz_api_setup(void) {
         char store[128];
         snprintf(store, sizeof store, "sqlite:%s/rampart.db", fuzz.dir);
         rp_error err = {};
+        if (rp_blob_store_open(fuzz.srv.cfg.blob_store, &fuzz.srv.blobs, &err) < 0)
+                fuzz_die("the blob store", &err);
         bool created = false;
         if (rp_db_open(store, &fuzz.db, &err) < 0)
                 fuzz_die("the store", &err);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# rampart-test: per-store
 # kill -9 of rampart-server while clients upload packages in pieces and add
 # them as images: after a restart on the same store and blob store, every
 # image a client was told about is there; every images row's blob exists,
@@ -11,7 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server.sh"
 . "$(dirname "$0")/api.sh"
-: "${RAMPART_OS_PACKAGE_TOOL:?run this test through ctest}"
 
 store_setup
 D=$T/data
@@ -20,6 +20,9 @@ start_server "$D" --workers 2 --rate 100000 --burst 100000 || { finish; exit 1; 
 API_TOKEN=$(cat "$ADMIN_TOKEN_FILE")
 export API_TOKEN SOURCE_DATE_EPOCH=1700000000
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# pack_os KEY IMAGE OUT VERSION [COMPONENT_ID]: an OS image package.
+pack_os() { "$RAMPART" image-package pack-os --image "$2" --component-id "${5:-0a5e0000-0000-4000-8000-00000000005e}" \
+              --name rampart-os --key "$1" -o "$3" --image-version "$4" >/dev/null; }
 
 call "create tenant acme" 201 POST /v1/tenants "$(body name=acme)"
 "$RAMPART" keys generate -o "$T/es.key" >/dev/null
@@ -30,7 +33,7 @@ call "trust the key" 201 POST /v1/tenants/acme/signing-keys \
 NPKG=12
 for ((p = 0; p < NPKG; p++)); do
   head -c $((2 * CHUNK + 300000)) /dev/urandom >"$T/img.$p"
-  "$RAMPART_OS_PACKAGE_TOOL" "$T/es.key" "$T/img.$p" "$T/pkg.$p" $((p + 1)) || fail "os-package-tool $p"
+  pack_os "$T/es.key" "$T/img.$p" "$T/pkg.$p" $((p + 1)) || fail "pack-os $p"
   rm -f "$T/img.$p"
 done
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# rampart-test: per-store
 # Image-signing keys, uploads and images against a real rampart-server over
 # real TLS, once on SQLite and once on PostgreSQL (integration/server-images-
 # sqlite and -postgres): keys of both algorithms and what is refused as one;
@@ -14,7 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/server.sh"
 . "$(dirname "$0")/api.sh"
-: "${RAMPART_OS_PACKAGE_TOOL:?run this test through ctest}"
 
 store_setup
 D=$T/srv
@@ -25,6 +25,9 @@ CHUNK=1048576                   # --max-body's default: the server's chunk_size
 export RAMPART_CONFIG_DIR=$T/cfg SOURCE_DATE_EPOCH=1700000000
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+# pack_os KEY IMAGE OUT VERSION [COMPONENT_ID]: an OS image package.
+pack_os() { "$RAMPART" image-package pack-os --image "$2" --component-id "${5:-0a5e0000-0000-4000-8000-00000000005e}" \
+              --name rampart-os --key "$1" -o "$3" --image-version "$4" >/dev/null; }
 key_id() { "$RAMPART" keys show "$1" -o json | python3 -c 'import json, sys; print(json.load(sys.stdin)["key_id"])'; }
 # expect_status DESC WANT / expect_error DESC STATUS CODE: the last answer's.
 expect_status() {
@@ -104,7 +107,7 @@ pack rogue rogue.pkg 3
 CID=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["ComponentId"].lower())' "$APP/app_manifest.json")
 OS_CID=0a5e0000-0000-4000-8000-00000000005e
 head -c 300000 /dev/urandom >"$T/os.img"
-"$RAMPART_OS_PACKAGE_TOOL" "$T/ed.key" "$T/os.img" "$T/os.pkg" 7 || fail "os-package-tool"
+pack_os "$T/ed.key" "$T/os.img" "$T/os.pkg" 7 || fail "pack-os"
 # A tampered copy: the last image byte flipped (the signature still verifies).
 cp "$T/app1.pkg" "$T/tampered.pkg"
 python3 -c '
@@ -347,8 +350,8 @@ refused "image 'x'" 404 not_found GET /v1/tenants/acme/images/x
 
 # --- 20 MiB in 21 pieces, and resuming -----------------------------------------
 head -c $((20 * 1024 * 1024)) /dev/urandom >"$T/big.img"
-"$RAMPART_OS_PACKAGE_TOOL" "$T/es.key" "$T/big.img" "$T/big.pkg" 9 0b160000-0000-4000-8000-0000000000b1 ||
-  fail "os-package-tool (big)"
+pack_os "$T/es.key" "$T/big.img" "$T/big.pkg" 9 0b160000-0000-4000-8000-0000000000b1 ||
+  fail "pack-os (big)"
 SZ_big=$(stat -c %s "$T/big.pkg")
 # Raw: 3 pieces, an interruption, then on from where GET says.
 upload_all "$T/big.pkg" $((3 * CHUNK))
@@ -367,8 +370,8 @@ BIG=$D/blobs/blobs/$(sha "$T/big.pkg" | cut -c1-2)/$(sha "$T/big.pkg")
 # Through the CLI, via a proxy that cuts the connection in the middle of
 # the third piece, and the fresh connection libcurl sends it again on: the
 # CLI asks where the upload stands and goes on from there.
-"$RAMPART_OS_PACKAGE_TOOL" "$T/ed.key" "$T/big.img" "$T/big2.pkg" 10 0b160000-0000-4000-8000-0000000000b1 ||
-  fail "os-package-tool (big2)"
+pack_os "$T/ed.key" "$T/big.img" "$T/big2.pkg" 10 0b160000-0000-4000-8000-0000000000b1 ||
+  fail "pack-os (big2)"
 setpriv --pdeathsig KILL python3 "$RAMPART_SOURCE_DIR/tests/integration/cutproxy.py" "$SERVER_PORT" \
   $((2 * CHUNK + CHUNK / 2)) $((CHUNK / 2)) >"$T/proxy.out" 2>"$T/proxy.err" &
 PROXY=$!
@@ -405,7 +408,7 @@ grep -q "event=uploads-expired rows=$n_expired staged=$((n_expired + 1))" "$SERV
 
 # --- the CLI waits out 429 (this server allows 2 requests a second) -----------
 head -c $((5 * CHUNK)) /dev/urandom >"$T/mid.img"
-"$RAMPART_OS_PACKAGE_TOOL" "$T/es.key" "$T/mid.img" "$T/mid.pkg" 11 || fail "os-package-tool (mid)"
+pack_os "$T/es.key" "$T/mid.img" "$T/mid.pkg" 11 || fail "pack-os (mid)"
 expect_ok "image add under a rate limit (CLI)" rp image add "$T/mid.pkg" -o json
 cp "$T/out" "$T/http.body"
 expect_json "the image" "j['digest'] == '$(sha "$T/mid.pkg")'"

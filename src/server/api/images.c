@@ -40,13 +40,14 @@
 
 #define SIGNING_KEY_COLUMNS "id, name, algorithm, key_id, created_at"
 
-static json_t *signing_key_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o}", "id", api_json_text(rp_db_result_get(res, row, 0)), "name",
-                         api_json_text(rp_db_result_get(res, row, 1)), "algorithm",
-                         api_json_text(rp_db_result_get(res, row, 2)), "key_id",
-                         api_json_text(rp_db_result_get(res, row, 3)), "created_at",
-                         api_json_int(rp_db_result_get(res, row, 4)));
-}
+static const api_field signing_key_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "name", API_FIELD_TEXT },
+        { "algorithm", API_FIELD_TEXT },
+        { "key_id", API_FIELD_TEXT },
+        { "created_at", API_FIELD_INT },
+        {},
+};
 
 typedef struct key_add {
         api_actor actor;
@@ -148,7 +149,7 @@ void rp_api_signing_key_add(rp_req *req) {
         else if (res->n_rows != 1)
                 api_reply_not_found(req, "signing key", id);
         else
-                rp_reply_json(req, 201, signing_key_json(res, 0));
+                rp_reply_json(req, 201, api_row_json(res, 0, signing_key_fields));
 }
 
 void rp_api_signing_key_list(rp_req *req) {
@@ -165,7 +166,7 @@ void rp_api_signing_key_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("signing_keys", res, signing_key_json));
+        rp_reply_json(req, 200, api_rows_json_fields("signing_keys", res, signing_key_fields));
 }
 
 typedef struct key_remove {
@@ -507,22 +508,22 @@ void rp_api_upload_remove(rp_req *req) {
 #define IMAGE_COLUMNS "id, digest, size, component_id, type, name, version, version_name, image_sha256, " \
                       "signing_key_id, build_time, created_at, created_by"
 
-static json_t *image_json(const rp_db_result *res, size_t row) {
-        return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                         "id", api_json_text(rp_db_result_get(res, row, 0)),
-                         "digest", api_json_text(rp_db_result_get(res, row, 1)),
-                         "size", api_json_int(rp_db_result_get(res, row, 2)),
-                         "component_id", api_json_text(rp_db_result_get(res, row, 3)),
-                         "type", api_json_text(rp_db_result_get(res, row, 4)),
-                         "name", api_json_text(rp_db_result_get(res, row, 5)),
-                         "version", api_json_int(rp_db_result_get(res, row, 6)),
-                         "version_name", api_json_text(rp_db_result_get(res, row, 7)),
-                         "image_sha256", api_json_text(rp_db_result_get(res, row, 8)),
-                         "signing_key", api_json_text(rp_db_result_get(res, row, 9)),
-                         "build_time", api_json_int(rp_db_result_get(res, row, 10)),
-                         "created_at", api_json_int(rp_db_result_get(res, row, 11)),
-                         "created_by", api_json_text(rp_db_result_get(res, row, 12)));
-}
+static const api_field image_fields[] = {
+        { "id", API_FIELD_TEXT },
+        { "digest", API_FIELD_TEXT },
+        { "size", API_FIELD_INT },
+        { "component_id", API_FIELD_TEXT },
+        { "type", API_FIELD_TEXT },
+        { "name", API_FIELD_TEXT },
+        { "version", API_FIELD_INT },
+        { "version_name", API_FIELD_TEXT },
+        { "image_sha256", API_FIELD_TEXT },
+        { "signing_key", API_FIELD_TEXT },      /* signing_key_id */
+        { "build_time", API_FIELD_INT },
+        { "created_at", API_FIELD_INT },
+        { "created_by", API_FIELD_TEXT },
+        {},
+};
 
 /* Replies with the tenant's image whose column (id or digest) is value;
  * false (nothing sent) if there is none. */
@@ -540,7 +541,7 @@ static bool reply_image(rp_req *req, int status, const char *tenant_id, const ch
         }
         if (res->n_rows != 1)
                 return false;
-        rp_reply_json(req, status, image_json(res, 0));
+        rp_reply_json(req, status, api_row_json(res, 0, image_fields));
         return true;
 }
 
@@ -810,7 +811,7 @@ void rp_api_image_list(rp_req *req) {
                 api_reply_store(req, r, &err);
                 return;
         }
-        rp_reply_json(req, 200, api_rows_json("images", res, image_json));
+        rp_reply_json(req, 200, api_rows_json_fields("images", res, image_fields));
 }
 
 void rp_api_image_show(rp_req *req) {
