@@ -125,11 +125,11 @@ static int patch(cli_svc *s, json_t *b) {
 static int device_update(cli_svc *s) {
         const char *g = cli_svc_opt(s, "device-group"), *p = cli_svc_opt(s, "product");
         int x = cli_check_device_id(s, s->args[0]);
-        if (x == CLI_EXIT_OK && !g)
-                x = cli_usage_error(s->cmd, "missing --device-group G (with --product P), or --device-group "
-                                    "PRODUCT/GROUP");
         if (x != CLI_EXIT_OK)
                 return x;
+        if (!g)
+                return cli_usage_error(s->cmd, "missing --device-group G (with --product P), or --device-group "
+                                       "PRODUCT/GROUP");
         _cleanup_free_ char *ref = NULL;
         if (p) {
                 if (strchr(p, '/') || strchr(g, '/'))

@@ -865,8 +865,9 @@ static void stream_start(rp_req *req, struct evhttp_request *evreq, uint64_t fir
                 evhttp_send_reply(evreq, 500, reason_phrase(500), NULL);
                 return;
         }
+        rp_blob_reader *reader = TAKE_PTR(req->blob);
         *s = (blob_stream) {
-                .evreq = evreq, .reader = TAKE_PTR(req->blob), .pos = first, .end = first + count, .count = count,
+                .evreq = evreq, .reader = reader, .pos = first, .end = first + count, .count = count,
                 .start = now_seconds(),
         };
         memcpy(s->id, req->id, sizeof s->id);

@@ -196,8 +196,10 @@ static bool authenticate_device(rp_req *req) {
         if (res->n_rows != 1)
                 return device_refused(req, 401, "the device certificate names a tenant this service does not have");
         const char *ca_pem = rp_db_result_get(res, 0, 0);
+        if (!ca_pem)
+                return device_refused(req, 401, "the device certificate's tenant has no CA");
         int64_t now = api_now();
-        if (!ca_pem || !before || now >= before->until || !streq(before->ca_pem, ca_pem)) {
+        if (!before || now >= before->until || !streq(before->ca_pem, ca_pem)) {
                 /* The server side's peer chain holds the certificates after the leaf. */
                 r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), ca_pem, now, &err);
                 if (r == -ENOMEM || r == -EIO) {
