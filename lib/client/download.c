@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -248,6 +249,12 @@ int rp_http_download_file(rp_http *h, const rp_http_download *d, uint64_t *ret_r
                 return rp_error_set_errno(err, -errno, "%s", d->file);
         if (!S_ISREG(sb.st_mode))
                 return rp_error_set(err, -EINVAL, "%s: not a regular file", d->file);
+        /* One download into a part file at a time: two would interleave
+         * their appends. The lock goes with the descriptor. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? rp_error_set(err, -EBUSY, "%s: another download into this part file "
+                                                           "is running", d->file)
+                                            : rp_error_set_errno(err, -errno, "%s: cannot lock it", d->file);
         uint64_t have = (uint64_t) sb.st_size;
         if (have > d->size) {
                 if (ftruncate(fd, 0) < 0)

@@ -154,7 +154,9 @@ typedef struct rp_http_download {
  * -ETIMEDOUT "slow retrieval" (under the low speed limit), -ECONNRESET
  * (the transfer ended early: what came is kept, run again to resume),
  * -EBADMSG (a 206 for another range, or a body that is not size bytes),
- * -ECANCELED (the progress function stopped it), the server's refusals
+ * -ECANCELED (the progress function stopped it), -EBUSY (another download
+ * into the same part file is running: each holds a lock on it), the
+ * server's refusals
  * as for rp_http_json, file errors (-errno). *ret_status (if non-NULL) gets
  * the last answer's status. */
 int rp_http_download_file(rp_http *h, const rp_http_download *d, uint64_t *ret_resumed_from,

@@ -24,8 +24,9 @@
  * another server, when it is not for the Alias key secmon holds now (the
  * device's software changed), when it expires within
  * RP_SESSION_RENEW_BEFORE seconds, or when the server refuses it (401)
- * once. The server file is written last: a certificate without its server
- * line is attested again, never used for the wrong server. */
+ * once. The server file is written last, after the certificate: a crash
+ * between the two leaves a certificate that is at worst refused once (401)
+ * and renewed. */
 
 #include <stdbool.h>
 #include <stdint.h>

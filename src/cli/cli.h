@@ -131,6 +131,12 @@ int cmd_hardware_definition(int argc, char **argv);
 int cmd_factory(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_device(int argc, char **argv);
+/* rampart device report-errors (cmd-device-report.c), in cmd_device's table. */
+int cmd_device_report_errors(int argc, char **argv);
+/* The device's side of updates (cmd-device-update.c), in cmd_device's table. */
+int cmd_device_check_update(int argc, char **argv);
+int cmd_device_download(int argc, char **argv);
+int cmd_device_report_state(int argc, char **argv);
 /* rampart-server's management API (service.h) */
 int cmd_login(int argc, char **argv);
 int cmd_tenant(int argc, char **argv);

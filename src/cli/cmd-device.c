@@ -498,6 +498,10 @@ static const cli_command local[] = {
         { "show-identity", device_show_identity, "Show the device id, measurement and certificate chain" },
         { "attest",        device_attest,        "Get evidence for a nonce, or a certificate from rampart-server" },
         { "whoami",        device_whoami,        "Ask rampart-server who this device is (mTLS, device certificate)" },
+        { "report-errors", cmd_device_report_errors, "Upload a file of failure events to rampart-server (mTLS)" },
+        { "check-update",  cmd_device_check_update, "Fetch and verify the device's signed deployment document" },
+        { "download",      cmd_device_download,     "Download and verify an image the document lists (resumes)" },
+        { "report-state",  cmd_device_report_state, "Tell rampart-server what the device runs and what failed" },
 };
 
 int cmd_device(int argc, char **argv) {

@@ -334,6 +334,8 @@ static int pack_os(int argc, char **argv) {
         int x = parse_pack_args(true, argc, argv, &a);
         if (x >= 0)
                 return x;
+        if (!a.image || !a.component_id || !a.name)     /* parse_pack_args made sure; for the analyzer */
+                return CLI_EXIT_USAGE;
         rp_package_manifest m = {
                 .format = RP_PACKAGE_FORMAT,
                 .type = RP_IMAGE_TYPE_OS,

@@ -343,17 +343,11 @@ static int image_list(cli_svc *s) {
 
 static int image_show(cli_svc *s) {
         char *id = s->args[0];
-        size_t n = strlen(id);
-        bool hex = n == 32 || n == 64;
-        for (size_t i = 0; hex && i < n; i++)
-                hex = isxdigit((unsigned char) id[i]);
-        if (!hex)
-                return cli_usage_error(s->cmd, "'%s' is not an image id (32 hex digits) or package digest (64 hex "
-                                       "digits), as 'rampart image list' and 'image add' print them", id);
-        for (size_t i = 0; i < n; i++)
-                id[i] = (char) tolower((unsigned char) id[i]);
+        int x = cli_check_id_or_hash(s, "an image", "its package digest", id);
+        if (x != CLI_EXIT_OK)
+                return x;
         json_t *img = NULL;
-        int x = cli_svc_call(s, "GET", NULL, NULL, &img, CLI_PATH(CLI_TENANT(s), "images", id));
+        x = cli_svc_call(s, "GET", NULL, NULL, &img, CLI_PATH(CLI_TENANT(s), "images", id));
         return x != CLI_EXIT_OK ? x : cli_show(s, img, image_fields);
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rampart signing-key: the public keys whose signatures the tenant's image
  * packages must carry ('rampart image add' is refused for any other). */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -75,16 +74,10 @@ static int key_list(cli_svc *s) {
 
 static int key_remove(cli_svc *s) {
         char *id = s->args[0];
-        size_t n = strlen(id);
-        bool hex = n == 32 || n == 64;
-        for (size_t i = 0; hex && i < n; i++)
-                hex = isxdigit((unsigned char) id[i]);
-        if (!hex)
-                return cli_usage_error(s->cmd, "'%s' is not a signing key's id (32 hex digits) or key id (64 hex "
-                                       "digits), as 'rampart signing-key list' prints them", id);
-        for (size_t i = 0; i < n; i++)
-                id[i] = (char) tolower((unsigned char) id[i]);
-        int x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH(CLI_TENANT(s), "signing-keys", id));
+        int x = cli_check_id_or_hash(s, "a signing key's", "its key id", id);
+        if (x != CLI_EXIT_OK)
+                return x;
+        x = cli_svc_call(s, "DELETE", NULL, NULL, NULL, CLI_PATH(CLI_TENANT(s), "signing-keys", id));
         if (x != CLI_EXIT_OK)
                 return x;
         _cleanup_free_ char *line = NULL;

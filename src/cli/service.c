@@ -392,6 +392,15 @@ int cli_check_object_id(const cli_svc *s, const char *what, const char *id) {
         return CLI_EXIT_OK;
 }
 
+int cli_check_id_or_hash(const cli_svc *s, const char *what, const char *hash, char *id) {
+        if (!is_hex(id, 32) && !is_hex(id, 64))
+                return cli_usage_error(s->cmd, "'%s' is not %s id (32 hex digits) or %s (64 hex digits), as the "
+                                       "list command prints them", id, what, hash);
+        for (char *p = id; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        return CLI_EXIT_OK;
+}
+
 int cli_check_number(const cli_svc *s, const char *option, const char *v, long min, long max, long *ret) {
         char *end = NULL;
         errno = 0;

@@ -106,6 +106,8 @@ int cli_query_add(char **q, const char *key, const char *value);
  * what was expected; CLI_EXIT_OK if fine. */
 int cli_check_device_id(const cli_svc *s, const char *id);      /* 64 hex digits; lowercased in place */
 int cli_check_object_id(const cli_svc *s, const char *what, const char *id);   /* 32 hex digits; lowercased */
+/* An id (32 hex digits) or a SHA-256 (64: hash names it, "key id"); lowercased in place. */
+int cli_check_id_or_hash(const cli_svc *s, const char *what, const char *hash, char *id);
 int cli_check_number(const cli_svc *s, const char *option, const char *v, long min, long max, long *ret);
 
 /* The device group's server commands (cmd-device-service.c), beside its

@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""A TCP proxy on 127.0.0.1 for the images tests: a connection that breaks
-in the middle of a request, at a byte count rather than a time.
+"""A TCP proxy on 127.0.0.1 for the images tests: connections that break
+in the middle of a request, at byte counts rather than times.
 
-  cutproxy.py TARGET_PORT LIMIT
+  cutproxy.py TARGET_PORT LIMIT [LIMIT...]
 
 Forwards every connection to 127.0.0.1:TARGET_PORT. The first connection
-on which the client sends more than LIMIT bytes gets only the first LIMIT
-of them through, and then both of its sides are reset: the request being
-sent (a TLS record, an HTTP body) is cut off midway. Later connections pass
-untouched. Prints its port on the first line of stdout, then "cut at
-LIMIT" when it has cut, and serves until killed.
+on which the client sends more than the first LIMIT bytes gets only that
+many of them through, and then both of its sides are reset: the request
+being sent (a TLS record, an HTTP body) is cut off midway. The next LIMIT
+then applies to the next connection that exceeds it, and so on; once all
+are used, connections pass untouched. (Two limits defeat a client library
+that sends a request again on a fresh connection when a kept one dies.)
+Prints its port on the first line of stdout, then "cut at N" for each cut,
+and serves until killed.
 """
 import socket
 import struct
@@ -18,7 +21,7 @@ import sys
 import threading
 
 lock = threading.Lock()
-done = {"cut": False}
+limits = []
 
 
 def reset(sock):
@@ -44,7 +47,7 @@ def pump_back(server, client):
         pass
 
 
-def serve(client, target, limit):
+def serve(client, target):
     try:
         server = socket.create_connection(("127.0.0.1", target))
     except OSError:
@@ -58,11 +61,11 @@ def serve(client, target, limit):
             if not data:
                 break
             with lock:
-                cut = not done["cut"] and sent + len(data) > limit
-                if cut:
-                    done["cut"] = True
-            if cut:
-                server.sendall(data[:limit - sent])
+                limit = limits[0] if limits and sent + len(data) > limits[0] else None
+                if limit is not None:
+                    limits.pop(0)
+            if limit is not None:
+                server.sendall(data[:max(0, limit - sent)])
                 print("cut at %d" % limit, flush=True)
                 reset(server)
                 reset(client)
@@ -76,7 +79,8 @@ def serve(client, target, limit):
 
 
 def main():
-    target, limit = int(sys.argv[1]), int(sys.argv[2])
+    target = int(sys.argv[1])
+    limits.extend(int(a) for a in sys.argv[2:])
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
@@ -84,7 +88,7 @@ def main():
     print(listener.getsockname()[1], flush=True)
     while True:
         client, _ = listener.accept()
-        threading.Thread(target=serve, args=(client, target, limit), daemon=True).start()
+        threading.Thread(target=serve, args=(client, target), daemon=True).start()
 
 
 if __name__ == "__main__":

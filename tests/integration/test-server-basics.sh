@@ -49,7 +49,7 @@ expect_out "SAN ::1" 'IP Address:0:0:0:0:0:0:0:1'
 expect_out "SAN --tls-name" 'DNS:server\.example\.test'
 expect_ok "server key is P-256" openssl pkey -in "$D/tls/server.key" -noout -text
 expect_out "P-256" 'prime256v1|P-256'
-grep -qE "event=ready listen=127\.0\.0\.1:$SERVER_PORT data_dir=$D store=sqlite tls_ca=$D/tls/ca\.pem admin_token=$D/admin\.token workers=2\$" \
+grep -qE "event=ready listen=127\.0\.0\.1:$SERVER_PORT data_dir=$D store=sqlite blob_store=dir:$D/blobs tls_ca=$D/tls/ca\.pem admin_token=$D/admin\.token workers=2\$" \
   "$SERVER_LOG" && ok || fail "readiness line: $(grep event=ready "$SERVER_LOG")"
 grep -q 'event=tls-created' "$SERVER_LOG" && ok || fail "first start did not log the new TLS files"
 grep -q "event=bootstrap operator=admin token_file=\"$D/admin.token\"" "$SERVER_LOG" && ok ||

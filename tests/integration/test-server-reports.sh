@@ -395,6 +395,79 @@ upload "dev1: one more" dev1 '[{"at": NOW, "kind": "update_failure"}]'
   fail "acme's upload deleted other's reports"
 [ "$(count "$D1COUNT")" = 4 ] && ok || fail "dev1 has $(count "$D1COUNT") reports, not 4"
 
+# --- the device's side: rampart device report-errors ---------------------------------------
+# A server taking 3 events a request; the CLI sends 8 (all, under its 100),
+# then 4 in halves, and 2 are taken.
+stop_server
+start_server "$S" --report-max-batch 3 || { finish; exit 1; }
+RE=("$RAMPART" device report-errors --server "$SERVER_URL" --ca-file "$SERVER_CA")
+ER=("$RAMPART" device error-report --server "$SERVER_URL" --ca-file "$SERVER_CA" --token-file "$ADMIN_TOKEN_FILE" --tenant acme)
+python3 - "$T/events.json" <<'EOF2'
+import json, os, sys
+NOW, APP2 = int(os.environ["NOW"]), os.environ["APP2"]
+json.dump([{"at": NOW - 5000 + i, "kind": "exit_code", "component_id": APP2.upper(), "exit_code": i,
+            "details": "run %d\nexited" % i} for i in range(8)], open(sys.argv[1], "w"))
+EOF2
+BEFORE=$(count "$D1COUNT")
+expect_ok "report-errors: 8 events, batches halved to the server's 3" "${RE[@]}" --state-dir "$T/dev1" --file "$T/events.json"
+expect_line "report-errors: says so" out "Uploaded 8 events in 4 batches of at most 2."
+[ "$(count "$D1COUNT")" = $((BEFORE + 8)) ] && ok || fail "dev1 has $(count "$D1COUNT") reports, not $((BEFORE + 8))"
+[ -s "$T/dev1/service/certificate.pem" ] && ok || fail "the session kept no certificate"
+expect_ok "error-report shows them" "${ER[@]}" --device "$D1" --component "$APP2" --kind exit_code -o json
+cp "$T/out" "$T/shown.json"
+expect_ok "as sent, the component id lowercased" python3 - "$T/shown.json" <<'EOF2'
+import json, os, sys
+r = json.load(open(sys.argv[1]))["error_reports"]
+NOW, APP2 = int(os.environ["NOW"]), os.environ["APP2"]
+assert sorted((e["at"], e["exit_code"], e["details"], e["component_id"]) for e in r) == \
+    [(NOW - 5000 + i, i, "run %d\nexited" % i, APP2) for i in range(8)], r
+EOF2
+python3 -c 'import json, sys; json.dump({"events": json.load(open(sys.argv[1]))[:5]}, open(sys.argv[2], "w"))' \
+  "$T/events.json" "$T/events-obj.json"
+expect_ok "report-errors {\"events\": [...]} --batch 2 -o json" "${RE[@]}" --state-dir "$T/dev1" --file "$T/events-obj.json" \
+  --batch 2 -o json
+cp "$T/out" "$T/summary.json"
+expect_ok "the JSON summary" python3 -c 'import json, os, sys; j = json.load(open(sys.argv[1]))
+assert j == {"device_id": os.environ["D1"], "events": 5, "batches": 3, "batch_size": 2}, j' "$T/summary.json"
+printf '[]' >"$T/none.json"
+expect_ok "report-errors: no events" "${RE[@]}" --state-dir "$T/dev1" --file "$T/none.json"
+expect_line "report-errors: none" out "Uploaded 0 events in 0 batches of at most 100."
+BEFORE=$(count)
+# refuse DESC PATTERN EVENTS-PYTHON: the file is refused before anything is sent.
+refuse_file() {
+  python3 - "$T/badfile.json" "$3" <<'EOF2'
+import json, os, sys
+NOW = int(os.environ["NOW"])
+json.dump(eval(sys.argv[2]), open(sys.argv[1], "w"))
+EOF2
+  expect_fail "report-errors: $1" 1 "$2" "${RE[@]}" --state-dir "$T/dev1" --file "$T/badfile.json"
+  expect_err "report-errors: $1: nothing sent" "^hint: nothing was sent"
+}
+refuse_file "a bad kind" "badfile\.json: event 1: kind: expected exit_code" '[{"at": NOW, "kind": "signal", "signal": 9}, {"at": NOW, "kind": "crash"}]'
+refuse_file "at before 2020" "event 0: at: expected seconds since the epoch, 2020 or later" '[{"at": 100, "kind": "restart_loop"}]'
+refuse_file "a component id" "event 0: component_id: expected a GUID" '[{"at": NOW, "kind": "restart_loop", "component_id": "app"}]'
+refuse_file "an exit code" "event 0: exit_code: expected an integer from 0 to 255" '[{"at": NOW, "kind": "exit_code", "exit_code": 300}]'
+refuse_file "no signal" "event 0: signal: missing" '[{"at": NOW, "kind": "signal"}]'
+refuse_file "long details" "event 0: details: expected at most 1024 bytes" '[{"at": NOW, "kind": "restart_loop", "details": "x" * 1025}]'
+refuse_file "an unknown member" "event 0: unknown member 'device'" '[{"at": NOW, "kind": "restart_loop", "device": "x"}]'
+refuse_file "an object of other members" 'expected an array of events or \{"events": \[\.\.\.\]\}' '{"events": [], "more": 1}'
+printf '[{"at": 1' >"$T/badfile.json"
+expect_fail "report-errors: not JSON" 1 "badfile\.json: line 1, column" "${RE[@]}" --state-dir "$T/dev1" --file "$T/badfile.json"
+[ "$(count)" = "$BEFORE" ] && ok || fail "a refused file stored something: $(count) reports, not $BEFORE"
+events "$T/ahead.json" '[{"at": NOW + 3 * 86400, "kind": "restart_loop"}]'
+expect_fail "report-errors: the server's clock refuses" 1 "sent 0 of 1 events; the batch of events 0 to 0: server refused: bad_request: events\[0\]\.at" \
+  "${RE[@]}" --state-dir "$T/dev1" --file "$T/ahead.json"
+expect_err "report-errors: the clock: hint" "^hint: fix the event the message names"
+expect_fail "report-errors: a released device" 1 "device_unclaimed" "${RE[@]}" --state-dir "$T/dev2" --file "$T/events.json"
+[ "$(count)" = "$BEFORE" ] && ok || fail "a refused upload stored something: $(count) reports, not $BEFORE"
+expect_fail "report-errors: no --file" 2 "missing --file EVENTS" "${RE[@]}" --state-dir "$T/dev1"
+expect_fail "report-errors: no --state-dir" 2 "missing --state-dir D" "${RE[@]}" --file "$T/events.json"
+expect_fail "report-errors: --batch 0" 2 "--batch: expected a whole number from 1 to 10000, got '0'" \
+  "${RE[@]}" --state-dir "$T/dev1" --file "$T/events.json" --batch 0
+expect_fail "report-errors: no file" 1 "nothing\.json" "${RE[@]}" --state-dir "$T/dev1" --file "$T/nothing.json"
+expect_ok "report-errors --help" "$RAMPART" device report-errors --help
+expect_out "report-errors --help: usage" "^Usage: rampart device report-errors --state-dir D --server URL --ca-file F --file EVENTS$"
+
 server_alive "at the end"
 stop_server
 for d in dev1 dev2 dev3; do stop "sm-$d"; done

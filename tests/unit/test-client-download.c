@@ -8,12 +8,14 @@
  * What the client asked for is checked too (Range, If-Range). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -452,6 +454,21 @@ static void test_progress(void **state) {
         assert_true(file_size(p) >= SIZE / 2 && file_size(p) < SIZE);
 }
 
+/* A part file another download holds (its lock): refused, untouched. */
+static void test_busy(void **state) {
+        _cleanup_free_ char *p = part_file("busy.part", 100, false);
+        _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(flock(fd, LOCK_EX), 0);
+        server s = { .port = 1 };
+        _cleanup_(rp_http_freep) rp_http *h = client(&s);
+        rp_http_download d = { .path = "/img", .file = p, .size = SIZE };
+        rp_error err = {};
+        assert_int_equal(rp_http_download_file(h, &d, NULL, NULL, &err), -EBUSY);
+        assert_non_null(strstr(err.message, "another download into this part file is running"));
+        assert_int_equal(file_size(p), 100);
+}
+
 static void test_bad_file(void **state) {
         server s = { .port = 1 };
         _cleanup_(rp_http_freep) rp_http *h = client(&s);
@@ -477,6 +494,7 @@ int main(void) {
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_have_all),
                 cmocka_unit_test(test_progress),
+                cmocka_unit_test(test_busy),
                 cmocka_unit_test(test_bad_file),
         };
         return test_exit(cmocka_run_group_tests(tests, setup, NULL));

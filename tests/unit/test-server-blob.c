@@ -68,6 +68,36 @@ static bool path_exists(const char *root, const char *rel) {
         return e;
 }
 
+/* An upload ID1 holding len bytes of data (fill seed), in a new store; its
+ * name, and the paths of its staging file and of its blob-to-be (the
+ * fan-out directory not made). */
+typedef struct staged_t {
+        rp_blob_store *bs;
+        char *root, *staged, *fan, *blob;
+        char name[RP_BLOB_NAME_LEN + 1];
+} staged_t;
+
+static void staged_upload(staged_t *st, uint8_t *data, size_t len, unsigned seed) {
+        rp_error err = {};
+        uint64_t size;
+        st->bs = new_store(&st->root);
+        fill(data, len, seed);
+        name_of(data, len, st->name);
+        assert_int_equal(rp_blob_upload_create(st->bs, ID1, &err), 0);
+        assert_int_equal(rp_blob_upload_append(st->bs, ID1, 0, data, len, &size, &err), 0);
+        st->staged = test_path(st->root, "staging/" ID1);
+        assert_true(asprintf(&st->fan, "%s/blobs/%.2s", st->root, st->name) > 0);
+        assert_true(asprintf(&st->blob, "%s/%s", st->fan, st->name) > 0);
+}
+
+static void staged_done(staged_t *st) {
+        rp_blob_store_close(st->bs);
+        free(st->root);
+        free(st->staged);
+        free(st->fan);
+        free(st->blob);
+}
+
 static void test_names(void **state) {
         (void) state;
         char good[RP_BLOB_NAME_LEN + 1];
@@ -506,22 +536,15 @@ static void test_killed_before_commit(void **state) {
  * removes it. */
 static void test_killed_in_commit(void **state) {
         (void) state;
-        char *root = NULL;
-        _cleanup_(rp_blob_store_closep) rp_blob_store *bs = new_store(&root);
-        rp_error err = {};
+        _cleanup_(staged_done) staged_t u = {};
         uint8_t data[7000];
-        fill(data, sizeof data, 4);
-        char name[RP_BLOB_NAME_LEN + 1];
-        name_of(data, sizeof data, name);
+        staged_upload(&u, data, sizeof data, 4);
+        rp_blob_store *bs = u.bs;
+        const char *blob = u.blob;
+        rp_error err = {};
         uint64_t size;
-        assert_int_equal(rp_blob_upload_create(bs, ID1, &err), 0);
-        assert_int_equal(rp_blob_upload_append(bs, ID1, 0, data, sizeof data, &size, &err), 0);
-
-        char *staged = test_path(root, "staging/" ID1), *fan = NULL, *blob = NULL;
-        assert_true(asprintf(&fan, "%s/blobs/%.2s", root, name) > 0);
-        assert_true(asprintf(&blob, "%s/%s", fan, name) > 0);
-        assert_int_equal(mkdir(fan, 0700), 0);
-        assert_int_equal(link(staged, blob), 0);
+        assert_int_equal(mkdir(u.fan, 0700), 0);
+        assert_int_equal(link(u.staged, blob), 0);
 
         assert_int_equal(rp_blob_upload_append(bs, ID1, sizeof data, "x", 1, &size, &err), -ENOENT);
         check_msg(&err, "was committed or removed meanwhile");
@@ -532,15 +555,11 @@ static void test_killed_in_commit(void **state) {
         assert_int_equal(rp_blob_upload_open(bs, ID1, &r, &err), 0);
         assert_int_equal(rp_blob_size(r), sizeof data);
         rp_blob_close(r);
-        assert_int_equal(rp_blob_upload_commit(bs, ID1, name, &err), 0);
-        assert_false(path_exists(root, "staging/" ID1));
+        assert_int_equal(rp_blob_upload_commit(bs, ID1, u.name, &err), 0);
+        assert_false(path_exists(u.root, "staging/" ID1));
         assert_int_equal(stat(blob, &st), 0);
         assert_int_equal(st.st_nlink, 1);
         assert_int_equal(st.st_size, sizeof data);
-        free(staged);
-        free(fan);
-        free(blob);
-        free(root);
 }
 
 /* True once /proc/locks shows pid waiting for a flock. */
@@ -565,21 +584,12 @@ static bool waits_for_flock(pid_t pid) {
  * holding the lock as the real one does, so the append is seen waiting.) */
 static void test_append_waits_for_commit(void **state) {
         (void) state;
-        char *root = NULL;
-        _cleanup_(rp_blob_store_closep) rp_blob_store *bs = new_store(&root);
-        rp_error err = {};
+        _cleanup_(staged_done) staged_t u = {};
         uint8_t data[5000];
-        fill(data, sizeof data, 5);
-        char name[RP_BLOB_NAME_LEN + 1];
-        name_of(data, sizeof data, name);
-        uint64_t size;
-        assert_int_equal(rp_blob_upload_create(bs, ID1, &err), 0);
-        assert_int_equal(rp_blob_upload_append(bs, ID1, 0, data, sizeof data, &size, &err), 0);
-        char *staged = test_path(root, "staging/" ID1), *fan = NULL, *blob = NULL;
-        assert_true(asprintf(&fan, "%s/blobs/%.2s", root, name) > 0);
-        assert_true(asprintf(&blob, "%s/%s", fan, name) > 0);
+        staged_upload(&u, data, sizeof data, 5);
+        rp_blob_store *bs = u.bs;
 
-        int fd = open(staged, O_RDONLY | O_CLOEXEC);
+        int fd = open(u.staged, O_RDONLY | O_CLOEXEC);
         assert_true(fd >= 0);
         assert_int_equal(flock(fd, LOCK_EX), 0);
         pid_t kid = fork();
@@ -594,9 +604,9 @@ static void test_append_waits_for_commit(void **state) {
         for (i = 0; i < 6000 && !waits_for_flock(kid); i++)
                 usleep(10000);
         assert_true(i < 6000);          /* seen waiting within a minute */
-        assert_int_equal(mkdir(fan, 0700), 0);
-        assert_int_equal(link(staged, blob), 0);
-        assert_int_equal(unlink(staged), 0);
+        assert_int_equal(mkdir(u.fan, 0700), 0);
+        assert_int_equal(link(u.staged, u.blob), 0);
+        assert_int_equal(unlink(u.staged), 0);
         assert_int_equal(flock(fd, LOCK_UN), 0);
         close(fd);
         int status;
@@ -604,12 +614,8 @@ static void test_append_waits_for_commit(void **state) {
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 0);
         struct stat st;
-        assert_int_equal(stat(blob, &st), 0);
+        assert_int_equal(stat(u.blob, &st), 0);
         assert_int_equal(st.st_size, sizeof data);
-        free(staged);
-        free(fan);
-        free(blob);
-        free(root);
 }
 
 typedef struct listed {

@@ -45,8 +45,12 @@ typedef struct dir_reader {
 /* "ab/abcdef...": a blob's path under ROOT/blobs. */
 #define BLOB_PATH_MAX (3 + RP_BLOB_NAME_LEN + 1)
 
-static void blob_path(const char *name, char out[BLOB_PATH_MAX]) {
+/* name's path under ROOT/blobs, or -EINVAL if name is not a blob name. */
+static int blob_path(const char *name, char out[BLOB_PATH_MAX], rp_error *err) {
+        if (!rp_blob_name_valid(name))
+                return rp_error_set(err, -EINVAL, "blob store: not a blob name");
         snprintf(out, BLOB_PATH_MAX, "%.2s/%s", name, name);
+        return 0;
 }
 
 static dir_store *store_of(rp_blob_store *bs) {
@@ -393,10 +397,10 @@ static int dir_upload_list_older(rp_blob_store *bs, int64_t before, int (*fn)(co
 
 static int dir_open_blob(rp_blob_store *bs, const char *name, rp_blob_reader **ret, rp_error *err) {
         dir_store *d = store_of(bs);
-        if (!rp_blob_name_valid(name))
-                return rp_error_set(err, -EINVAL, "blob store: not a blob name");
         char path[BLOB_PATH_MAX];
-        blob_path(name, path);
+        int r = blob_path(name, path, err);
+        if (r < 0)
+                return r;
         struct stat st;
         rp_error e = {};
         int fd = rp_open_regular(d->blobs_fd, path, O_NOFOLLOW, &st, &e);
@@ -409,10 +413,10 @@ static int dir_open_blob(rp_blob_store *bs, const char *name, rp_blob_reader **r
 
 static int dir_exists(rp_blob_store *bs, const char *name, bool *ret, rp_error *err) {
         dir_store *d = store_of(bs);
-        if (!rp_blob_name_valid(name))
-                return rp_error_set(err, -EINVAL, "blob store: not a blob name");
         char path[BLOB_PATH_MAX];
-        blob_path(name, path);
+        int r = blob_path(name, path, err);
+        if (r < 0)
+                return r;
         struct stat st;
         if (fstatat(d->blobs_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                 if (errno != ENOENT)
