@@ -202,10 +202,10 @@ int rp_package_stream_finish(rp_package_stream *s, const rp_key *const *keys, si
                 return failed(s, r, RP_PACKAGE_CHECK_IMAGE, err);
 
         *ret = (rp_package_stream_result) {
-                .manifest = TAKE_PTR(s->pkg.manifest),
                 .key_index = index,
                 .size = s->total,
         };
+        ret->manifest = TAKE_PTR(s->pkg.manifest);
         memcpy(ret->sha256, file_digest, sizeof file_digest);
         return 0;
 }

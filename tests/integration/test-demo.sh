@@ -8,15 +8,22 @@ expect_out "the demo verifies" "^OK: hello.imagepackage: app hello "
 for reason in "image digest mismatch" "signature does not verify" "truncated package" \
               "padded package: 5 unexpected bytes" "not the given key" "is the signing key (--key)" \
               "development" "eat_nonce is not the expected nonce" "does not verify to a trusted CA" \
-              "software_revoked"; do
+              "signature_invalid" "software_revoked"; do
   expect_line "the demo refuses: $reason" out "(refused, as it should be: $reason)"
 done
-[ "$(grep -c '^(refused, as it should be' "$T/out")" = 10 ] && ok || fail "the demo should show 10 refusals"
+[ "$(grep -c '^(refused, as it should be' "$T/out")" = 11 ] && ok || fail "the demo should show 11 refusals"
 expect_out "the demo's device chain verifies with openssl" "^alias.pem: OK$"
 expect_out "the demo's evidence verifies" "^Verified: +yes: chain to a trusted CA"
 expect_out "the demo's service issues a certificate the tenant CA verifies" "^device-cert.pem: OK$"
 expect_out "the certificate names the tenant" "URI:urn:rampart:tenant:[0-9a-f]{32}"
 expect_out "the device is seen over mTLS" "^Certificate expires: "
+expect_out "the device accepts the signed deployment document" "^Version: +2 \\(new\\)$"
+expect_out "the downloaded package is the uploaded one" "^the same bytes$"
+expect_out "the device's reported state is shown" "^Up to date: +yes$"
+expect_out "the rollback is a new deployment" "^Rollback of: +[0-9a-f]{32}$"
+expect_out "the device takes the rollback's document (its version grew)" "^Version: +4 \\(new\\)$"
+expect_out "the failure reports are uploaded" "^Uploaded 3 events in 1 batch"
+expect_out "the summary counts them by app and kind" "^[0-9a-f-]{36} +exit_code +2 +1 "
 expect_out "the refusal is recorded" "refused +software_revoked"
 expect_out "the demo finishes" "^demo: done$"
 
