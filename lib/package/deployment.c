@@ -669,7 +669,7 @@ static int encode(const rp_deployment_doc *d, uint8_t **ret_buf, size_t *ret_len
                 return rp_error_set(err, r, "deployment document: out of memory");
 
         _cleanup_free_ uint8_t *buf = NULL;
-        size_t len;
+        size_t len = 0;
         r = rp_cbor_encode(map, &buf, &len, err);
         if (r < 0)
                 return rp_error_prefix(err, r, "deployment document: ");

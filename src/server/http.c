@@ -876,10 +876,11 @@ static void stream_start(rp_req *req, struct evhttp_request *evreq, uint64_t fir
                 evhttp_send_reply(evreq, 500, reason_phrase(500), NULL);
                 return;
         }
+        rp_blob_reader *reader = TAKE_PTR(req->blob);
         *s = (blob_stream) {
-                .evreq = evreq, .pos = first, .end = first + count, .count = count, .start = now_seconds(),
+                .evreq = evreq, .reader = reader, .pos = first, .end = first + count, .count = count,
+                .start = now_seconds(),
         };
-        s->reader = TAKE_PTR(req->blob);
         memcpy(s->id, req->id, sizeof s->id);
         memcpy(s->remote, req->remote, sizeof s->remote);
         evhttp_connection_set_closecb(evcon, stream_closed, s);

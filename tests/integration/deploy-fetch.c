@@ -6,14 +6,15 @@
  *   deploy-fetch --socket S --ca CA.pem --cert DEVICE.pem [-X METHOD]
  *                [-H 'Name: value']... [--data BODY] [-o FILE] [-D FILE]
  *                [--limit-rate BYTES_PER_S] [--pause-after N --pause-for S]
- *                [--rcvbuf BYTES] URL [URL...]
+ *                [--rcvbuf BYTES] [--delay S] URL [URL...]
  *
  * Each URL is fetched in turn on one connection (keep-alive). The body goes
  * to FILE (stdout without -o; with several URLs, each appended), the
  * response headers to -D FILE, and "http: CODE bytes: N" to stderr per
  * URL. --pause-after N stops reading after N bytes of the body for S
  * seconds (a client that stalls); --rcvbuf makes the socket's receive
- * buffer small, so that the server sees the stall soon. Exit 0 when every transfer completed,
+ * buffer small, so that the server sees the stall soon; --delay waits S
+ * seconds between two URLs (the connection stays open). Exit 0 when every transfer completed,
  * whatever the status; 1 when one failed (libcurl's reason on stderr); 2
  * for wrong arguments. */
 
@@ -110,13 +111,14 @@ int main(int argc, char **argv) {
                 { "pause-after", required_argument, NULL, 'p' },
                 { "pause-for", required_argument, NULL, 'f' },
                 { "rcvbuf", required_argument, NULL, 'r' },
+                { "delay", required_argument, NULL, 'w' },
                 {},
         };
         opts o = {};
         const char *ca = NULL, *method = NULL, *data = NULL, *out = NULL, *hdr = NULL;
         struct curl_slist *headers = NULL;
         long long rate = 0, pause_after = -1;
-        double pause_for = 0;
+        double pause_for = 0, delay = 0;
         int c;
         while ((c = getopt_long(argc, argv, "X:H:o:D:", options, NULL)) >= 0)
                 switch (c) {
@@ -128,6 +130,7 @@ int main(int argc, char **argv) {
                 case 'p': pause_after = atoll(optarg); break;
                 case 'f': pause_for = atof(optarg); break;
                 case 'r': rcvbuf = atoi(optarg); break;
+                case 'w': delay = atof(optarg); break;
                 case 'X': method = optarg; break;
                 case 'H': headers = curl_slist_append(headers, optarg); break;
                 case 'o': out = optarg; break;
@@ -178,6 +181,10 @@ int main(int argc, char **argv) {
         if (data)
                 curl_easy_setopt(curl, CURLOPT_POSTFIELDS, data);
         for (int i = optind; i < argc && rc == 0; i++) {
+                if (i > optind && delay > 0) {
+                        struct timespec ts = { (time_t) delay, (long) ((delay - (double) (time_t) delay) * 1e9) };
+                        nanosleep(&ts, NULL);
+                }
                 s.bytes = 0;
                 curl_easy_setopt(curl, CURLOPT_URL, argv[i]);
                 CURLcode cr = curl_easy_perform(curl);

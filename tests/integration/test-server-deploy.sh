@@ -385,6 +385,7 @@ expect_ok "device show after an older version" "$RAMPART" device show "$D1" -o j
 jcli "an older document: not up to date" 'j["up_to_date"] is False and j["components"] == []'
 state dev1 "{\"doc_version\": $DOCV, \"components\": $comps}" 204
 expect_ok "deploy again" "$RAMPART" deployment create "${G[@]}" --images "${IMG[app1]}"
+grows "one more deployment"
 expect_ok "device list after a new deployment" "$RAMPART" device list -o json
 jcli "dev1 is behind the new deployment" '[d["up_to_date"] for d in j["devices"] if d["id"] == E("D1")] == [False]'
 state dev1 '{"components": [{"component_id": "nope", "state": "installed"}]}' 400
@@ -419,6 +420,21 @@ fetch dev1 "/v1/device/images/$OS2_D" -H "Range: bytes=11000000-"
 [ "$FST" = 206 ] && cmp -s "$T/f.body" <(tail -c +11000001 "$T/os2.imagepackage") && ok ||
   fail "the server serves after a dropped download: '$FST'"
 server_alive "after the streaming tests"
+
+# --- a certificate that expires while its connection is open ---------------------
+# The chain is checked once per connection, but not past the certificate's
+# notAfter: the next request after it is refused on the same connection.
+stop_server
+restart --cert-lifetime 6 || { finish; exit 1; }
+attest dev2 "$D2" "$T/acme-deploy.pub"
+fetch dev2 /v1/device/deployment --delay 8 "$SERVER_URL/v1/device/deployment"
+[ "$(grep -c '^http: ' "$T/f.err")" = 2 ] && [ "$(sed -n 's/^http: \([0-9]*\) .*/\1/p' "$T/f.err" | tr '\n' ' ')" = "200 401 " ] && ok ||
+  fail "a certificate that expired during its connection: $(cat "$T/f.err")"
+[ "$(grep 'route=/v1/device/deployment' "$SERVER_LOG" | tail -n 2 | sed 's/.* remote=\([^ ]*\) .*/\1/' | sort -u | wc -l)" = 1 ] &&
+  ok || fail "the two requests did not share the connection"
+
+stop_server
+restart || { finish; exit 1; }
 
 # --- kill -9 during deployment changes ---------------------------------------------
 CRASH="/v1/tenants/acme/products/gadget/device-groups/Field%20Test%20OS%20Evaluation/deployments"

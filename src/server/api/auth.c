@@ -102,6 +102,7 @@ static bool device_refused(rp_req *req, int status, const char *message) {
 
 typedef struct verified {
         X509 *cert;             /* a reference to the certificate verified */
+        api_device_identity id; /* the names it holds */
         char *ca_pem;           /* the tenant CA it was verified with */
         int64_t until;
 } verified;
@@ -122,15 +123,16 @@ static void make_verified_index(void) {
         verified_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, verified_free);
 }
 
-static bool verified_before(SSL *ssl, X509 *cert, const char *ca_pem, int64_t now) {
+/* What this connection verified of cert before, or NULL. */
+static const verified *verified_of(SSL *ssl, X509 *cert) {
         verified *v = verified_index >= 0 ? SSL_get_ex_data(ssl, verified_index) : NULL;
-        return v && now < v->until && X509_cmp(v->cert, cert) == 0 && streq(v->ca_pem, ca_pem);
+        return v && v->cert && X509_cmp(v->cert, cert) == 0 ? v : NULL;
 }
 
 /* Remembers the verification (nothing if memory runs out: the next request
  * verifies again). */
-static void remember_verified(SSL *ssl, X509 *cert, const char *ca_pem, int64_t now, int64_t not_after) {
-        if (!ca_pem || pthread_once(&verified_once, make_verified_index) != 0 || verified_index < 0)
+static void remember_verified(SSL *ssl, X509 *cert, const api_device_identity *id, const char *ca_pem, int64_t now) {
+        if (pthread_once(&verified_once, make_verified_index) != 0 || verified_index < 0)
                 return;
         verified *v = SSL_get_ex_data(ssl, verified_index);
         if (!v) {
@@ -148,8 +150,9 @@ static void remember_verified(SSL *ssl, X509 *cert, const char *ca_pem, int64_t 
         X509_free(v->cert);
         free(v->ca_pem);
         v->cert = cert;
+        v->id = *id;
         v->ca_pem = copy;
-        v->until = not_after < now + VERIFIED_PERIOD ? not_after : now + VERIFIED_PERIOD;
+        v->until = id->not_after < now + VERIFIED_PERIOD ? id->not_after : now + VERIFIED_PERIOD;
 }
 
 /* One query for all a device route needs to know: the tenant CA, whether
@@ -170,8 +173,16 @@ static bool authenticate_device(rp_req *req) {
                                       "certificate attestation issued (POST /v1/attest) as the TLS client "
                                       "certificate");
         rp_error err = {};
+        /* The names of a certificate this connection presented before
+         * are known; the certificate cannot change on a connection, but
+         * it is compared all the same. */
+        const verified *before = verified_of(ssl, cert);
         api_device_identity id;
-        int r = api_device_cert_names(cert, &id, &err);
+        int r = 0;
+        if (before)
+                id = before->id;
+        else
+                r = api_device_cert_names(cert, &id, &err);
         if (r < 0)
                 return device_refused(req, 401, rp_error_message(&err, r));
 
@@ -185,8 +196,10 @@ static bool authenticate_device(rp_req *req) {
         if (res->n_rows != 1)
                 return device_refused(req, 401, "the device certificate names a tenant this service does not have");
         const char *ca_pem = rp_db_result_get(res, 0, 0);
+        if (!ca_pem)
+                return device_refused(req, 401, "the device certificate's tenant has no CA");
         int64_t now = api_now();
-        if (!ca_pem || !verified_before(ssl, cert, ca_pem, now)) {
+        if (!before || now >= before->until || !streq(before->ca_pem, ca_pem)) {
                 /* The server side's peer chain holds the certificates after the leaf. */
                 r = api_device_cert_verify(cert, SSL_get_peer_cert_chain(ssl), ca_pem, now, &err);
                 if (r == -ENOMEM || r == -EIO) {
@@ -195,7 +208,7 @@ static bool authenticate_device(rp_req *req) {
                 }
                 if (r < 0)
                         return device_refused(req, 401, rp_error_message(&err, r));
-                remember_verified(ssl, cert, ca_pem, now, id.not_after);
+                remember_verified(ssl, cert, &id, ca_pem, now);
         }
         if (!rp_db_result_get(res, 0, 1))
                 return device_refused(req, 403, "the device is not claimed by the tenant that issued its "

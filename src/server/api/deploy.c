@@ -133,10 +133,8 @@ static int key_make(char **ret_key_pem, char **ret_public_pem, char ret_key_id[2
         int r = pkey ? pem_of(pkey, true, &key_pem) : rp_openssl_failure(-EIO);
         if (r >= 0)
                 r = pem_of(pkey, false, &public_pem);
-        if (r >= 0 && (!key_pem || !public_pem))
-                r = -ENOMEM;
-        if (r < 0)
-                return rp_error_set(err, r, "cannot make a deployment key");
+        if (r < 0 || !key_pem || !public_pem)
+                return rp_error_set(err, r < 0 ? r : -ENOMEM, "cannot make a deployment key");
         _cleanup_(rp_key_freep) rp_key *k = NULL;
         r = rp_key_from_pem(public_pem, strlen(public_pem), false, &k, err);
         if (r < 0)
