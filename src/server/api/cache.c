@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Per-thread caches of decoded tenant CAs and trust sets (cache.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "api/cache.h"
+#include "api/common.h"
 #include "api/certs.h"
 #include "core/macro.h"
 #include "core/openssl_cleanup.h"
@@ -43,13 +43,6 @@ typedef struct thread_cache {
         STACK_OF(X509) *uncached;
 } thread_cache;
 
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static int cache_key_r;
-/* The thread's cache (also reachable through cache_key, whose destructor
- * frees it when the thread ends). */
-static __thread thread_cache *cache;
-
 static void ca_entry_clear(ca_entry *e) {
         X509_free(e->ca.cert);
         EVP_PKEY_free(e->ca.key);
@@ -73,27 +66,13 @@ static void cache_free(void *p) {
         }
         sk_X509_pop_free(c->uncached, X509_free);
         free(c);
-        if (cache == c)
-                cache = NULL;
 }
 
-static void make_key(void) {
-        cache_key_r = pthread_key_create(&cache_key, cache_free);
-}
+/* The worker thread's cache: made on first use, freed when the thread ends. */
+static api_thread_slot cache_slot = API_THREAD_SLOT(thread_cache, cache_free);
 
 static thread_cache *get_cache(void) {
-        if (cache)
-                return cache;
-        if (pthread_once(&cache_once, make_key) != 0 || cache_key_r != 0)
-                return NULL;
-        thread_cache *c = calloc(1, sizeof *c);
-        if (!c)
-                return NULL;
-        if (pthread_setspecific(cache_key, c) != 0) {
-                free(c);
-                return NULL;
-        }
-        return cache = c;
+        return api_thread_state(&cache_slot);
 }
 
 /* The tenant's entry of a table (*ret_found, NULL if none), and the one

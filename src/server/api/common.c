@@ -499,3 +499,27 @@ json_t *api_rows_json_fields(const char *key, const rp_db_result *res, const api
                 }
         return api_json_list(key, arr);
 }
+
+static pthread_mutex_t thread_slots_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void *api_thread_state(api_thread_slot *slot) {
+        if (!atomic_load_explicit(&slot->ready, memory_order_acquire)) {
+                pthread_mutex_lock(&thread_slots_lock);
+                bool made = atomic_load_explicit(&slot->ready, memory_order_relaxed) ||
+                            pthread_key_create(&slot->key, slot->destroy) == 0;
+                if (made)
+                        atomic_store_explicit(&slot->ready, true, memory_order_release);
+                pthread_mutex_unlock(&thread_slots_lock);
+                if (!made)
+                        return NULL;
+        }
+        void *state = pthread_getspecific(slot->key);
+        if (state)
+                return state;
+        state = calloc(1, slot->size);
+        if (state && pthread_setspecific(slot->key, state) != 0) {
+                free(state);
+                state = NULL;
+        }
+        return state;
+}

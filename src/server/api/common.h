@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "http.h"
 #include "store/db.h"
@@ -164,3 +166,17 @@ typedef struct api_field {
 json_t *api_row_json(const rp_db_result *res, size_t row, const api_field *fields);
 /* {key: [api_row_json(res, i, fields) for each row]}; NULL when out of memory. */
 json_t *api_rows_json_fields(const char *key, const rp_db_result *res, const api_field *fields);
+
+/* --- per-worker state (caches): one object per thread, made zeroed on
+ * first use and destroyed by the slot's destroy function (which frees it)
+ * when the thread ends. Define a slot with API_THREAD_SLOT. --- */
+typedef struct api_thread_slot {
+        atomic_bool ready;
+        pthread_key_t key;
+        size_t size;
+        void (*destroy)(void *state);
+} api_thread_slot;
+#define API_THREAD_SLOT(type, destroy_fn) { .size = sizeof(type), .destroy = (destroy_fn) }
+/* The calling thread's object, or NULL when out of memory (the caller then
+ * does without). */
+void *api_thread_state(api_thread_slot *slot);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The document counter and the tenants' deployment keys (deploy.h). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,11 +46,6 @@ typedef struct key_cache {
         key_entry e[API_DEPLOY_KEYS];
 } key_cache;
 
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static int cache_key_r;
-static __thread key_cache *cache;
-
 static void entry_clear(key_entry *e) {
         rp_key_free(e->key);
         free(e->public_pem);
@@ -65,27 +59,13 @@ static void cache_free(void *p) {
         for (size_t i = 0; i < API_DEPLOY_KEYS; i++)
                 entry_clear(&c->e[i]);
         free(c);
-        if (cache == c)
-                cache = NULL;
 }
 
-static void make_key(void) {
-        cache_key_r = pthread_key_create(&cache_key, cache_free);
-}
+/* The worker thread's cache: made on first use, freed when the thread ends. */
+static api_thread_slot cache_slot = API_THREAD_SLOT(key_cache, cache_free);
 
 static key_cache *get_cache(void) {
-        if (cache)
-                return cache;
-        if (pthread_once(&cache_once, make_key) != 0 || cache_key_r != 0)
-                return NULL;
-        key_cache *c = calloc(1, sizeof *c);
-        if (!c)
-                return NULL;
-        if (pthread_setspecific(cache_key, c) != 0) {
-                free(c);
-                return NULL;
-        }
-        return cache = c;
+        return api_thread_state(&cache_slot);
 }
 
 /* The private key's PEM, wiped before it is freed. */

@@ -20,7 +20,6 @@
  * tenant's image, another group's, one its policy does not manage, or one
  * of a deployment since replaced is "not found" (404, never saying why). */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,11 +59,6 @@ typedef struct doc_cache {
         doc_entry slot[DOC_SLOTS];
 } doc_cache;
 
-static pthread_key_t cache_key;
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static int cache_key_r;
-static __thread doc_cache *cache;
-
 static void entry_clear(doc_entry *e) {
         free(e->cose);
         free(e->digests);
@@ -78,27 +72,13 @@ static void cache_free(void *p) {
         for (size_t i = 0; i < DOC_SLOTS; i++)
                 entry_clear(&c->slot[i]);
         free(c);
-        if (cache == c)
-                cache = NULL;
 }
 
-static void make_key(void) {
-        cache_key_r = pthread_key_create(&cache_key, cache_free);
-}
+/* The worker thread's cache: made on first use, freed when the thread ends. */
+static api_thread_slot cache_slot = API_THREAD_SLOT(doc_cache, cache_free);
 
 static doc_cache *get_cache(void) {
-        if (cache)
-                return cache;
-        if (pthread_once(&cache_once, make_key) != 0 || cache_key_r != 0)
-                return NULL;
-        doc_cache *c = calloc(1, sizeof *c);
-        if (!c)
-                return NULL;
-        if (pthread_setspecific(cache_key, c) != 0) {
-                free(c);
-                return NULL;
-        }
-        return cache = c;
+        return api_thread_state(&cache_slot);
 }
 
 /* What the authenticated device's document depends on (its principal). */
